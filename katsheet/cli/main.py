@@ -1,0 +1,99 @@
+"""Entry point: every expected failure ends as one line on stderr and exit code 2."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from .. import __version__
+from ..engine import InputError, allocate
+from ..io.csvfile import read_roster
+from ..samples import SAMPLE_BUDGET, sample_roster
+from .options import build_options, load_criteria, parse_budget
+from .render import print_table, to_csv, to_json_dict
+
+EXIT_BAD_INPUT = 2
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="katsheet")
+def cli() -> None:
+    """Exact GRAPE emissions for DAO treasurers."""
+
+
+@cli.command()
+@click.argument("roster", required=False, type=click.Path(path_type=Path))
+@click.option("--budget", help="The month's token budget (e.g. 100000).")
+@click.option("--threshold", help="Bonus threshold override in [0, 1] or as 70%; default: the average weight.")
+@click.option("--min-divisor", default="3", show_default=True, help="Minimum bonus divisor K.")
+@click.option("--no-bonus", is_flag=True, help="Switch the BONUS tier off.")
+@click.option("--no-excess", is_flag=True, help="Switch the EXCESS tier off.")
+@click.option("--cap-rule", default="scale", show_default=True, help="Dynamic cap: scale, at-base or off.")
+@click.option("--decimals", default="6", show_default=True, help="Decimals of the totals (ROUNDDOWN).")
+@click.option("--format", "fmt", default="table", show_default=True, help="table, json or csv.")
+@click.option("--criteria", "criteria_spec", help="four (default), single, or a CSV file of name,weight.")
+@click.option("--sample", is_flag=True, help="Use the roster (and budget) shipped inside katsheet.")
+def compute(
+    roster: Path | None,
+    budget: str | None,
+    threshold: str | None,
+    min_divisor: str,
+    no_bonus: bool,
+    no_excess: bool,
+    cap_rule: str,
+    decimals: str,
+    fmt: str,
+    criteria_spec: str | None,
+    sample: bool,
+) -> None:
+    """Allocate a budget over ROSTER.csv (columns member, role, grape_weight or the criteria)."""
+    if fmt not in ("table", "json", "csv"):
+        raise InputError("the format must be table, json or csv", where="--format", value=fmt)
+    options = build_options(threshold, min_divisor, not no_bonus, not no_excess, cap_rule, decimals)
+    criteria = load_criteria(criteria_spec)
+    if sample and roster is not None:
+        raise InputError("give either ROSTER.csv or --sample, not both", where="ROSTER", value=str(roster))
+    if sample:
+        rows = sample_roster(criteria)
+        amount = parse_budget(budget) if budget is not None else SAMPLE_BUDGET
+    elif roster is None:
+        raise InputError("no roster: give ROSTER.csv, or --sample for the built-in one", where="ROSTER")
+    else:
+        rows = read_roster(roster, criteria)
+        amount = parse_budget(budget)
+    result = allocate(amount, rows, options)
+    if fmt == "json":
+        click.echo(json.dumps(to_json_dict(result), indent=2, ensure_ascii=False))
+    elif fmt == "csv":
+        click.echo(to_csv(result), nl=False)
+    else:
+        console = Console()
+        if not console.is_terminal:
+            console.width = max(console.width, 140)
+        print_table(result, console)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; turn expected failures into one line on stderr and exit code 2."""
+    try:
+        rv = cli.main(args=argv, prog_name="katsheet", standalone_mode=False)
+    except InputError as e:
+        click.echo(f"katsheet: error: {e.line()}", err=True)
+        return EXIT_BAD_INPUT
+    except click.exceptions.Exit as e:
+        return e.exit_code
+    except click.Abort:
+        click.echo("katsheet: aborted", err=True)
+        return 1
+    except click.ClickException as e:
+        click.echo(f"katsheet: error: {e.format_message()}", err=True)
+        return EXIT_BAD_INPUT
+    return rv if isinstance(rv, int) else 0
+
+
+def run() -> None:
+    sys.exit(main())

@@ -1,0 +1,123 @@
+"""How an Allocation is shown: a rich table for people, JSON and CSV for scripts."""
+
+from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal
+from typing import Any
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+from ..engine import Allocation, plain
+
+MEMBER_FIELDS = ("member", "role", "grape_weight", "base", "bonus", "excess", "total", "bonus_eligible")
+
+
+def _text(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return plain(value)
+    return value
+
+
+def to_json_dict(a: Allocation) -> dict[str, Any]:
+    """The JSON contract of `katsheet compute --format json` (decimal figures as strings)."""
+    head = {
+        "budget": a.budget,
+        "role_holders": a.role_holders,
+        "base_allotted": a.base_allotted,
+        "average_weight": a.average_weight,
+        "threshold": a.threshold,
+        "bonus_eligible": a.bonus_eligible,
+        "bonus_divisor": a.bonus_divisor,
+        "bonus_pool": a.bonus_pool,
+        "excess_pool": a.excess_pool,
+        "cap_engaged": a.cap_engaged,
+        "cap_ratio": a.cap_ratio,
+        "total_allocated": a.total_allocated,
+        "returned_to_treasury": a.returned_to_treasury,
+    }
+    out = {k: _text(v) for k, v in head.items()}
+    out["members"] = [{f: _text(getattr(m, f)) for f in MEMBER_FIELDS} for m in a.members]
+    return out
+
+
+def to_csv(a: Allocation) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(MEMBER_FIELDS)
+    for m in a.members:
+        writer.writerow([_csv_cell(m.member), _csv_cell(m.role)] + [_text(getattr(m, f)) for f in MEMBER_FIELDS[2:]])
+    return buffer.getvalue()
+
+
+def _csv_cell(value: str) -> str:
+    """Text from users stays text when a spreadsheet opens the CSV: a leading = + - @ gets a '."""
+    if value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def _amount(value: Decimal, decimals: int) -> str:
+    return f"{value:,.{decimals}f}"
+
+
+def _percent(value: Decimal) -> str:
+    return f"{plain(value * 100)}%"
+
+
+def print_table(a: Allocation, console: Console) -> None:
+    d = a.options.decimals
+    table = Table(title=f"GRAPE allocation of {_amount(a.budget, d)}", title_justify="left", box=box.SIMPLE_HEAD)
+    for name, justify in [
+        ("Member", "left"),
+        ("Role", "left"),
+        ("GRAPE", "right"),
+        ("Base", "right"),
+        ("Bonus", "right"),
+        ("Excess", "right"),
+        ("Total", "right"),
+        ("Share", "right"),
+    ]:
+        table.add_column(name, justify=justify, no_wrap=justify == "right")  # type: ignore[arg-type]
+    for m in a.members:
+        share = m.total / a.budget if a.budget else Decimal(0)
+        table.add_row(
+            m.member,
+            m.role,
+            _percent(m.grape_weight),
+            _amount(m.base, d),
+            _amount(m.bonus, d),
+            _amount(m.excess, d),
+            _amount(m.total, d),
+            f"{share * 100:.2f}%",
+            style="bold green" if m.bonus_eligible else ("dim" if not m.performer else None),
+        )
+    console.print(table, markup=False)
+    o = a.options
+    threshold_note = "override" if o.threshold is not None else "= average"
+    lines = [
+        f"Role holders N: {a.role_holders}   performers: {a.performers}   base allotted B/N: {_amount(a.base_allotted, d)}",
+        f"Average GRAPE weight: {_percent(a.average_weight)}   threshold: {_percent(a.threshold)} ({threshold_note})",
+        f"Bonus eligible: {a.bonus_eligible} (green rows)   divisor: {a.bonus_divisor} (minimum {o.min_divisor})",
+        f"Bonus pool: {_amount(a.bonus_pool, d)}{'' if o.bonus else ' (bonus off)'}   "
+        f"excess pool: {_amount(a.excess_pool, d)}{'' if o.excess else ' (excess off)'}",
+    ]
+    if a.cap_engaged:
+        lines.append(
+            f"[bold yellow]Dynamic cap ENGAGED[/] (rule {o.cap_rule}): eligible members' "
+            + ("bonus and excess scaled" if o.cap_rule == "scale" else "excess cut to base")
+            + f" by {plain(a.cap_ratio)}"
+        )
+    elif a.cap_condition:
+        lines.append("[bold yellow]Dynamic cap condition met but cap rule is off[/]: nothing was cut")
+    else:
+        lines.append(f"Dynamic cap not engaged (rule {o.cap_rule})")
+    lines.append(
+        f"[bold]Total allocated: {_amount(a.total_allocated, d)}   returned to treasury: "
+        f"{_amount(a.returned_to_treasury, d)}[/]"
+    )
+    for line in lines:
+        console.print(line, highlight=False)

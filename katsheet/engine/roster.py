@@ -1,0 +1,84 @@
+"""A roster table (header + rows of cells, as from a CSV) to RoleRows. Pure: no file is opened here.
+
+Columns: ``member``, ``role``, and either ``grape_weight`` or one column per criterion (the
+criterion's key, e.g. ``work_produced``). Headers match case- and punctuation-insensitively, so
+``GRAPE Weight`` and ``Work Produced`` are understood. Other columns (notes) are ignored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
+
+from .allocation import RoleRow
+from .criteria import DEFAULT_LEVELS, FOUR_CRITERIA, Criteria, grape_weight, parse_score, slug
+from .errors import InputError
+
+UNASSIGNED = "Unassigned"
+
+
+def _column_index(header: Sequence[str]) -> dict[str, int]:
+    index: dict[str, int] = {}
+    for i, name in enumerate(header):
+        index.setdefault(slug(str(name or "")), i)
+    return index
+
+
+def roster_rows(
+    header: Sequence[str],
+    rows: Iterable[tuple[int, Sequence[str]]],
+    *,
+    criteria: Criteria = FOUR_CRITERIA,
+    levels: Mapping[str, Decimal] = DEFAULT_LEVELS,
+) -> list[RoleRow]:
+    """RoleRows from numbered rows (row number as the file counts it, header being row 1).
+
+    Wholly blank rows are skipped; a blank role is ``Unassigned``, as in the original sheet.
+    """
+    index = _column_index(header)
+    if "member" not in index:
+        raise InputError("the roster has no 'member' column", where="header row", value=",".join(header))
+    by_weight = "grape_weight" in index
+    missing = [k for k in criteria.keys if k not in index]
+    if by_weight and len(missing) < len(criteria.keys):
+        raise InputError(
+            "give either a grape_weight column or the criteria columns, not both",
+            where="header row",
+            value=",".join(header),
+        )
+    if not by_weight and missing:
+        raise InputError(
+            f"the roster needs a grape_weight column or the criteria columns ({', '.join(criteria.keys)}); "
+            f"missing {', '.join(missing)}",
+            where="header row",
+            value=",".join(header),
+        )
+    weight_columns = ["grape_weight"] if by_weight else list(criteria.keys)
+
+    def cell(cells: Sequence[str], column: str) -> str:
+        i = index.get(column)
+        return cells[i].strip() if i is not None and i < len(cells) else ""
+
+    out: list[RoleRow] = []
+    for number, cells in rows:
+        if not any(str(c).strip() for c in cells):
+            continue
+        member = cell(cells, "member")
+        role = cell(cells, "role") or UNASSIGNED
+        where = f"row {number}"
+        if not member:
+            raise InputError("a role row has no member name", where=f"{where}, column member", value="")
+        scores = [
+            parse_score(
+                cell(cells, c),
+                where=f"{where}, column {c}",
+                levels=levels,
+                what="GRAPE weight" if by_weight else f"score {c}",
+            )
+            for c in weight_columns
+        ]
+        weight = scores[0] if by_weight else grape_weight(scores, criteria)
+        out.append(RoleRow(member, role, weight, where=where))
+    if not out:
+        raise InputError("no role holders: the roster has no member rows")
+    return out

@@ -1,0 +1,19 @@
+"""The built-in sample month: a realistic roster and budget shipped inside the package."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from importlib.resources import as_file, files
+from pathlib import Path
+
+from .engine import Criteria, RoleRow
+from .engine.criteria import FOUR_CRITERIA
+from .io.csvfile import read_roster
+
+SAMPLE_BUDGET = Decimal("100000")
+SAMPLE_NAME = "sample_roster.csv"
+
+
+def sample_roster(criteria: Criteria = FOUR_CRITERIA) -> list[RoleRow]:
+    with as_file(files("katsheet.data") / SAMPLE_NAME) as path:
+        return read_roster(Path(path), criteria)
