@@ -168,7 +168,7 @@ def allocate(budget: Decimal, rows: Iterable[RoleRow], options: Options = Option
     t = options.threshold if options.threshold is not None else avg
     t_micro = Fraction(t) * _MICRO
     eligible = [m > 0 and m > t_micro for m in micro]
-    S_E = sum(m for m, e in zip(micro, eligible) if e)
+    S_E = sum(m for m, e in zip(micro, eligible, strict=True) if e)
     n_E = sum(eligible)
     D = max(options.min_divisor, n_E)
 
@@ -192,7 +192,7 @@ def allocate(budget: Decimal, rows: Iterable[RoleRow], options: Options = Option
 
     members = []
     zero = Decimal(0).scaleb(-AMOUNT_PLACES)
-    for row, m, e in zip(rows, micro, eligible):
+    for row, m, e in zip(rows, micro, eligible, strict=True):
         members.append(
             MemberAllocation(
                 member=row.member,

@@ -118,5 +118,5 @@ def grape_weight(scores: Sequence[Decimal], criteria: Criteria = FOUR_CRITERIA) 
     """ROUND(sum(score * weight) / sum(weight), 6); scores already checked to lie in [0, 1]."""
     if len(scores) != len(criteria.items):
         raise InputError(f"expected {len(criteria.items)} scores, got {len(scores)}")
-    weighted = sum((s * c.weight for s, c in zip(scores, criteria.items)), Decimal(0))
+    weighted = sum((s * c.weight for s, c in zip(scores, criteria.items, strict=True)), Decimal(0))
     return round_half_up(Fraction(weighted) / Fraction(criteria.total_weight), WEIGHT_PLACES)
