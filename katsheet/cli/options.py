@@ -41,8 +41,9 @@ def build_options(
     d = parse_whole(decimals, what="decimals", where="--decimals")
     try:
         return Options(threshold=t, min_divisor=k, bonus=bonus, excess=excess, cap_rule=cap_rule, decimals=d)  # type: ignore[arg-type]
-    except InputError as e:
-        raise InputError(e.problem, where=f"--{e.where.replace('_', '-')}", value=e.value) from None
+    except InputError as e:  # name the option as typed, with the text the user gave
+        typed = {"threshold": threshold, "min_divisor": min_divisor, "cap_rule": cap_rule, "decimals": decimals}
+        raise InputError(e.problem, where=f"--{e.where.replace('_', '-')}", value=typed.get(e.where, e.value)) from None
 
 
 def load_criteria(spec: str | None) -> Criteria:
