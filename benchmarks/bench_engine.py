@@ -16,10 +16,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _table import show, timed  # noqa: E402
-from reference import reference  # noqa: E402
+from _table import show, timed
+from reference import reference
 
-from katsheet.engine import Options, RoleRow, allocate  # noqa: E402
+from katsheet.engine import Options, RoleRow, allocate
 
 SIZES = (100, 10_000, 100_000)
 BASELINE_SIZES = (100, 10_000)
