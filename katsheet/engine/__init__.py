@@ -12,6 +12,7 @@ from .allocation import (
     Options,
     RoleRow,
     allocate,
+    empty_allocation,
     member_key,
 )
 from .criteria import (
@@ -42,6 +43,7 @@ __all__ = [
     "Options",
     "RoleRow",
     "allocate",
+    "empty_allocation",
     "grape_weight",
     "member_key",
     "parse_bool",

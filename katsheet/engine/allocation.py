@@ -78,6 +78,9 @@ class MemberAllocation:
     bonus: Decimal
     excess: Decimal
     total: Decimal
+    #: the tiers before the dynamic cap (what the Expanded sheet calls "allotted")
+    bonus_before_cap: Decimal
+    excess_before_cap: Decimal
 
 
 @dataclass(frozen=True)
@@ -177,6 +180,7 @@ def allocate(budget: Decimal, rows: Iterable[RoleRow], options: Options = Option
     c_bonus = bonus_pool / D if options.bonus else Fraction(0)
     excess_pool = bonus_pool - c_bonus * Fraction(S_E, _MICRO)
     c_excess = excess_pool / D if options.excess else Fraction(0)
+    c_bonus_before, c_excess_before = c_bonus, c_excess
 
     # Cap: excess_i > base_i  <=>  c_excess > A, the same for every eligible member.
     cap_condition = n_E > 0 and c_excess > A
@@ -204,6 +208,8 @@ def allocate(budget: Decimal, rows: Iterable[RoleRow], options: Options = Option
                 bonus=_scaled(m, c_bonus, AMOUNT_PLACES, down=False) if e else zero,
                 excess=_scaled(m, c_excess, AMOUNT_PLACES, down=False) if e else zero,
                 total=_scaled(m, c_total_eligible if e else A, d, down=True),
+                bonus_before_cap=_scaled(m, c_bonus_before, AMOUNT_PLACES, down=False) if e else zero,
+                excess_before_cap=_scaled(m, c_excess_before, AMOUNT_PLACES, down=False) if e else zero,
             )
         )
     total_allocated = sum((x.total for x in members), Decimal(0))
@@ -225,4 +231,32 @@ def allocate(budget: Decimal, rows: Iterable[RoleRow], options: Options = Option
         total_allocated=total_allocated,
         returned_to_treasury=budget - total_allocated,
         members=tuple(members),
+    )
+
+
+def empty_allocation(budget: Decimal, options: Options = Options()) -> Allocation:
+    """The figures of a month with no role holders yet, as a blank workbook shows them.
+
+    Not an allocation (``allocate`` refuses an empty table): nothing is shared, so both pools are
+    the whole budget and all of it is returned.
+    """
+    zero = Decimal(0)
+    return Allocation(
+        budget=budget,
+        options=options,
+        role_holders=0,
+        base_allotted=zero,
+        performers=0,
+        average_weight=zero,
+        threshold=options.threshold if options.threshold is not None else zero,
+        bonus_eligible=0,
+        bonus_divisor=options.min_divisor,
+        bonus_pool=budget,
+        excess_pool=budget,
+        cap_condition=False,
+        cap_engaged=False,
+        cap_ratio=Decimal(1),
+        total_allocated=zero,
+        returned_to_treasury=budget,
+        members=(),
     )

@@ -8,6 +8,7 @@ criterion's key, e.g. ``work_produced``). Headers match case- and punctuation-in
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 
 from .allocation import RoleRow
@@ -15,6 +16,27 @@ from .criteria import DEFAULT_LEVELS, FOUR_CRITERIA, Criteria, grape_weight, par
 from .errors import InputError
 
 UNASSIGNED = "Unassigned"
+
+
+@dataclass(frozen=True)
+class ScoredRow:
+    """A roster row as typed: raw scores (a number, or a level name such as ``LEVEL 2``) and the
+    GRAPE weight they give. ``role`` is as typed (may be blank); ``role_row()`` applies Unassigned.
+    """
+
+    member: str
+    role: str
+    scores: tuple[Decimal | str, ...]
+    weight: Decimal
+    where: str = ""
+
+    def role_row(self) -> RoleRow:
+        return RoleRow(self.member, self.role or UNASSIGNED, self.weight, where=self.where)
+
+
+def has_weight_column(header: Sequence[str]) -> bool:
+    """Does this roster give GRAPE weights directly (rather than criteria scores)?"""
+    return "grape_weight" in _column_index(header)
 
 
 def _column_index(header: Sequence[str]) -> dict[str, int]:
@@ -35,6 +57,17 @@ def roster_rows(
 
     Wholly blank rows are skipped; a blank role is ``Unassigned``, as in the original sheet.
     """
+    return [r.role_row() for r in scored_rows(header, rows, criteria=criteria, levels=levels)]
+
+
+def scored_rows(
+    header: Sequence[str],
+    rows: Iterable[tuple[int, Sequence[str]]],
+    *,
+    criteria: Criteria = FOUR_CRITERIA,
+    levels: Mapping[str, Decimal] = DEFAULT_LEVELS,
+) -> list[ScoredRow]:
+    """Like ``roster_rows``, keeping each row's raw scores (a ``grape_weight`` is one score)."""
     index = _column_index(header)
     if "member" not in index:
         raise InputError("the roster has no 'member' column", where="header row", value=",".join(header))
@@ -59,26 +92,33 @@ def roster_rows(
         i = index.get(column)
         return cells[i].strip() if i is not None and i < len(cells) else ""
 
-    out: list[RoleRow] = []
+    out: list[ScoredRow] = []
     for number, cells in rows:
         if not any(str(c).strip() for c in cells):
             continue
         member = cell(cells, "member")
-        role = cell(cells, "role") or UNASSIGNED
+        role = cell(cells, "role")
         where = f"row {number}"
         if not member:
             raise InputError("a role row has no member name", where=f"{where}, column member", value="")
+        raw = [cell(cells, c) for c in weight_columns]
         scores = [
             parse_score(
-                cell(cells, c),
+                text,
                 where=f"{where}, column {c}",
                 levels=levels,
                 what="GRAPE weight" if by_weight else f"score {c}",
             )
-            for c in weight_columns
+            for c, text in zip(weight_columns, raw, strict=True)
         ]
         weight = scores[0] if by_weight else grape_weight(scores, criteria)
-        out.append(RoleRow(member, role, weight, where=where))
+        kept = tuple(_level_name(t, levels) or s for t, s in zip(raw, scores, strict=True))
+        out.append(ScoredRow(member, role, kept, weight, where=where))
     if not out:
         raise InputError("no role holders: the roster has no member rows")
     return out
+
+
+def _level_name(text: str, levels: Mapping[str, Decimal]) -> str | None:
+    name = " ".join(text.upper().split())
+    return name if name in levels else None

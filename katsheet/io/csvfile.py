@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ..engine import Criteria, InputError, RoleRow
 from ..engine.criteria import FOUR_CRITERIA
-from ..engine.roster import roster_rows
+from ..engine.roster import ScoredRow, has_weight_column, scored_rows
 
 #: Bigger than any roster a DAO has; stops a mistaken multi-gigabyte file from being slurped.
 MAX_BYTES = 200 * 1024 * 1024
@@ -45,11 +45,21 @@ def read_table(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
 
 
 def read_roster(path: Path, criteria: Criteria = FOUR_CRITERIA) -> list[RoleRow]:
+    return [r.role_row() for r in read_scored_roster(path, criteria)]
+
+
+def read_scored_roster(path: Path, criteria: Criteria = FOUR_CRITERIA) -> list[ScoredRow]:
     header, rows = read_table(path)
     try:
-        return roster_rows(header, rows, criteria=criteria)
+        return scored_rows(header, rows, criteria=criteria)
     except InputError as e:
         raise InputError(e.problem, where=f"{path.name} {e.where}".strip(), value=e.value) from None
+
+
+def roster_gives_weights(path: Path) -> bool:
+    """True when the roster has a grape_weight column (so a one-criterion grid holds it)."""
+    header, _ = read_table(path)
+    return has_weight_column(header)
 
 
 def read_criteria(path: Path) -> Criteria:

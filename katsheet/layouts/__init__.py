@@ -1,0 +1,1 @@
+"""Declarative workbook layouts: one description per template drives writer, reader and checker."""

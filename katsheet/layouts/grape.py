@@ -1,0 +1,476 @@
+"""The GRAPE workbook templates (workbook.md): Guide, Scoring, Compact or Expanded, Members.
+
+Every cell address and formula of the GRAPE templates is written here, once. Each computed cell
+also names the engine figure it must show, which is both its cached value when we write the file
+and what the checker expects when it reads one back.
+
+- Scoring: the "GRAPE WEIGHT SCORE - Skill Role Scoring Grid": levels table, criteria table, and
+  one row per member and role with a score per criterion and the GRAPE weight formula. Members
+  are typed here, once.
+- Compact / Expanded: the parameter block (E3 the threshold override, E7 the average weight, every
+  option a named cell) and the member table, which follows the Scoring rows index by index.
+- Members: each member's totals over all role rows.
+- Guide: colours, the monthly cycle, and what made the file.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from functools import cached_property
+from typing import Any
+
+from .. import __version__
+from ..engine import (
+    DEFAULT_LEVELS,
+    FOUR_CRITERIA,
+    Allocation,
+    Criteria,
+    MemberSummary,
+    Options,
+    allocate,
+    empty_allocation,
+    summarize,
+)
+from ..engine.allocation import MAX_DECIMALS
+from ..engine.roster import UNASSIGNED, ScoredRow
+from .model import (
+    Chart,
+    Column,
+    Conditional,
+    Note,
+    Param,
+    ParamConditional,
+    Sheet,
+    Table,
+    Validation,
+    WorkbookLayout,
+    col_letter,
+)
+
+TEMPLATES = ("compact", "expanded")
+#: Bumped whenever a cell address or formula of these templates changes: the checker reads it.
+LAYOUT_VERSION = 1
+DEFAULT_ROWS = 100
+#: Spare rows kept below a roster that is longer than --rows.
+MIN_SPARE_ROWS = 20
+TABLE_HEADER_ROW = 15
+SCORING = "Scoring"
+MEMBERS = "Members"
+GUIDE = "Guide"
+
+
+def template_id(template: str) -> str:
+    return f"grape-{template}"
+
+
+@dataclass(frozen=True)
+class Month:
+    """Everything a monthly workbook shows: the inputs, and (derived) the engine's allocation."""
+
+    template: str = "expanded"
+    month: str = ""
+    criteria: Criteria = FOUR_CRITERIA
+    levels: dict[str, Decimal] = field(default_factory=lambda: dict(DEFAULT_LEVELS))
+    budget: Decimal | None = None
+    options: Options = field(default_factory=Options)
+    rows: tuple[ScoredRow, ...] = ()
+    capacity: int = DEFAULT_ROWS
+
+    @property
+    def table_rows(self) -> int:
+        return max(self.capacity, len(self.rows) + MIN_SPARE_ROWS) if self.rows else self.capacity
+
+    @cached_property
+    def allocation(self) -> Allocation:
+        budget = self.budget if self.budget is not None else Decimal(0)
+        if not self.rows:
+            return empty_allocation(budget, self.options)
+        return allocate(budget, [r.role_row() for r in self.rows], self.options)
+
+    @cached_property
+    def summary(self) -> list[MemberSummary]:
+        return summarize(self.allocation) if self.rows else []
+
+    @cached_property
+    def member_numbers(self) -> list[int | str]:
+        """The Scoring sheet's "Member no." helper: 1, 2, ... at each member's first row."""
+        out: list[int | str] = []
+        seen: set[str] = set()
+        for r in self.rows:
+            key = r.member.casefold()
+            out.append("" if key in seen else len(seen) + 1)
+            seen.add(key)
+        return out
+
+    @cached_property
+    def sorted_totals(self) -> list[Decimal]:
+        return sorted(m.total for m in self.allocation.members)
+
+    def rank(self, i: int) -> int:
+        """1 + how many role rows have a larger total (ties share a rank), as COUNTIF does."""
+        total = self.allocation.members[i].total
+        return len(self.sorted_totals) - bisect.bisect_right(self.sorted_totals, total) + 1
+
+
+def next_month(today: date | None = None) -> str:
+    today = today or date.today()
+    year, month = (today.year + 1, 1) if today.month == 12 else (today.year, today.month + 1)
+    return f"{year:04d}-{month:02d}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Value helpers: what each computed cell shows, from the engine. ``m`` is a Month, ``i`` a row.
+
+
+def _member(attr: str):
+    """The value of a member table column: an engine figure of row i, or blank in spare rows."""
+
+    def value(m: Month, i: int) -> Any:
+        if i >= len(m.rows):
+            return ""
+        return getattr(m.allocation.members[i], attr)
+
+    return value
+
+
+def _row(fn):
+    def value(m: Month, i: int) -> Any:
+        return fn(m, i) if i < len(m.rows) else ""
+
+    return value
+
+
+def _figure(attr: str):
+    return lambda m: getattr(m.allocation, attr)
+
+
+BLANK = '""'
+MEMBER_BLANK = '{member}=""'
+
+
+def _guard(expr: str) -> str:
+    """Spare rows stay blank until a name is typed: every row formula starts with this test."""
+    return f"=IF({MEMBER_BLANK},{BLANK},{expr})"
+
+
+# ---------------------------------------------------------------------------------------------
+# The parameter block, shared by Compact and Expanded. E3 and E7 are where the original has them.
+
+
+def _parameter_block(template: str) -> tuple[Param, ...]:
+    excess_pool = (
+        "=Budget-SUM(Bases)-SUM(BonusesBeforeCap)"
+        if template == "expanded"
+        else '=BonusPool-IF(BonusOn,BonusPool*SUMIF(Weights,">"&Threshold)/Divisor,0)'
+    )
+    return (
+        Param("Budget", "Budget (tokens)", "E2", "input", "amount", lambda m: m.budget,
+              help="The month's token budget, a number >= 0.",
+              validation=Validation("decimal", minimum=0, blank_ok=False)),
+        Param("ThresholdOverride", "Bonus threshold override", "E3", "override", "weight",
+              lambda m: m.options.threshold,
+              help="Optional. Blank: the threshold is the average GRAPE weight (E7). "
+                   "Type 0% to 100% to override it.",
+              validation=Validation("decimal", minimum=0, maximum=1)),
+        Param("MinDivisor", "Minimum bonus divisor", "E4", "input", "count", lambda m: m.options.min_divisor,
+              help="Bonus and excess are never shared in fewer parts than this (default 3).",
+              validation=Validation("whole", minimum=1, blank_ok=False)),
+        Param("BonusOn", "Bonus tier on", "E5", "input", "flag", lambda m: m.options.bonus,
+              help="TRUE: members above the threshold share the bonus pool.",
+              validation=Validation("list", source=("TRUE", "FALSE"), blank_ok=False)),
+        Param("ExcessOn", "Excess tier on", "E6", "input", "flag", lambda m: m.options.excess,
+              help="TRUE: members above the threshold share what the bonus left.",
+              validation=Validation("list", source=("TRUE", "FALSE"), blank_ok=False)),
+        Param("AverageWeight", "Average GRAPE weight", "E7", "computed", "weight", _figure("average_weight"),
+              formula='=IF(COUNTIF(Weights,">0")=0,0,ROUND(AVERAGEIF(Weights,">0"),6))',
+              help="Mean weight of the members above 0%, rounded to 6 decimals."),
+        Param("CapRule", "Dynamic cap rule", "E8", "input", "text", lambda m: m.options.cap_rule,
+              help="scale (the original), at-base (excess cut to base) or off.",
+              validation=Validation("list", source=("scale", "at-base", "off"), blank_ok=False)),
+        Param("Decimals", "Decimals of totals", "E9", "input", "count", lambda m: m.options.decimals,
+              help=f"Totals are rounded down to this many decimals (0 to {MAX_DECIMALS}).",
+              validation=Validation("whole", minimum=0, maximum=MAX_DECIMALS, blank_ok=False)),
+        Param("RoleHolders", "Role holders (N)", "H2", "computed", "count", _figure("role_holders"),
+              formula="=SUMPRODUCT(1*(LEN(MemberNames)>0))"),
+        Param("Performers", "Performers (above 0%)", "H3", "computed", "count", _figure("performers"),
+              formula='=COUNTIF(Weights,">0")'),
+        Param("BaseAllotted", "Base allotted (Budget / N)", "H4", "computed", "amount", _figure("base_allotted"),
+              formula="=IF(RoleHolders=0,0,Budget/RoleHolders)"),
+        Param("Threshold", "Bonus threshold in use", "H5", "computed", "weight", _figure("threshold"),
+              formula="=IF(ISBLANK(ThresholdOverride),AverageWeight,ThresholdOverride)"),
+        Param("EligibleCount", "Bonus eligible", "H6", "computed", "count", _figure("bonus_eligible"),
+              formula='=COUNTIF(Weights,">"&Threshold)'),
+        Param("Divisor", "Bonus divisor", "H7", "computed", "count", _figure("bonus_divisor"),
+              formula="=MAX(MinDivisor,EligibleCount)"),
+        Param("BonusPool", "Bonus pool", "H8", "computed", "amount", _figure("bonus_pool"),
+              formula="=Budget-SUM(Bases)"),
+        Param("ExcessPool", "Excess pool", "H9", "computed", "amount", _figure("excess_pool"), formula=excess_pool),
+        Param("CapEngaged", "Dynamic cap engaged", "H10", "computed", "flag", _figure("cap_engaged"),
+              formula='=AND(EligibleCount>0,ExcessOn,CapRule<>"off",ExcessPool/Divisor>BaseAllotted)'),
+        Param("CapRatio", "Cap ratio", "H11", "computed", "ratio", _figure("cap_ratio"),
+              formula='=IF(CapEngaged,IF(CapRule="scale",ExcessPool/Budget,BaseAllotted*Divisor/ExcessPool),1)'),
+        Param("TotalAllocated", "Total allocated", "H12", "computed", "amount", _figure("total_allocated"),
+              formula="=SUM(Totals)"),
+        Param("Returned", "Returned to treasury", "H13", "computed", "amount", _figure("returned_to_treasury"),
+              formula="=Budget-TotalAllocated"),
+    )  # fmt: skip
+
+
+# ---------------------------------------------------------------------------------------------
+# Member tables.
+
+_ELIGIBLE = "AND({weight}>0,{weight}>Threshold)"
+
+
+def _mirror_columns() -> tuple[Column, ...]:
+    """Member, role and weight follow the Scoring row with the same index."""
+    return (
+        Column("member", "Member", "computed", "text", _row(lambda m, i: m.rows[i].member), name="MemberNames",
+               formula=f'=IF({{{SCORING}!member}}="","",{{{SCORING}!member}})', width=24),
+        Column("role", "Skill Role", "computed", "text", _row(lambda m, i: m.rows[i].role or UNASSIGNED),
+               formula=_guard(f'IF({{{SCORING}!role}}="","{UNASSIGNED}",{{{SCORING}!role}})'), width=18),
+        Column("weight", "GRAPE weight", "computed", "weight", _member("grape_weight"), name="Weights",
+               formula=_guard(f"{{{SCORING}!weight}}")),
+    )  # fmt: skip
+
+
+def _tail_columns() -> tuple[Column, ...]:
+    return (
+        Column("total", "Total", "computed", "amount", _member("total"), name="Totals", width=15,
+               formula=_guard("ROUNDDOWN({base}+{bonus}+{excess},Decimals)")),
+        Column("share", "Share of budget", "computed", "percent",
+               _row(lambda m, i: m.allocation.members[i].total / m.budget if m.budget else Decimal(0)),
+               formula=_guard("IF(Budget=0,0,{total}/Budget)")),
+    )  # fmt: skip
+
+
+def _compact_columns() -> tuple[Column, ...]:
+    bonus = (
+        f'IF(AND(BonusOn,{_ELIGIBLE}),{{weight}}*BonusPool/Divisor*IF(AND(CapEngaged,CapRule="scale"),CapRatio,1),0)'
+    )
+    excess = f"IF(AND(ExcessOn,{_ELIGIBLE}),{{weight}}*ExcessPool/Divisor*CapRatio,0)"
+    return (
+        *_mirror_columns(),
+        Column("base", "Base", "computed", "amount", _member("base"), name="Bases",
+               formula=_guard("{weight}*BaseAllotted"), width=15),
+        Column("bonus", "Bonus", "computed", "amount", _member("bonus"), name="Bonuses",
+               formula=_guard(bonus), width=15),
+        Column("excess", "Excess", "computed", "amount", _member("excess"), name="Excesses",
+               formula=_guard(excess), width=15),
+        *_tail_columns(),
+    )  # fmt: skip
+
+
+def _expanded_columns() -> tuple[Column, ...]:
+    return (
+        *_mirror_columns(),
+        Column("performer", "Performer", "computed", "flag", _member("performer"),
+               formula=_guard("{weight}>0")),
+        Column("eligible", "Bonus eligible", "computed", "flag", _member("bonus_eligible"),
+               formula=_guard(_ELIGIBLE)),
+        Column("base_allotted", "Base allotted", "computed", "amount", _row(lambda m, i: m.allocation.base_allotted),
+               formula=_guard("BaseAllotted"), width=15),
+        Column("base", "Base allocated", "computed", "amount", _member("base"), name="Bases",
+               formula=_guard("{weight}*BaseAllotted"), width=15),
+        Column("bonus_before_cap", "Bonus allotted", "computed", "amount", _member("bonus_before_cap"),
+               name="BonusesBeforeCap", formula=_guard("IF(AND(BonusOn,{eligible}),{weight}*BonusPool/Divisor,0)"),
+               width=15),
+        Column("excess_before_cap", "Excess allotted", "computed", "amount", _member("excess_before_cap"),
+               name="ExcessesBeforeCap", formula=_guard("IF(AND(ExcessOn,{eligible}),{weight}*ExcessPool/Divisor,0)"),
+               width=15),
+        Column("cap_ratio", "Cap ratio applied", "computed", "ratio",
+               _row(lambda m, i: m.allocation.cap_ratio if m.allocation.members[i].bonus_eligible else Decimal(1)),
+               formula=_guard("IF(AND(CapEngaged,{eligible}),CapRatio,1)")),
+        Column("bonus", "Bonus allocated", "computed", "amount", _member("bonus"), name="Bonuses",
+               formula=_guard('{bonus_before_cap}*IF(CapRule="scale",{cap_ratio},1)'), width=15),
+        Column("excess", "Excess allocated", "computed", "amount", _member("excess"), name="Excesses",
+               formula=_guard("{excess_before_cap}*{cap_ratio}"), width=15),
+        *_tail_columns(),
+        Column("rank", "Rank", "computed", "count", _row(lambda m, i: m.rank(i)),
+               formula=_guard('COUNTIF(Totals,">"&{total})+1'), width=8),
+    )  # fmt: skip
+
+
+def allocation_sheet(template: str, rows: int) -> Sheet:
+    columns = _compact_columns() if template == "compact" else _expanded_columns()
+    table = Table(TABLE_HEADER_ROW, rows, columns)
+    title = "GRAPE emissions: compact" if template == "compact" else "GRAPE emissions: expanded (every step)"
+    anchor = f"{col_letter(table.last_col + 2)}2"
+    return Sheet(
+        name=template.capitalize(),
+        params=_parameter_block(template),
+        table=table,
+        notes=(
+            Note("A1", title, "title"),
+            Note("A2", "Yellow: required input. Purple: optional override. No fill: computed.", "text"),
+            Note(f"A{TABLE_HEADER_ROW - 1}", "Members follow the Scoring sheet, row by row.", "text"),
+        ),
+        conditionals=(
+            Conditional(tuple(c.key for c in columns), f"=AND(ISNUMBER({{weight}}),{_ELIGIBLE})", "eligible"),
+            Conditional(("bonus", "excess"), f"=AND(CapEngaged,ISNUMBER({{weight}}),{_ELIGIBLE})", "cap"),
+        ),
+        param_conditionals=(ParamConditional("CapEngaged", "=CapEngaged", "cap"),),
+        chart=Chart("Total per member", "member", "total", anchor),
+        freeze=f"B{TABLE_HEADER_ROW + 1}",
+    )
+
+
+def _score_value(c: int):
+    def value(m: Month, i: int) -> Any:
+        if i >= len(m.rows):
+            return None
+        return m.rows[i].scores[c]
+
+    return value
+
+
+def scoring_sheet(criteria: Criteria, rows: int) -> Sheet:
+    """The Scoring Grid: levels (A3:B7), criteria (D3:E...), then the member score table."""
+    k = len(criteria.items)
+    header_row = max(TABLE_HEADER_ROW, 6 + k)
+    level_params = tuple(
+        Param(f"Level{n}", name, f"B{4 + n}", "input", "weight",
+              (lambda nm: lambda m: m.levels[nm])(name), help=f"The score that {name} stands for.",
+              validation=Validation("decimal", minimum=0, maximum=1, blank_ok=False))
+        for n, name in enumerate(DEFAULT_LEVELS)
+    )  # fmt: skip
+    weight_params = tuple(
+        Param(f"CriterionWeight{n + 1}", c.name, f"E{4 + n}", "input", "general",
+              (lambda w: lambda m: w)(c.weight), help="Weight of this criterion (>= 0; weights are normalised).",
+              validation=Validation("decimal", minimum=0, blank_ok=False))
+        for n, c in enumerate(criteria.items)
+    )  # fmt: skip
+    terms = "+".join(
+        f"IF(ISNUMBER({{s{n}}}),{{s{n}}},IF(LEN({{s{n}}})=0,0,VLOOKUP({{s{n}}},LevelTable,2,FALSE)))*CriterionWeight{n + 1}"
+        for n in range(k)
+    )
+    level_list = tuple(DEFAULT_LEVELS)
+    score_columns = tuple(
+        Column(f"s{n}", c.name, "input", "weight", _score_value(n), width=14,
+               help="A percentage (80%) or a level from the list (LEVEL 0 to LEVEL 3).",
+               validation=Validation("list", source=level_list, strict=False))
+        for n, c in enumerate(criteria.items)
+    )  # fmt: skip
+    columns = (
+        Column("member", "Member", "input", "text", _row(lambda m, i: m.rows[i].member), name="ScoredMembers",
+               help="The member's name. Type it in a blank row to add a member.", width=24),
+        Column("role", "Skill Role", "input", "text", _row(lambda m, i: m.rows[i].role),
+               help="The Skill Role held; blank means Unassigned. A member with two roles has two rows.", width=18),
+        *score_columns,
+        Column("weight", "GRAPE weight", "computed", "weight", _member("grape_weight"), name="GrapeWeights",
+               formula=_guard(f"ROUND(({terms})/SUM(CriteriaWeights),6)"), width=14),
+        Column("member_no", "Member no.", "computed", "count", _row(lambda m, i: m.member_numbers[i]),
+               name="MemberNumbers", width=11,
+               formula=_guard('IF(SUMPRODUCT(1*({member.first}:{member}={member}))=1,'
+                              'MAX({member_no.header}:{member_no.above})+1,"")')),
+    )  # fmt: skip
+    table = Table(header_row, rows, columns)
+    bad_score = tuple(
+        Conditional((f"s{n}",), f"=AND(ISNUMBER({{s{n}}}),OR({{s{n}}}<0,{{s{n}}}>1))", "bad") for n in range(k)
+    )
+    return Sheet(
+        name=SCORING,
+        params=level_params + weight_params,
+        table=table,
+        notes=(
+            Note("A1", "GRAPE WEIGHT SCORE - Skill Role Scoring Grid", "title"),
+            Note("A3", "Level", "heading"),
+            Note("B3", "Score", "heading"),
+            Note("D3", "Criterion", "heading"),
+            Note("E3", "Weight", "heading"),
+            Note(
+                f"A{header_row - 1}",
+                "One row per member and role. GRAPE weight = ROUND(weighted mean of scores, 6).",
+                "text",
+            ),
+        ),
+        conditionals=bad_score,
+        ranges=(("LevelTable", "A4:B7"), ("CriteriaWeights", f"E4:E{3 + k}")),
+        freeze=f"B{header_row + 1}",
+        label_width=14,
+    )
+
+
+def members_sheet(rows: int, allocation_name: str) -> Sheet:
+    columns = (
+        Column("no", "No.", "label", "count", lambda m, i: i + 1, width=6),
+        Column("member", "Member", "computed", "text",
+               lambda m, i: m.summary[i].member if i < len(m.summary) else "",
+               formula='=IFERROR(INDEX(ScoredMembers,MATCH({no},MemberNumbers,0)),"")', width=24),
+        Column("role_rows", "Role rows", "computed", "count",
+               lambda m, i: m.summary[i].role_rows if i < len(m.summary) else "",
+               formula=_guard("SUMPRODUCT(1*(ScoredMembers={member}))"), width=10),
+        Column("total", "Total", "computed", "amount",
+               lambda m, i: m.summary[i].total if i < len(m.summary) else "",
+               formula=_guard("SUMPRODUCT(1*(ScoredMembers={member}),Totals)"), width=16),
+        Column("share", "Share of budget", "computed", "percent",
+               lambda m, i: (m.summary[i].total / m.budget if m.budget else Decimal(0)) if i < len(m.summary) else "",
+               formula=_guard("IF(Budget=0,0,{total}/Budget)"), width=14),
+    )  # fmt: skip
+    return Sheet(
+        name=MEMBERS,
+        table=Table(4, rows, columns),
+        notes=(
+            Note("A1", "Members: totals over all role rows", "title"),
+            Note("A2", f"Sums each member's totals on the {allocation_name} sheet over every role they hold.", "text"),
+        ),
+        chart=Chart("Total per member (all roles)", "member", "total", "G2"),
+        freeze="A5",
+    )
+
+
+def guide_sheet(month: Month, allocation_name: str) -> Sheet:
+    lines = [
+        Note("A1", "katsheet monthly workbook: guide", "title"),
+        Note("A3", "Colours", "heading"),
+        Note("A4", "Required input", "legend-input"),
+        Note("A5", "Optional override (leave blank for the default)", "legend-override"),
+        Note("A6", "Computed: locked, do not type here", "legend-computed"),
+        Note("A7", "Bonus-eligible row (above the threshold)", "legend-eligible"),
+        Note("A8", "Dynamic cap engaged: bonus and excess were cut", "legend-cap"),
+        Note("A10", "The monthly cycle", "heading"),
+        Note("A11", "1. Scoring sheet: one row per member and role; score each criterion (80% or LEVEL 0-3)."),
+        Note("A12", f"2. {allocation_name} sheet: type the budget (E2); set the options if the DAO uses others."),
+        Note("A13", "3. Optional: type a bonus threshold in E3 to override the average (E7)."),
+        Note("A14", "4. Read the totals, the chart and the Members sheet; the returned amount goes back."),
+        Note("A15", "5. Before tokens move: katsheet check this-file.xlsx"),
+        Note("A17", "This file", "heading"),
+        Note("A18", "Template"),
+        Note("B18", template_id(month.template)),
+        Note("A19", "Layout version"),
+        Note("B19", str(LAYOUT_VERSION)),
+        Note("A20", "Month"),
+        Note("B20", month.month or "(not set)"),
+        Note("A21", "Generated by"),
+        Note("B21", f"katsheet {__version__}"),
+        Note("A22", "Criteria"),
+        Note("B22", ", ".join(f"{c.name} {c.weight}" for c in month.criteria.items)),
+    ]
+    return Sheet(name=GUIDE, notes=tuple(lines), label_width=60)
+
+
+def grape_layout(month: Month) -> WorkbookLayout:
+    """The whole workbook for one month (or a blank template when ``month.rows`` is empty)."""
+    if month.template not in TEMPLATES:
+        raise ValueError(f"unknown template {month.template!r}")
+    rows = month.table_rows
+    allocation = allocation_sheet(month.template, rows)
+    return WorkbookLayout(
+        template=template_id(month.template),
+        version=LAYOUT_VERSION,
+        sheets=(
+            guide_sheet(month, allocation.name),
+            scoring_sheet(month.criteria, rows),
+            allocation,
+            members_sheet(rows, allocation.name),
+        ),
+        constants={
+            "KatsheetTemplate": template_id(month.template),
+            "KatsheetLayoutVersion": str(LAYOUT_VERSION),
+            "KatsheetMonth": month.month,
+            "KatsheetVersion": __version__,
+        },
+    )

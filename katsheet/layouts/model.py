@@ -1,0 +1,275 @@
+"""The declarative description of a workbook: sheets, named parameter cells, member tables.
+
+A layout says, once, where every cell is, what role it plays (required input, optional override,
+computed), its formula, how it is formatted and validated, and which engine figure it shows. The
+writer renders it; the reader finds inputs through it; the checker derives expected formulas and
+values from it. Nothing here knows about GRAPE: the rules live in ``layouts/grape.py`` (and a KAT
+layout will live beside it), the engine in ``katsheet/engine``.
+
+Formulas of table columns are templates with placeholders, compiled once per column:
+
+- ``{key}``: the cell of column ``key`` in the same row (``$C16``);
+- ``{key.first}`` / ``{key.last}``: the column's first / last data cell, absolute (``$C$16``);
+- ``{key.above}``: the cell of column ``key`` one row up (the header cell for the first row);
+- ``{key.header}``: the column's header cell, absolute (``$F$15``);
+- ``{Sheet!key}``: the cell of column ``key`` in the row with the same index of ``Sheet``'s table.
+
+Parameters and whole columns are referred to by their defined names (``Budget``, ``Weights``), so
+formulas read like the rules.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Role = Literal["input", "override", "computed", "label"]
+#: Number formats by meaning; the writer maps them to Excel codes.
+Format = Literal["amount", "percent", "weight", "count", "flag", "text", "ratio", "general"]
+
+#: A value function: what the engine says a cell holds (its cached value, the checker's expectation).
+ParamValue = Callable[[Any], Any]
+ColumnValue = Callable[[Any, int], Any]
+
+
+def col_letter(index: int) -> str:
+    """0 -> A, 25 -> Z, 26 -> AA."""
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def split_cell(ref: str) -> tuple[str, int]:
+    m = re.fullmatch(r"\$?([A-Z]+)\$?(\d+)", ref)
+    if not m:
+        raise ValueError(f"not a cell reference: {ref}")
+    return m.group(1), int(m.group(2))
+
+
+@dataclass(frozen=True)
+class Validation:
+    """Data validation of an input: ``kind`` is decimal, whole, list or custom."""
+
+    kind: Literal["decimal", "whole", "list", "custom"]
+    minimum: float | None = None
+    maximum: float | None = None
+    source: tuple[str, ...] | str = ()
+    #: False: the dropdown is offered but other values are accepted (scores: number or level).
+    strict: bool = True
+    blank_ok: bool = True
+
+
+@dataclass(frozen=True)
+class Param:
+    """A named single cell: an input, an override or a computed figure, with its label on the left."""
+
+    name: str
+    label: str
+    cell: str
+    role: Role
+    fmt: Format
+    value: ParamValue
+    formula: str | None = None
+    help: str = ""
+    validation: Validation | None = None
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column of a member table. ``name`` defines a workbook name for its whole data range."""
+
+    key: str
+    header: str
+    role: Role
+    fmt: Format
+    value: ColumnValue
+    formula: str | None = None
+    name: str | None = None
+    help: str = ""
+    validation: Validation | None = None
+    width: float = 12
+
+
+@dataclass(frozen=True)
+class Table:
+    """A member table: a header row, then ``rows`` data rows (members first, then spare rows)."""
+
+    header_row: int
+    rows: int
+    columns: tuple[Column, ...]
+    first_col: int = 0
+
+    @property
+    def first_row(self) -> int:
+        return self.header_row + 1
+
+    @property
+    def last_row(self) -> int:
+        return self.header_row + self.rows
+
+    def index(self, key: str) -> int:
+        for i, c in enumerate(self.columns):
+            if c.key == key:
+                return self.first_col + i
+        raise KeyError(key)
+
+    def letter(self, key: str) -> str:
+        return col_letter(self.index(key))
+
+    def column(self, key: str) -> Column:
+        return self.columns[self.index(key) - self.first_col]
+
+    def range(self, key: str, sheet: str) -> str:
+        c = self.letter(key)
+        return f"{quote_sheet(sheet)}!${c}${self.first_row}:${c}${self.last_row}"
+
+    @property
+    def last_col(self) -> int:
+        return self.first_col + len(self.columns) - 1
+
+
+@dataclass(frozen=True)
+class Conditional:
+    """Conditional formatting: ``formula`` is a row template applied to the columns ``keys``."""
+
+    keys: tuple[str, ...]
+    formula: str
+    style: Literal["eligible", "cap", "bad"]
+
+
+@dataclass(frozen=True)
+class ParamConditional:
+    """Conditional formatting on a parameter cell (e.g. the cap-engaged flag)."""
+
+    param: str
+    formula: str
+    style: Literal["eligible", "cap", "bad"]
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A bar chart of ``values`` per ``categories`` of the sheet's table, anchored at ``anchor``."""
+
+    title: str
+    categories: str
+    values: str
+    anchor: str
+
+
+@dataclass(frozen=True)
+class Note:
+    """Static text on a sheet (titles, guide lines). ``style``: title, heading, text, legend-*."""
+
+    cell: str
+    text: str
+    style: str = "text"
+
+
+@dataclass(frozen=True)
+class Sheet:
+    name: str
+    params: tuple[Param, ...] = ()
+    table: Table | None = None
+    notes: tuple[Note, ...] = ()
+    conditionals: tuple[Conditional, ...] = ()
+    param_conditionals: tuple[ParamConditional, ...] = ()
+    chart: Chart | None = None
+    freeze: str | None = None
+    label_width: float = 30
+    protect: bool = True
+    #: extra defined names for fixed ranges of this sheet, e.g. ("LevelTable", "A4:B7")
+    ranges: tuple[tuple[str, str], ...] = ()
+
+    def param(self, name: str) -> Param:
+        for p in self.params:
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+
+@dataclass(frozen=True)
+class WorkbookLayout:
+    """All sheets of one template, plus the constant names that record what made the file."""
+
+    template: str
+    version: int
+    sheets: tuple[Sheet, ...]
+    constants: dict[str, str] = field(default_factory=dict)
+
+    def sheet(self, name: str) -> Sheet:
+        for s in self.sheets:
+            if s.name == name:
+                return s
+        raise KeyError(name)
+
+    def defined_names(self) -> dict[str, str]:
+        """Every defined name: parameters, named columns, constants (as ``="text"``)."""
+        names: dict[str, str] = {}
+        for s in self.sheets:
+            for p in s.params:
+                c, r = split_cell(p.cell)
+                names[p.name] = f"{quote_sheet(s.name)}!${c}${r}"
+            if s.table:
+                for col in s.table.columns:
+                    if col.name:
+                        names[col.name] = s.table.range(col.key, s.name)
+            for name, ref in s.ranges:
+                start, end = ref.split(":")
+                (c1, r1), (c2, r2) = split_cell(start), split_cell(end)
+                names[name] = f"{quote_sheet(s.name)}!${c1}${r1}:${c2}${r2}"
+        for name, text in self.constants.items():
+            names[name] = '="' + text.replace('"', '""') + '"'
+        return names
+
+
+def quote_sheet(name: str) -> str:
+    return name if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) else "'" + name.replace("'", "''") + "'"
+
+
+_PLACEHOLDER = re.compile(r"\{(?:([A-Za-z_][A-Za-z0-9_ ]*)!)?([a-z_0-9]+)(?:\.(first|last|above|header))?\}")
+
+
+def compile_row_formula(template: str, sheet: Sheet, layout: WorkbookLayout) -> Callable[[int], str]:
+    """A function from a data-row index (0-based) to the formula of that row, placeholders resolved.
+
+    The template is parsed once into a ``str.format`` pattern, so rendering 10,000 rows is cheap.
+    """
+    table = sheet.table
+    assert table is not None
+    offsets: dict[str, int] = {}  # format field -> row offset from this table's first row
+    pieces: list[str] = []
+    pos = 0
+    for m in _PLACEHOLDER.finditer(template):
+        pieces.append(template[pos : m.start()].replace("{", "{{").replace("}", "}}"))
+        pos = m.end()
+        other, key, where = m.groups()
+        if other:
+            target = layout.sheet(other).table
+            assert target is not None
+            letter = target.letter(key)
+            field_name = f"x{len(offsets)}"
+            offsets[field_name] = target.first_row
+            pieces.append(f"{quote_sheet(other)}!${letter}{{{field_name}}}")
+        elif where == "first":
+            pieces.append(f"${table.letter(key)}${table.first_row}")
+        elif where == "header":
+            pieces.append(f"${table.letter(key)}${table.header_row}")
+        elif where == "last":
+            pieces.append(f"${table.letter(key)}${table.last_row}")
+        elif where == "above":
+            field_name = f"x{len(offsets)}"
+            offsets[field_name] = table.first_row - 1
+            pieces.append(f"${table.letter(key)}{{{field_name}}}")
+        else:
+            pieces.append(f"${table.letter(key)}{{r}}")
+    pieces.append(template[pos:].replace("{", "{{").replace("}", "}}"))
+    pattern = "".join(pieces)
+    first = table.first_row
+    if not offsets:
+        return lambda i: pattern.format(r=first + i)
+    return lambda i: pattern.format(r=first + i, **{k: base + i for k, base in offsets.items()})

@@ -1,0 +1,1 @@
+"""Shells around the layouts: the writer (and, next, the reader and the checker)."""

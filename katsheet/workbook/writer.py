@@ -1,0 +1,292 @@
+"""Render a WorkbookLayout to .xlsx with XlsxWriter: formulas with their cached values.
+
+XlsxWriter writes a formula and its computed value together (openpyxl cannot), so previews,
+Google Sheets import and pandas see the engine's numbers before anyone opens Excel. Text from
+users goes through ``write_string`` only, and text input columns carry the Text number format,
+so a name such as ``=HYPERLINK(...)`` stays a name.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import xlsxwriter
+from xlsxwriter.format import Format as XlsxFormat
+from xlsxwriter.worksheet import Worksheet
+
+from .. import __version__
+from ..layouts.model import (
+    Column,
+    Param,
+    Sheet,
+    Validation,
+    WorkbookLayout,
+    compile_row_formula,
+    split_cell,
+)
+
+YELLOW = "#FFF2CC"
+PURPLE = "#E4DFEC"
+GREEN = "#C6EFCE"
+ORANGE = "#F8CBAD"
+RED = "#FFC7CE"
+HEADER = "#D9D9D9"
+FILLS = {"input": YELLOW, "override": PURPLE}
+CONDITIONAL_FILLS = {"eligible": GREEN, "cap": ORANGE, "bad": RED}
+LEGEND_FILLS = {"legend-input": YELLOW, "legend-override": PURPLE, "legend-eligible": GREEN, "legend-cap": ORANGE}
+
+#: A fixed creation date keeps regenerated templates identical to the shipped ones.
+FIXED_CREATED = datetime(2026, 1, 1, tzinfo=timezone.utc)
+
+
+def number_format(fmt: str, decimals: int) -> str | None:
+    return {
+        "amount": "#,##0" + ("." + "0" * decimals if decimals else ""),
+        "percent": "0.00%",
+        "weight": "0.00##%",
+        "count": "0",
+        "ratio": "0.000000",
+        "text": "@",
+    }.get(fmt)
+
+
+class Styles:
+    """XlsxWriter formats, made once per (role, number format) and reused."""
+
+    def __init__(self, workbook: xlsxwriter.Workbook, decimals: int) -> None:
+        self.workbook = workbook
+        self.decimals = decimals
+        self._cache: dict[tuple, XlsxFormat] = {}
+
+    def get(self, role: str, fmt: str = "general", **extra: Any) -> XlsxFormat:
+        key = (role, fmt, tuple(sorted(extra.items())))
+        if key not in self._cache:
+            props: dict[str, Any] = {"font_name": "Calibri", "font_size": 11, **extra}
+            code = number_format(fmt, self.decimals)
+            if code:
+                props["num_format"] = code
+            if role in FILLS:
+                props.update(bg_color=FILLS[role], locked=False, border=1, border_color="#BFBFBF")
+            elif role in LEGEND_FILLS:
+                props.update(bg_color=LEGEND_FILLS[role])
+            elif role == "header":
+                props.update(bold=True, bg_color=HEADER, bottom=1, text_wrap=True, valign="top")
+            elif role == "title":
+                props.update(bold=True, font_size=14)
+            elif role == "heading":
+                props.update(bold=True)
+            elif role in CONDITIONAL_FILLS:
+                props = {"bg_color": CONDITIONAL_FILLS[role]}
+            self._cache[key] = self.workbook.add_format(props)
+        return self._cache[key]
+
+
+def _cell_value(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return float(value)
+    return value
+
+
+def _write_value(ws: Worksheet, row: int, col: int, value: Any, fmt: XlsxFormat) -> None:
+    """A constant (input) cell. Strings are always written as strings, never parsed."""
+    value = _cell_value(value)
+    if value is None or value == "":
+        ws.write_blank(row, col, None, fmt)
+    elif isinstance(value, bool):
+        ws.write_boolean(row, col, value, fmt)
+    elif isinstance(value, (int, float)):
+        ws.write_number(row, col, value, fmt)
+    else:
+        ws.write_string(row, col, str(value), fmt)
+
+
+def _validation(v: Validation, help_text: str, title: str) -> dict[str, Any]:
+    options: dict[str, Any] = {"ignore_blank": v.blank_ok}
+    if v.kind == "list":
+        options.update(validate="list", source=list(v.source))
+    elif v.kind == "custom":
+        options.update(validate="custom", value=v.source)
+    else:
+        options["validate"] = v.kind
+        if v.minimum is not None and v.maximum is not None:
+            options.update(criteria="between", minimum=v.minimum, maximum=v.maximum)
+        elif v.minimum is not None:
+            options.update(criteria=">=", value=v.minimum)
+        else:
+            options.update(criteria="<=", value=v.maximum)
+    if not v.strict:
+        options["show_error"] = False
+    else:
+        options.update(error_title="Not allowed here", error_message=help_text[:255] or "See the input message.")
+    if help_text:
+        options.update(input_title=title[:32], input_message=help_text[:255])
+    return options
+
+
+class SheetWriter:
+    """Writes one sheet of a layout: notes, parameter cells, the table, validation, chart."""
+
+    def __init__(
+        self, workbook: xlsxwriter.Workbook, sheet: Sheet, layout: WorkbookLayout, month: Any, styles: Styles
+    ) -> None:
+        self.workbook, self.sheet, self.layout, self.month, self.styles = workbook, sheet, layout, month, styles
+        self.ws: Worksheet = workbook.add_worksheet(sheet.name)
+
+    def write(self) -> None:
+        self._notes()
+        self._params()
+        if self.sheet.table:
+            self._table()
+        self._chart()
+        if self.sheet.freeze:
+            self.ws.freeze_panes(self.sheet.freeze)
+        if self.sheet.protect:
+            self.ws.protect(
+                "",
+                {
+                    "insert_rows": True,
+                    "delete_rows": True,
+                    "sort": True,
+                    "autofilter": True,
+                    "format_columns": True,
+                    "format_rows": True,
+                },
+            )
+
+    def _notes(self) -> None:
+        for note in self.sheet.notes:
+            col, row = split_cell(note.cell)
+            self.ws.write_string(f"{col}{row}", note.text, self.styles.get(note.style))
+
+    def _params(self) -> None:
+        label_cols: set[int] = set()
+        for p in self.sheet.params:
+            col, row = split_cell(p.cell)
+            c = _col_index(col)
+            label_cols.add(c - 1)
+            self.ws.write_string(row - 1, c - 1, p.label, self.styles.get("label"))
+            self._param_cell(p, row - 1, c)
+        for c in label_cols:
+            self.ws.set_column(c, c, self.sheet.label_width)
+
+    def _param_cell(self, p: Param, row: int, col: int) -> None:
+        fmt = self.styles.get(p.role, p.fmt)
+        value = p.value(self.month)
+        if p.formula:
+            self.ws.write_formula(row, col, p.formula, fmt, _cell_value(value))
+        else:
+            _write_value(self.ws, row, col, value, fmt)
+        if p.validation:
+            self.ws.data_validation(row, col, row, col, _validation(p.validation, p.help, p.label))
+        for pc in self.sheet.param_conditionals:
+            if pc.param == p.name:
+                self.ws.conditional_format(
+                    row, col, row, col, {"type": "formula", "criteria": pc.formula, "format": self.styles.get(pc.style)}
+                )
+
+    def _table(self) -> None:
+        table = self.sheet.table
+        assert table is not None
+        header = self.styles.get("header")
+        self.ws.set_row(table.header_row - 1, 30)
+        first, last = table.first_row - 1, table.last_row - 1
+        for col in table.columns:
+            c = table.index(col.key)
+            if c not in self._label_cols():
+                self.ws.set_column(c, c, col.width)
+            self.ws.write_string(table.header_row - 1, c, col.header, header)
+            self._column(col, c, first, table.rows)
+            if col.validation:
+                self.ws.data_validation(first, c, last, c, _validation(col.validation, col.help, col.header))
+            elif col.help and col.role in ("input", "override"):
+                self.ws.data_validation(
+                    first, c, last, c,
+                    {"validate": "any", "input_title": col.header[:32], "input_message": col.help[:255]},
+                )  # fmt: skip
+        for cond in self.sheet.conditionals:
+            rule = compile_row_formula(cond.formula, self.sheet, self.layout)(0)
+            for start, end in _runs(sorted(table.index(k) for k in cond.keys)):
+                self.ws.conditional_format(
+                    first, start, last, end,
+                    {"type": "formula", "criteria": rule, "format": self.styles.get(cond.style)},
+                )  # fmt: skip
+
+    def _label_cols(self) -> set[int]:
+        return {_col_index(split_cell(p.cell)[0]) - 1 for p in self.sheet.params}
+
+    def _column(self, col: Column, c: int, first: int, rows: int) -> None:
+        fmt = self.styles.get(col.role, col.fmt)
+        ws, month = self.ws, self.month
+        if col.formula:
+            render = compile_row_formula(col.formula, self.sheet, self.layout)
+            for i in range(rows):
+                ws.write_formula(first + i, c, render(i), fmt, _cell_value(col.value(month, i)))
+        else:
+            for i in range(rows):
+                _write_value(ws, first + i, c, col.value(month, i), fmt)
+
+    def _chart(self) -> None:
+        spec, table = self.sheet.chart, self.sheet.table
+        if spec is None or table is None:
+            return
+        chart = self.workbook.add_chart({"type": "bar"})
+        chart.add_series(
+            {
+                "name": spec.title,
+                "categories": "=" + table.range(spec.categories, self.sheet.name),
+                "values": "=" + table.range(spec.values, self.sheet.name),
+                "fill": {"color": "#5B9BD5"},
+            }
+        )
+        chart.set_title({"name": spec.title})
+        chart.set_legend({"none": True})
+        chart.set_y_axis({"reverse": True})
+        chart.set_size({"width": 640, "height": 420})
+        self.ws.insert_chart(spec.anchor, chart)
+
+
+def _col_index(letters: str) -> int:
+    """A -> 0, Z -> 25, AA -> 26 (0-based, as XlsxWriter counts)."""
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n - 1
+
+
+def _runs(indices: list[int]) -> list[tuple[int, int]]:
+    """[1,2,3,5] -> [(1,3),(5,5)]: contiguous column runs, one conditional format each."""
+    runs: list[tuple[int, int]] = []
+    for i in indices:
+        if runs and runs[-1][1] == i - 1:
+            runs[-1] = (runs[-1][0], i)
+        else:
+            runs.append((i, i))
+    return runs
+
+
+def write_workbook(layout: WorkbookLayout, month: Any, path: Path, *, decimals: int) -> None:
+    """Write ``layout`` filled with ``month`` to ``path`` (which the caller makes atomic)."""
+    workbook = xlsxwriter.Workbook(
+        str(path), {"strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False}
+    )
+    workbook.set_properties(
+        {
+            "title": f"GRAPE emissions {layout.constants.get('KatsheetMonth', '')}".strip(),
+            "subject": layout.template,
+            "author": "katsheet",
+            "company": "katsheet",
+            "comments": f"Generated by katsheet {__version__}; layout version {layout.version}.",
+            "created": FIXED_CREATED,
+        }
+    )
+    for name, value in layout.constants.items():
+        workbook.set_custom_property(name, value)
+    for name, ref in layout.defined_names().items():
+        workbook.define_name(name, ref if ref.startswith("=") else "=" + ref)
+    styles = Styles(workbook, decimals)
+    for sheet in layout.sheets:
+        SheetWriter(workbook, sheet, layout, month, styles).write()
+    workbook.close()
