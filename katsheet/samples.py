@@ -8,7 +8,8 @@ from pathlib import Path
 
 from .engine import Criteria, RoleRow
 from .engine.criteria import FOUR_CRITERIA
-from .io.csvfile import read_roster
+from .engine.roster import ScoredRow
+from .io.csvfile import read_roster, read_scored_roster
 
 SAMPLE_BUDGET = Decimal("100000")
 SAMPLE_NAME = "sample_roster.csv"
@@ -17,3 +18,8 @@ SAMPLE_NAME = "sample_roster.csv"
 def sample_roster(criteria: Criteria = FOUR_CRITERIA) -> list[RoleRow]:
     with as_file(files("katsheet.data") / SAMPLE_NAME) as path:
         return read_roster(Path(path), criteria)
+
+
+def sample_scored_roster(criteria: Criteria = FOUR_CRITERIA) -> list[ScoredRow]:
+    with as_file(files("katsheet.data") / SAMPLE_NAME) as path:
+        return read_scored_roster(Path(path), criteria)

@@ -13,7 +13,8 @@ from .. import __version__
 from ..engine import InputError, allocate
 from ..io.csvfile import read_roster
 from ..samples import SAMPLE_BUDGET, sample_roster
-from .options import build_options, load_criteria, parse_budget
+from .new import new
+from .options import allocation_options, build_options, load_criteria, parse_budget
 from .render import print_table, to_csv, to_json_dict
 
 EXIT_BAD_INPUT = 2
@@ -27,16 +28,8 @@ def cli() -> None:
 
 @cli.command()
 @click.argument("roster", required=False, type=click.Path(path_type=Path))
-@click.option("--budget", help="The month's token budget (e.g. 100000).")
-@click.option("--threshold", help="Bonus threshold override in [0, 1] or as 70%; default: the average weight.")
-@click.option("--min-divisor", default="3", show_default=True, help="Minimum bonus divisor K.")
-@click.option("--no-bonus", is_flag=True, help="Switch the BONUS tier off.")
-@click.option("--no-excess", is_flag=True, help="Switch the EXCESS tier off.")
-@click.option("--cap-rule", default="scale", show_default=True, help="Dynamic cap: scale, at-base or off.")
-@click.option("--decimals", default="6", show_default=True, help="Decimals of the totals (ROUNDDOWN).")
+@allocation_options
 @click.option("--format", "fmt", default="table", show_default=True, help="table, json or csv.")
-@click.option("--criteria", "criteria_spec", help="four (default), single, or a CSV file of name,weight.")
-@click.option("--sample", is_flag=True, help="Use the roster (and budget) shipped inside katsheet.")
 def compute(
     roster: Path | None,
     budget: str | None,
@@ -75,6 +68,9 @@ def compute(
         if not console.is_terminal:
             console.width = max(console.width, 140)
         print_table(result, console)
+
+
+cli.add_command(new)
 
 
 def main(argv: list[str] | None = None) -> int:

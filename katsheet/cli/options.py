@@ -5,6 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
+import click
+
 from ..engine import CAP_RULES, FOUR_CRITERIA, SINGLE_CRITERION, Criteria, InputError, Options, parse_decimal
 from ..engine.criteria import check_unit_interval
 from ..io.csvfile import read_criteria
@@ -53,3 +55,22 @@ def load_criteria(spec: str | None) -> Criteria:
     if spec == "single":
         return SINGLE_CRITERION
     return read_criteria(Path(spec))
+
+
+def allocation_options(command):
+    """The options of grape.md section 2, shared by `compute` and `new`."""
+    for option in reversed(
+        [
+            click.option("--budget", help="The month's token budget (e.g. 100000)."),
+            click.option("--threshold", help="Bonus threshold override in [0, 1] or as 70%; default: the average."),
+            click.option("--min-divisor", default="3", show_default=True, help="Minimum bonus divisor K."),
+            click.option("--no-bonus", is_flag=True, help="Switch the BONUS tier off."),
+            click.option("--no-excess", is_flag=True, help="Switch the EXCESS tier off."),
+            click.option("--cap-rule", default="scale", show_default=True, help="Dynamic cap: scale, at-base or off."),
+            click.option("--decimals", default="6", show_default=True, help="Decimals of the totals (ROUNDDOWN)."),
+            click.option("--criteria", "criteria_spec", help="four (default), single, or a CSV file of name,weight."),
+            click.option("--sample", is_flag=True, help="Use the roster (and budget) shipped inside katsheet."),
+        ]
+    ):
+        command = option(command)
+    return command

@@ -22,6 +22,14 @@ def write_atomic(path: Path, write: Callable[[Path], None], *, force: bool = Fal
     tmp = Path(tmp_name)
     try:
         write(tmp)
+        os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else _default_mode())
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _default_mode() -> int:
+    """What a plain open() would give: 0o666 less the umask (mkstemp makes 0o600)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask

@@ -313,7 +313,8 @@ def allocation_sheet(template: str, rows: int) -> Sheet:
             Conditional(("bonus", "excess"), f"=AND(CapEngaged,ISNUMBER({{weight}}),{_ELIGIBLE})", "cap"),
         ),
         param_conditionals=(ParamConditional("CapEngaged", "=CapEngaged", "cap"),),
-        chart=Chart("Total per member", "member", "total", anchor),
+        # the rows holding members when written: a hundred empty slots would crush the bars
+        chart=Chart("Total per member", "member", "total", anchor, shown=lambda m: len(m.rows) or m.table_rows),
         freeze=f"B{TABLE_HEADER_ROW + 1}",
     )
 
@@ -417,7 +418,9 @@ def members_sheet(rows: int, allocation_name: str) -> Sheet:
             Note("A1", "Members: totals over all role rows", "title"),
             Note("A2", f"Sums each member's totals on the {allocation_name} sheet over every role they hold.", "text"),
         ),
-        chart=Chart("Total per member (all roles)", "member", "total", "G2"),
+        chart=Chart(
+            "Total per member (all roles)", "member", "total", "G2", shown=lambda m: len(m.summary) or m.table_rows
+        ),
         freeze="A5",
     )
 

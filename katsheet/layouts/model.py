@@ -159,6 +159,8 @@ class Chart:
     categories: str
     values: str
     anchor: str
+    #: how many table rows to plot, from the month (None: all rows)
+    shown: ParamValue | None = None
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,8 @@ FILLS = {"input": YELLOW, "override": PURPLE}
 CONDITIONAL_FILLS = {"eligible": GREEN, "cap": ORANGE, "bad": RED}
 LEGEND_FILLS = {"legend-input": YELLOW, "legend-override": PURPLE, "legend-eligible": GREEN, "legend-cap": ORANGE}
 
+#: Width of a parameter's value column: room for 100,000,000.000000.
+PARAM_WIDTH = 17
 #: A fixed creation date keeps regenerated templates identical to the shipped ones.
 FIXED_CREATED = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
@@ -50,6 +52,8 @@ def number_format(fmt: str, decimals: int) -> str | None:
         "count": "0",
         "ratio": "0.000000",
         "text": "@",
+        # LibreOffice shows a formula's TRUE as 1 unless the format says otherwise
+        "flag": '"TRUE";"TRUE";"FALSE"',
     }.get(fmt)
 
 
@@ -143,6 +147,7 @@ class SheetWriter:
         self._chart()
         if self.sheet.freeze:
             self.ws.freeze_panes(self.sheet.freeze)
+        self._print_setup()
         if self.sheet.protect:
             self.ws.protect(
                 "",
@@ -156,20 +161,26 @@ class SheetWriter:
                 },
             )
 
+    def _print_setup(self) -> None:
+        """Landscape, one page wide, the table header repeated: a month prints (or PDFs) readably."""
+        self.ws.set_landscape()
+        self.ws.set_paper(9)  # A4
+        self.ws.fit_to_pages(1, 0)
+        if self.sheet.table:
+            self.ws.repeat_rows(self.sheet.table.header_row - 1)
+
     def _notes(self) -> None:
         for note in self.sheet.notes:
             col, row = split_cell(note.cell)
             self.ws.write_string(f"{col}{row}", note.text, self.styles.get(note.style))
 
     def _params(self) -> None:
-        label_cols: set[int] = set()
         for p in self.sheet.params:
             col, row = split_cell(p.cell)
             c = _col_index(col)
-            label_cols.add(c - 1)
             self.ws.write_string(row - 1, c - 1, p.label, self.styles.get("label"))
             self._param_cell(p, row - 1, c)
-        for c in label_cols:
+        for c in self._label_cols():
             self.ws.set_column(c, c, self.sheet.label_width)
 
     def _param_cell(self, p: Param, row: int, col: int) -> None:
@@ -193,10 +204,11 @@ class SheetWriter:
         header = self.styles.get("header")
         self.ws.set_row(table.header_row - 1, 30)
         first, last = table.first_row - 1, table.last_row - 1
+        label_cols, value_cols = self._label_cols(), {c + 1 for c in self._label_cols()}
         for col in table.columns:
             c = table.index(col.key)
-            if c not in self._label_cols():
-                self.ws.set_column(c, c, col.width)
+            if c not in label_cols:
+                self.ws.set_column(c, c, max(col.width, PARAM_WIDTH) if c in value_cols else col.width)
             self.ws.write_string(table.header_row - 1, c, col.header, header)
             self._column(col, c, first, table.rows)
             if col.validation:
@@ -233,11 +245,19 @@ class SheetWriter:
         if spec is None or table is None:
             return
         chart = self.workbook.add_chart({"type": "bar"})
+        shown = min(table.rows, spec.shown(self.month)) if spec.shown else table.rows
+        first, last = table.first_row - 1, table.first_row - 2 + shown
         chart.add_series(
             {
                 "name": spec.title,
-                "categories": "=" + table.range(spec.categories, self.sheet.name),
-                "values": "=" + table.range(spec.values, self.sheet.name),
+                "categories": [
+                    self.sheet.name,
+                    first,
+                    table.index(spec.categories),
+                    last,
+                    table.index(spec.categories),
+                ],
+                "values": [self.sheet.name, first, table.index(spec.values), last, table.index(spec.values)],
                 "fill": {"color": "#5B9BD5"},
             }
         )
