@@ -81,7 +81,8 @@ class Month:
 
     @property
     def table_rows(self) -> int:
-        return max(self.capacity, len(self.rows) + MIN_SPARE_ROWS) if self.rows else self.capacity
+        """--rows when the roster fits in it; else the roster plus MIN_SPARE_ROWS spare rows."""
+        return self.capacity if len(self.rows) <= self.capacity else len(self.rows) + MIN_SPARE_ROWS
 
     @cached_property
     def allocation(self) -> Allocation:

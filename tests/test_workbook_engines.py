@@ -1,0 +1,128 @@
+"""Generated workbooks recalculated by engines we did not write agree with the engine, cell by cell.
+
+For every vector of grape.md and 200 random months (sizes up to 100, zeros, exact-average ties,
+both grids, random options): LibreOffice headless recalculates from scratch, and the `formulas`
+package evaluates; every computed cell must equal the engine's figure within grape.md section 3.
+The cached values we write must equal LibreOffice's.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from libreoffice import recalculate, require_libreoffice
+from vectors import VECTORS
+from workbooks import (
+    cached_values,
+    compare,
+    formulas_values_parallel,
+    month_from_weights,
+    random_month,
+    write,
+)
+
+from katsheet.engine import Options
+from katsheet.layouts.grape import Month, grape_layout
+from katsheet.workbook.expected import agrees, expected_cells
+
+RANDOM_MONTHS = 200
+CASES: list[tuple[str, object]] = [
+    *[(f"{v.id}-{t}", (v, t)) for v in VECTORS for t in ("compact", "expanded")],
+    *[(f"random-{seed}", seed) for seed in range(RANDOM_MONTHS)],
+]
+IDS = [c[0] for c in CASES]
+
+
+def _month(spec: object) -> Month:
+    if isinstance(spec, int):
+        return random_month(spec)
+    v, template = spec  # type: ignore[misc]
+    return month_from_weights(v.budget, v.weights, Options(**v.options), template=template)
+
+
+@pytest.fixture(scope="module")
+def months() -> dict[str, Month]:
+    return {case_id: _month(spec) for case_id, spec in CASES}
+
+
+@pytest.fixture(scope="module")
+def files(months, tmp_path_factory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("generated")
+    return {case_id: write(m, folder / f"{case_id}.xlsx") for case_id, m in months.items()}
+
+
+@pytest.fixture(scope="module")
+def libreoffice_values(files, tmp_path_factory) -> dict[str, dict]:
+    require_libreoffice()
+    out = recalculate(list(files.values()), tmp_path_factory.mktemp("libreoffice"))
+    return {case_id: cached_values(path) for case_id, path in zip(files, out, strict=True)}
+
+
+@pytest.fixture(scope="module")
+def formulas_results(files) -> dict[str, dict]:
+    return dict(zip(files, formulas_values_parallel(list(files.values())), strict=True))
+
+
+def _report(mismatches) -> str:
+    return f"{len(mismatches)} cells differ, e.g.\n" + "\n".join(str(m) for m in mismatches[:12])
+
+
+@pytest.mark.libreoffice
+@pytest.mark.slow
+@pytest.mark.parametrize("case_id", IDS)
+def test_libreoffice_agrees_with_engine(case_id, months, libreoffice_values) -> None:
+    mismatches = compare(months[case_id], libreoffice_values[case_id])
+    assert not mismatches, _report(mismatches)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case_id", IDS)
+def test_formulas_package_agrees_with_engine(case_id, months, formulas_results) -> None:
+    mismatches = compare(months[case_id], formulas_results[case_id])
+    assert not mismatches, _report(mismatches)
+
+
+@pytest.mark.libreoffice
+@pytest.mark.slow
+@pytest.mark.parametrize("case_id", IDS)
+def test_cached_values_equal_libreoffice(case_id, months, files, libreoffice_values) -> None:
+    month = months[case_id]
+    cached, recalculated = cached_values(files[case_id]), libreoffice_values[case_id]
+    budget = float(month.budget or 0)
+    differ = [
+        f"{e.sheet}!{e.cell}: cached {cached.get((e.sheet, e.cell))!r}, LibreOffice {recalculated.get((e.sheet, e.cell))!r}"
+        for e in expected_cells(grape_layout(month), month)
+        if not agrees(
+            cached.get((e.sheet, e.cell)), recalculated.get((e.sheet, e.cell)), e.fmt, month.options.decimals, budget
+        )  # fmt: skip
+    ]
+    assert not differ, "\n".join(differ[:12])
+
+
+def test_vectors_cover_the_spec(months) -> None:
+    """The workbooks really hold the vectors' totals (guards against comparing empty sheets)."""
+    for v in VECTORS:
+        month = months[f"{v.id}-expanded"]
+        assert [m.total for m in month.allocation.members] == [Decimal(t) for t in v.totals]
+
+
+@pytest.mark.libreoffice
+def test_libreoffice_recalculates_from_scratch(tmp_path, monkeypatch) -> None:
+    """Write deliberately wrong cached values: LibreOffice must ignore them and compute its own."""
+    require_libreoffice()
+    from xlsxwriter.worksheet import Worksheet
+
+    month = month_from_weights("100000", ["1", "0.8", "0.6", "0.4", "0"])
+    real = Worksheet.write_formula
+
+    def stale(self, row, col, formula, fmt=None, value=0):
+        return real(self, row, col, formula, fmt, -12345.0 if isinstance(value, (int, float)) else value)
+
+    monkeypatch.setattr(Worksheet, "write_formula", stale)
+    path = write(month, tmp_path / "stale.xlsx")
+    monkeypatch.undo()
+    assert cached_values(path)[("Expanded", "H4")] == -12345.0  # the stale value really is in the file
+    (out,) = recalculate([path], tmp_path / "lo")
+    assert not compare(month, cached_values(out))

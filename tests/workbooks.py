@@ -1,0 +1,166 @@
+"""Helpers for the workbook tests: random months, engines we did not write, cell-by-cell comparison."""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+
+from katsheet.engine import FOUR_CRITERIA, SINGLE_CRITERION, Options, grape_weight
+from katsheet.engine.criteria import DEFAULT_LEVELS
+from katsheet.engine.roster import ScoredRow
+from katsheet.layouts.grape import Month, grape_layout
+from katsheet.workbook.expected import agrees, expected_cells
+from katsheet.workbook.writer import write_workbook
+
+ROLES = ["Developer", "Designer", "Reviewer", "Ops", "Community Manager", "Researcher", ""]
+LEVELS = list(DEFAULT_LEVELS)
+
+
+def month_from_weights(
+    budget: str, weights: list[str], options: Options = Options(), template: str = "expanded", **kw: Any
+) -> Month:
+    """A one-criterion month whose scores are the given GRAPE weights (the spec's vectors)."""
+    rows = tuple(
+        ScoredRow(f"member {i + 1}", "Contributor", (Decimal(w),), Decimal(w), where=f"row {i + 2}")
+        for i, w in enumerate(weights)
+    )
+    return Month(template=template, month="2026-12", criteria=SINGLE_CRITERION, budget=Decimal(budget),
+                 options=options, rows=rows, **kw)  # fmt: skip
+
+
+def _micro(rng: random.Random) -> int:
+    kind = rng.random()
+    if kind < 0.2:
+        return 0
+    if kind < 0.3:
+        return 10**6
+    if kind < 0.5:
+        return rng.choice([100000, 200000, 300000, 500000, 660000, 330000, 790000])
+    return rng.randint(1, 10**6)
+
+
+def random_month(seed: int, template: str | None = None) -> Month:
+    """Random size up to 100, zeros, exact-average ties, both grids, random options."""
+    rng = random.Random(seed)
+    n = rng.randint(1, 100)
+    four = rng.random() < 0.4
+    criteria = FOUR_CRITERIA if four else SINGLE_CRITERION
+    rows: list[ScoredRow] = []
+    names = [f"Member {i}" for i in range(n)]
+    for i in range(n):
+        name = names[i] if i < 3 or rng.random() < 0.85 else rng.choice(names[:i])  # some hold two roles
+        role = ROLES[i % len(ROLES)] if name == names[i] else f"Second role {i}"
+        if four:
+            raw = tuple(rng.choice(LEVELS) if rng.random() < 0.2 else Decimal(_micro(rng)).scaleb(-6) for _ in range(4))
+            parsed = [DEFAULT_LEVELS[s] if isinstance(s, str) else s for s in raw]
+            weight = grape_weight(parsed, criteria)
+            rows.append(ScoredRow(name, role, raw, weight))
+        else:
+            w = Decimal(_micro(rng)).scaleb(-6)
+            rows.append(ScoredRow(name, role, (w,), w))
+    if not four and n > 1 and rng.random() < 0.5:  # one member exactly on the average
+        performers = [int(r.weight.scaleb(6)) for r in rows[:-1] if r.weight > 0] or [500000]
+        k = len(performers)
+        fix = sum(performers) % k
+        first = next((j for j, r in enumerate(rows[:-1]) if int(r.weight.scaleb(6)) > fix), None)
+        if first is not None:
+            w = Decimal(int(rows[first].weight.scaleb(6)) - fix).scaleb(-6)
+            rows[first] = ScoredRow(rows[first].member, rows[first].role, (w,), w)
+            performers = [int(r.weight.scaleb(6)) for r in rows[:-1] if r.weight > 0]
+            avg = Decimal(sum(performers) // len(performers)).scaleb(-6)
+            rows[-1] = ScoredRow(rows[-1].member, rows[-1].role, (avg,), avg)
+    threshold = None
+    if rng.random() < 0.3:
+        threshold = rng.choice([Decimal(rng.randint(0, 10**6)).scaleb(-6), rows[0].weight, Decimal(0), Decimal(1)])
+    options = Options(
+        threshold=threshold,
+        min_divisor=rng.randint(1, 5),
+        bonus=rng.random() < 0.85,
+        excess=rng.random() < 0.85,
+        cap_rule=rng.choice(["scale", "scale", "at-base", "off"]),
+        decimals=rng.choice([0, 2, 4, 6, 6]),
+    )
+    budget = rng.choice([Decimal(rng.randint(0, 10**7)), Decimal(rng.randint(0, 10**8)).scaleb(-2), Decimal(100000)])
+    return Month(
+        template=template or rng.choice(["compact", "expanded"]), month="2026-12", criteria=criteria,
+        budget=budget, options=options, rows=tuple(rows), capacity=len(rows) + 2,
+    )  # fmt: skip
+
+
+def write(month: Month, path: Path) -> Path:
+    write_workbook(grape_layout(month), month, path, decimals=month.options.decimals)
+    return path
+
+
+@dataclass
+class Mismatch:
+    sheet: str
+    cell: str
+    label: str
+    expected: Any
+    found: Any
+
+    def __str__(self) -> str:
+        return f"{self.sheet}!{self.cell} ({self.label}): engine {self.expected!r}, found {self.found!r}"
+
+
+def compare(month: Month, found: dict[tuple[str, str], Any]) -> list[Mismatch]:
+    """Every computed cell of the month's layout against ``found`` ((sheet, cell) -> value)."""
+    out = []
+    budget = float(month.budget or 0)
+    for e in expected_cells(grape_layout(month), month):
+        got = found.get((e.sheet, e.cell))
+        if not agrees(e.value, got, e.fmt, month.options.decimals, budget):
+            out.append(Mismatch(e.sheet, e.cell, e.label, e.value, got))
+    return out
+
+
+def cached_values(path: Path) -> dict[tuple[str, str], Any]:
+    """The values stored in the file (what a reader of cached values sees)."""
+    wb = openpyxl.load_workbook(path, data_only=True, read_only=True)
+    out = {}
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for c in row:
+                if c.value is not None and hasattr(c, "coordinate"):
+                    out[(ws.title, c.coordinate)] = c.value
+    wb.close()
+    return out
+
+
+_KEY = re.compile(r"^'\[[^\]]+\](.+)'!([A-Z]+\d+)$")
+
+
+def formulas_values(path: Path) -> dict[tuple[str, str], Any]:
+    """Every cell as the `formulas` package computes it (sheet names as in the file)."""
+    import formulas
+
+    titles = {name.upper(): name for name in openpyxl.load_workbook(path, read_only=True).sheetnames}
+    solution = formulas.ExcelModel().loads(str(path)).finish().calculate()
+    out: dict[tuple[str, str], Any] = {}
+    for key, ranges in solution.items():
+        m = _KEY.match(key)
+        if not m:
+            continue
+        value = ranges.value[0][0] if hasattr(ranges, "value") else ranges
+        if hasattr(value, "item"):
+            value = value.item()
+        if type(value).__name__ == "XlError" or str(value).startswith("#"):
+            value = str(value)
+        elif str(value) == "empty":
+            value = None
+        out[(titles.get(m.group(1), m.group(1)), m.group(2))] = value
+    return out
+
+
+def formulas_values_parallel(paths: list[Path]) -> list[dict[tuple[str, str], Any]]:
+    with ProcessPoolExecutor(max_workers=max(1, os.cpu_count() or 1)) as pool:
+        return list(pool.map(formulas_values, paths))
