@@ -96,7 +96,7 @@ def test_cached_values_equal_libreoffice(case_id, months, files, libreoffice_val
         for e in expected_cells(grape_layout(month), month)
         if not agrees(
             cached.get((e.sheet, e.cell)), recalculated.get((e.sheet, e.cell)), e.fmt, month.options.decimals, budget
-        )  # fmt: skip
+        )
     ]
     assert not differ, "\n".join(differ[:12])
 

@@ -25,9 +25,10 @@ LEVELS = list(DEFAULT_LEVELS)
 
 
 def month_from_weights(
-    budget: str, weights: list[str], options: Options = Options(), template: str = "expanded", **kw: Any
+    budget: str, weights: list[str], options: Options | None = None, template: str = "expanded", **kw: Any
 ) -> Month:
     """A one-criterion month whose scores are the given GRAPE weights (the spec's vectors)."""
+    options = options or Options()
     rows = tuple(
         ScoredRow(f"member {i + 1}", "Contributor", (Decimal(w),), Decimal(w), where=f"row {i + 2}")
         for i, w in enumerate(weights)
