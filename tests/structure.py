@@ -57,10 +57,14 @@ def _runs(cells: dict[int, str]) -> list[list[Any]]:
 
 
 def _color(fill: Any) -> str | None:
-    if fill is None or fill.fill_type in (None, "none"):
+    """A cell fill's colour (fgColor), or a conditional format's (dxf fills keep it in bgColor)."""
+    if fill is None:
         return None
-    rgb = getattr(fill.fgColor, "rgb", None)
-    return rgb if isinstance(rgb, str) else None
+    for color in (fill.fgColor, fill.bgColor):
+        rgb = getattr(color, "rgb", None)
+        if isinstance(rgb, str) and rgb not in ("00000000",):
+            return rgb
+    return None
 
 
 def describe(path: Path) -> dict[str, Any]:
