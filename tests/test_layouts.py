@@ -1,0 +1,96 @@
+"""The layouts obey workbook.md's conventions by construction."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from katsheet.engine import FOUR_CRITERIA, SINGLE_CRITERION, Criteria, Criterion
+from katsheet.layouts.grape import Month, grape_layout
+from katsheet.layouts.model import col_letter, compile_row_formula, split_cell
+
+ALLOWED = {
+    "SUM", "SUMPRODUCT", "SUMIF", "COUNTIF", "COUNTIFS", "AVERAGEIF", "IF", "IFERROR", "AND", "OR", "NOT",
+    "MAX", "MIN", "ROUND", "ROUNDDOWN", "VLOOKUP", "INDEX", "MATCH", "ISBLANK", "ISNUMBER", "LEN",
+}  # fmt: skip
+SEVEN = Criteria(tuple(Criterion(f"C{i}", __import__("decimal").Decimal(i)) for i in range(1, 8)))
+LAYOUTS = [
+    grape_layout(Month(template=t, criteria=c, capacity=5))
+    for t in ("compact", "expanded")
+    for c in (FOUR_CRITERIA, SINGLE_CRITERION, SEVEN)
+]
+
+
+def _formulas(layout):
+    for sheet in layout.sheets:
+        for p in sheet.params:
+            if p.formula:
+                yield sheet.name, p.cell, p.formula
+        for cond in sheet.conditionals:
+            yield sheet.name, "conditional", compile_row_formula(cond.formula, sheet, layout)(0)
+        if sheet.table:
+            for col in sheet.table.columns:
+                if col.formula:
+                    render = compile_row_formula(col.formula, sheet, layout)
+                    for i in range(sheet.table.rows):
+                        yield sheet.name, f"{col_letter(sheet.table.index(col.key))}{sheet.table.first_row + i}", render(i)
+
+
+@pytest.mark.parametrize("layout", LAYOUTS, ids=lambda lay: f"{lay.template}-{len(lay.sheets[1].table.columns)}")
+def test_only_functions_every_engine_evaluates(layout) -> None:
+    for sheet, cell, formula in _formulas(layout):
+        text = re.sub(r'"[^"]*"', '""', formula)
+        used = set(re.findall(r"([A-Z][A-Z0-9.]*)\(", text))
+        assert used <= ALLOWED, (sheet, cell, formula, used - ALLOWED)
+        assert "[" not in text and "#" not in text, (sheet, cell, formula)  # no structured references, no spills
+
+
+@pytest.mark.parametrize("layout", LAYOUTS, ids=lambda lay: f"{lay.template}-{len(lay.sheets[1].table.columns)}")
+def test_every_name_used_is_defined(layout) -> None:
+    names = set(layout.defined_names())
+    for sheet, cell, formula in _formulas(layout):
+        text = re.sub(r'"[^"]*"', '""', formula)
+        text = re.sub(r"(?:'[^']+'|[A-Za-z_]+)!\$?[A-Z]+\$?\d+", "", text)  # cross-sheet references
+        words = set(re.findall(r"\b([A-Za-z_][A-Za-z0-9_]*)\b(?!\()", text))
+        words -= {"TRUE", "FALSE"}
+        words = {w for w in words if not re.fullmatch(r"\$?[A-Z]{1,3}\$?\d+", w) and not re.fullmatch(r"[A-Z]{1,3}", w)}
+        assert words <= names, (sheet, cell, words - names)
+
+
+@pytest.mark.parametrize("layout", LAYOUTS, ids=lambda lay: f"{lay.template}-{len(lay.sheets[1].table.columns)}")
+def test_no_cell_is_claimed_twice(layout) -> None:
+    for sheet in layout.sheets:
+        cells: dict[str, str] = {}
+        for p in sheet.params:
+            col, row = split_cell(p.cell)
+            label = f"{col_letter(_index(col) - 1)}{row}"
+            for cell, what in ((p.cell, p.name), (label, f"label of {p.name}")):
+                assert cell not in cells, (sheet.name, cell, what, cells.get(cell))
+                cells[cell] = what
+        for note in sheet.notes:
+            assert note.cell not in cells, (sheet.name, note.cell, note.text, cells[note.cell])
+            cells[note.cell] = note.text
+        if sheet.table:
+            for cell in cells:
+                assert split_cell(cell)[1] < sheet.table.header_row, (sheet.name, cell, "inside the table")
+
+
+def _index(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n - 1
+
+
+def test_threshold_override_and_average_sit_where_the_original_has_them() -> None:
+    for template in ("compact", "expanded"):
+        names = grape_layout(Month(template=template)).defined_names()
+        assert names["ThresholdOverride"].endswith("!$E$3")
+        assert names["AverageWeight"].endswith("!$E$7")
+
+
+def test_no_volatile_functions() -> None:
+    for layout in LAYOUTS:
+        for _, _, formula in _formulas(layout):
+            assert not re.search(r"\b(NOW|TODAY|OFFSET|INDIRECT|RAND)\(", formula)
