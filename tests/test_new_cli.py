@@ -56,7 +56,7 @@ def test_roster_with_weights_uses_single_criterion_grid(run, tmp_path) -> None:
     wb = openpyxl.load_workbook(out, data_only=True)
     assert wb["Scoring"]["C15"].value == "Performance"
     assert wb["Scoring"]["C16"].value == 0.8
-    assert wb["Compact"]["C16"].value == 0.8
+    assert wb["Compact"]["D16"].value == 0.8
     code, _, err = run("new", str(tmp_path / "x.xlsx"), "--roster", str(roster), "--criteria", "four")
     assert code == 2 and "--criteria single" in err
 
@@ -66,7 +66,7 @@ def test_rows_month_and_template_options(run, tmp_path) -> None:
     code, _, err = run("new", str(out), "--rows", "7", "--month", "2027-01", "--template", "compact")
     assert code == 0, err
     names = _names(out)
-    assert names["Totals"] == "Compact!$G$16:$G$22"
+    assert names["Totals"] == "Compact!$H$16:$H$22"
     assert names["KatsheetMonth"] == '"2027-01"'
 
 

@@ -227,14 +227,19 @@ _ELIGIBLE = "AND({weight}>0,{weight}>Threshold)"
 
 
 def _mirror_columns() -> tuple[Column, ...]:
-    """Member, role and weight follow the Scoring row with the same index."""
+    """No., member, role and weight: the Scoring row numbered No., looked up by position.
+
+    INDEX by a row number (not a direct reference such as Scoring!$A20) keeps the table right when
+    rows are inserted, deleted or sorted on either sheet: Excel would shift or #REF! a direct one.
+    """
     return (
+        Column("no", "No.", "label", "count", lambda m, i: i + 1, width=6),
         Column("member", "Member", "computed", "text", _row(lambda m, i: m.rows[i].member), name="MemberNames",
-               formula=f'=IF({{{SCORING}!member}}="","",{{{SCORING}!member}})', width=24),
+               formula='=IFERROR(IF(INDEX(ScoredMembers,{no})="","",INDEX(ScoredMembers,{no})),"")', width=24),
         Column("role", "Skill Role", "computed", "text", _row(lambda m, i: m.rows[i].role or UNASSIGNED),
-               formula=_guard(f'IF({{{SCORING}!role}}="","{UNASSIGNED}",{{{SCORING}!role}})'), width=18),
+               formula=_guard(f'IF(INDEX(ScoredRoles,{{no}})="","{UNASSIGNED}",INDEX(ScoredRoles,{{no}}))'), width=18),
         Column("weight", "GRAPE weight", "computed", "weight", _member("grape_weight"), name="Weights",
-               formula=_guard(f"{{{SCORING}!weight}}")),
+               formula=_guard("INDEX(GrapeWeights,{no})")),
     )  # fmt: skip
 
 
@@ -307,7 +312,7 @@ def allocation_sheet(template: str, rows: int) -> Sheet:
         notes=(
             Note("A1", title, "title"),
             Note("A2", "Yellow: required input. Purple: optional override. No fill: computed.", "text"),
-            Note(f"A{TABLE_HEADER_ROW - 1}", "Members follow the Scoring sheet, row by row.", "text"),
+            Note(f"A{TABLE_HEADER_ROW - 1}", "Row No. n shows the n-th row of the Scoring sheet.", "text"),
         ),
         conditionals=(
             Conditional(tuple(c.key for c in columns), f"=AND(ISNUMBER({{weight}}),{_ELIGIBLE})", "eligible"),
@@ -316,7 +321,7 @@ def allocation_sheet(template: str, rows: int) -> Sheet:
         param_conditionals=(ParamConditional("CapEngaged", "=CapEngaged", "cap"),),
         # the rows holding members when written: a hundred empty slots would crush the bars
         chart=Chart("Total per member", "member", "total", anchor, shown=lambda m: len(m.rows) or m.table_rows),
-        freeze=f"B{TABLE_HEADER_ROW + 1}",
+        freeze=f"C{TABLE_HEADER_ROW + 1}",
     )
 
 
@@ -359,7 +364,7 @@ def scoring_sheet(criteria: Criteria, rows: int) -> Sheet:
     columns = (
         Column("member", "Member", "input", "text", _row(lambda m, i: m.rows[i].member), name="ScoredMembers",
                help="The member's name. Type it in a blank row to add a member.", width=24),
-        Column("role", "Skill Role", "input", "text", _row(lambda m, i: m.rows[i].role),
+        Column("role", "Skill Role", "input", "text", _row(lambda m, i: m.rows[i].role), name="ScoredRoles",
                help="The Skill Role held; blank means Unassigned. A member with two roles has two rows.", width=18),
         *score_columns,
         Column("weight", "GRAPE weight", "computed", "weight", _member("grape_weight"), name="GrapeWeights",
@@ -404,10 +409,10 @@ def members_sheet(rows: int, allocation_name: str) -> Sheet:
                formula='=IFERROR(INDEX(ScoredMembers,MATCH({no},MemberNumbers,0)),"")', width=24),
         Column("role_rows", "Role rows", "computed", "count",
                lambda m, i: m.summary[i].role_rows if i < len(m.summary) else "",
-               formula=_guard("SUMPRODUCT(1*(ScoredMembers={member}))"), width=10),
+               formula=_guard("SUMPRODUCT(1*(MemberNames={member}))"), width=10),
         Column("total", "Total", "computed", "amount",
                lambda m, i: m.summary[i].total if i < len(m.summary) else "",
-               formula=_guard("SUMPRODUCT(1*(ScoredMembers={member}),Totals)"), width=16),
+               formula=_guard("SUMPRODUCT(1*(MemberNames={member}),Totals)"), width=16),
         Column("share", "Share of budget", "computed", "percent",
                lambda m, i: (m.summary[i].total / m.budget if m.budget else Decimal(0)) if i < len(m.summary) else "",
                formula=_guard("IF(Budget=0,0,{total}/Budget)"), width=14),
