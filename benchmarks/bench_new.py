@@ -78,7 +78,7 @@ def main() -> None:
             m = month(n)
             path = Path(tmp) / f"m{n}.xlsx"
             seconds, _ = timed(lambda m=m, p=path: katsheet_write(m, p))
-            base, _ = timed(lambda m=m: openpyxl_write(m, Path(tmp) / f"o{n}.xlsx"))
+            base, _ = timed(lambda m=m, n=n: openpyxl_write(m, Path(tmp) / f"o{n}.xlsx"))
             rows.append([f"{n:,}", "katsheet new (XlsxWriter, with cached values)", f"{seconds:.2f}",
                          f"{base:.2f} s openpyxl ({base / seconds:.1f}x)"])  # fmt: skip
             if n == RECALC_SIZE:

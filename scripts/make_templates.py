@@ -16,7 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from katsheet.workbook.shipped import sample_months, shipped_templates, write_month  # noqa: E402
+from katsheet.workbook.shipped import sample_months, shipped_templates, write_month
 
 
 def main(argv: list[str]) -> None:

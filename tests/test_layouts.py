@@ -34,7 +34,11 @@ def _formulas(layout):
                 if col.formula:
                     render = compile_row_formula(col.formula, sheet, layout)
                     for i in range(sheet.table.rows):
-                        yield sheet.name, f"{col_letter(sheet.table.index(col.key))}{sheet.table.first_row + i}", render(i)
+                        yield (
+                            sheet.name,
+                            f"{col_letter(sheet.table.index(col.key))}{sheet.table.first_row + i}",
+                            render(i),
+                        )
 
 
 @pytest.mark.parametrize("layout", LAYOUTS, ids=lambda lay: f"{lay.template}-{len(lay.sheets[1].table.columns)}")

@@ -83,7 +83,7 @@ def test_rows_month_and_template_options(run, tmp_path) -> None:
 )
 def test_bad_options(run, tmp_path, args, needle) -> None:
     out = tmp_path / "m.xlsx"
-    code, stdout, err = run("new", str(out), *args)
+    code, _, err = run("new", str(out), *args)
     assert code == 2 and needle in err and len(err.strip().splitlines()) == 1
     assert not out.exists()
 
@@ -111,5 +111,13 @@ def test_options_land_in_their_cells(run, tmp_path) -> None:
     )  # fmt: skip
     assert code == 0, err
     ws = openpyxl.load_workbook(out, data_only=True)["Expanded"]
-    assert [ws[c].value for c in ("E2", "E3", "E4", "E5", "E6", "E8", "E9")] == [5000, 0.7, 4, False, True, "at-base", 2]
+    assert [ws[c].value for c in ("E2", "E3", "E4", "E5", "E6", "E8", "E9")] == [
+        5000,
+        0.7,
+        4,
+        False,
+        True,
+        "at-base",
+        2,
+    ]
     assert ws["H5"].value == 0.7  # the threshold in use is the override

@@ -23,19 +23,49 @@ from workbooks import (
     write,
 )
 
-from katsheet.engine import Options
+from katsheet.engine import FOUR_CRITERIA, Options, grape_weight
+from katsheet.engine.roster import ScoredRow
 from katsheet.layouts.grape import Month, grape_layout
 from katsheet.workbook.expected import agrees, expected_cells
 
 RANDOM_MONTHS = 200
 CASES: list[tuple[str, object]] = [
     *[(f"{v.id}-{t}", (v, t)) for v in VECTORS for t in ("compact", "expanded")],
+    ("half-way-weights", "half-way-weights"),
+    ("half-way-average", "half-way-average"),
     *[(f"random-{seed}", seed) for seed in range(RANDOM_MONTHS)],
 ]
 IDS = [c[0] for c in CASES]
 
 
+HALF_WAY_AVERAGE = ["0.688555", "0.286172", "0.679690", "0.746157", "0"]
+
+
+def _half_way_weights() -> Month:
+    """Weighted means exactly half-way at the 7th decimal: ROUND must go up in every engine."""
+    # Rows on which plain float formulas rounded down in the `formulas` package (found by the
+    # random months): each weighted mean is exactly half-way at the 7th decimal.
+    scores = [
+        ("0.311363", "0.089277", "0.2", "0.2"),  # 0.2557455 -> 0.255746
+        ("1", "0.089111", "1", "0.939877"),  # 0.8968865 -> 0.896887
+        ("0", "0.422329", "0.969996", "0"),  # 0.1392325 -> 0.139233
+        ("0.015197", "0.843423", "0.1", "1"),  # 0.3034605 -> 0.303461
+        ("0.6605", "0", "0.320945", "0"),  # 0.4283945 -> 0.428395
+        ("0", "0.712985", "0", "0.3"),  # 0.1312985 -> 0.131299
+    ]
+    rows = []
+    for i, raw in enumerate(scores):
+        parsed = tuple(Decimal(x) for x in raw)
+        rows.append(ScoredRow(f"tie {i}", "Dev", parsed, grape_weight(list(parsed), FOUR_CRITERIA)))
+    return Month(template="expanded", month="2026-12", criteria=FOUR_CRITERIA, budget=Decimal(1000),
+                 rows=tuple(rows), capacity=len(rows))  # fmt: skip
+
+
 def _month(spec: object) -> Month:
+    if spec == "half-way-weights":
+        return _half_way_weights()
+    if spec == "half-way-average":  # mean 0.6001435 exactly: a float AVERAGEIF lands below the half
+        return month_from_weights("1000", HALF_WAY_AVERAGE, template="compact", capacity=5)
     if isinstance(spec, int):
         return random_month(spec)
     v, template = spec  # type: ignore[misc]
@@ -99,6 +129,13 @@ def test_cached_values_equal_libreoffice(case_id, months, files, libreoffice_val
         )
     ]
     assert not differ, "\n".join(differ[:12])
+
+
+def test_half_way_cases_really_are_half_way(months) -> None:
+    weights = [m.grape_weight for m in months["half-way-weights"].allocation.members]
+    expected = ["0.255746", "0.896887", "0.139233", "0.303461", "0.428395", "0.131299"]
+    assert weights == [Decimal(w) for w in expected]
+    assert months["half-way-average"].allocation.average_weight == Decimal("0.600144")
 
 
 def test_vectors_cover_the_spec(months) -> None:

@@ -115,8 +115,14 @@ def check_unit_interval(number: Decimal, *, what: str, where: str, value: object
 
 
 def grape_weight(scores: Sequence[Decimal], criteria: Criteria = FOUR_CRITERIA) -> Decimal:
-    """ROUND(sum(score * weight) / sum(weight), 6); scores already checked to lie in [0, 1]."""
+    """ROUND(sum(score * weight) / sum(weight), 6); scores already checked to lie in [0, 1].
+
+    Scores are read to 6 decimals (ROUND, half away from zero) first, as the Scoring sheet does:
+    a score typed with more decimals than a GRAPE weight has would otherwise be the one place
+    where the sheet and the engine could differ.
+    """
     if len(scores) != len(criteria.items):
         raise InputError(f"expected {len(criteria.items)} scores, got {len(scores)}")
-    weighted = sum((s * c.weight for s, c in zip(scores, criteria.items, strict=True)), Decimal(0))
+    held = [round_half_up(s, WEIGHT_PLACES) for s in scores]
+    weighted = sum((s * c.weight for s, c in zip(held, criteria.items, strict=True)), Decimal(0))
     return round_half_up(Fraction(weighted) / Fraction(criteria.total_weight), WEIGHT_PLACES)

@@ -57,6 +57,8 @@ DEFAULT_ROWS = 100
 #: Spare rows kept below a roster that is longer than --rows.
 MIN_SPARE_ROWS = 20
 TABLE_HEADER_ROW = 15
+#: GRAPE weights have 6 decimals: formulas that must round them exactly work in millionths.
+MICRO = 1_000_000
 SCORING = "Scoring"
 MEMBERS = "Members"
 GUIDE = "Guide"
@@ -186,7 +188,8 @@ def _parameter_block(template: str) -> tuple[Param, ...]:
               help="TRUE: members above the threshold share what the bonus left.",
               validation=Validation("list", source=("TRUE", "FALSE"), blank_ok=False)),
         Param("AverageWeight", "Average GRAPE weight", "E7", "computed", "weight", _figure("average_weight"),
-              formula='=IF(COUNTIF(Weights,">0")=0,0,ROUND(AVERAGEIF(Weights,">0"),6))',
+              # in whole millionths, so an exact half at the 7th decimal rounds up in every engine
+              formula=f'=IF(Performers=0,0,ROUND(ROUND(SUMIF(Weights,">0")*{MICRO},0)/Performers,0)/{MICRO})',
               help="Mean weight of the members above 0%, rounded to 6 decimals."),
         Param("CapRule", "Dynamic cap rule", "E8", "input", "text", lambda m: m.options.cap_rule,
               help="scale (the original), at-base (excess cut to base) or off.",
@@ -350,8 +353,12 @@ def scoring_sheet(criteria: Criteria, rows: int) -> Sheet:
               validation=Validation("decimal", minimum=0, blank_ok=False))
         for n, c in enumerate(criteria.items)
     )  # fmt: skip
+    # Scores in whole millionths: ROUND(score*10^6,0) is an exact integer, so a weighted mean that
+    # lies exactly half-way at the 7th decimal is seen as such by every engine (in plain floats it
+    # can land a hair below, and the `formulas` package then rounds down where Excel rounds up).
     terms = "+".join(
-        f"IF(ISNUMBER({{s{n}}}),{{s{n}}},IF(LEN({{s{n}}})=0,0,VLOOKUP({{s{n}}},LevelTable,2,FALSE)))*CriterionWeight{n + 1}"
+        f"ROUND(IF(ISNUMBER({{s{n}}}),{{s{n}}},IF(LEN({{s{n}}})=0,0,VLOOKUP({{s{n}}},LevelTable,2,FALSE)))*{MICRO},0)"
+        f"*CriterionWeight{n + 1}"
         for n in range(k)
     )
     level_list = tuple(DEFAULT_LEVELS)
@@ -368,7 +375,7 @@ def scoring_sheet(criteria: Criteria, rows: int) -> Sheet:
                help="The Skill Role held; blank means Unassigned. A member with two roles has two rows.", width=18),
         *score_columns,
         Column("weight", "GRAPE weight", "computed", "weight", _member("grape_weight"), name="GrapeWeights",
-               formula=_guard(f"ROUND(({terms})/SUM(CriteriaWeights),6)"), width=14),
+               formula=_guard(f"ROUND(({terms})/SUM(CriteriaWeights),0)/{MICRO}"), width=14),
         Column("member_no", "Member no.", "computed", "count", _row(lambda m, i: m.member_numbers[i]),
                name="MemberNumbers", width=11,
                formula=_guard('IF(SUMPRODUCT(1*({member.first}:{member}={member}))=1,'
