@@ -80,6 +80,15 @@ class Month:
     options: Options = field(default_factory=Options)
     rows: tuple[ScoredRow, ...] = ()
     capacity: int = DEFAULT_ROWS
+    #: where each table row's member is in ``rows`` (None: a blank row). Default: rows first, in
+    #: order; a workbook read back may have blank rows between members.
+    slots: tuple[int | None, ...] | None = None
+
+    def row_at(self, i: int) -> int | None:
+        """The index in ``rows`` of the member in table row i, or None for a blank row."""
+        if self.slots is not None:
+            return self.slots[i] if i < len(self.slots) else None
+        return i if i < len(self.rows) else None
 
     @property
     def table_rows(self) -> int:
@@ -99,11 +108,15 @@ class Month:
 
     @cached_property
     def member_numbers(self) -> list[int | str]:
-        """The Scoring sheet's "Member no." helper: 1, 2, ... at each member's first row."""
+        """The Scoring sheet's "Member no." helper per table row: 1, 2, ... at a member's first row."""
         out: list[int | str] = []
         seen: set[str] = set()
-        for r in self.rows:
-            key = r.member.casefold()
+        for i in range(self.table_rows):
+            k = self.row_at(i)
+            if k is None:
+                out.append("")
+                continue
+            key = self.rows[k].member.casefold()
             out.append("" if key in seen else len(seen) + 1)
             seen.add(key)
         return out
@@ -112,9 +125,9 @@ class Month:
     def sorted_totals(self) -> list[Decimal]:
         return sorted(m.total for m in self.allocation.members)
 
-    def rank(self, i: int) -> int:
+    def rank(self, k: int) -> int:
         """1 + how many role rows have a larger total (ties share a rank), as COUNTIF does."""
-        total = self.allocation.members[i].total
+        total = self.allocation.members[k].total
         return len(self.sorted_totals) - bisect.bisect_right(self.sorted_totals, total) + 1
 
 
@@ -129,19 +142,21 @@ def next_month(today: date | None = None) -> str:
 
 
 def _member(attr: str):
-    """The value of a member table column: an engine figure of row i, or blank in spare rows."""
+    """The value of a member table column: an engine figure of the row's member, or blank."""
 
     def value(m: Month, i: int) -> Any:
-        if i >= len(m.rows):
-            return ""
-        return getattr(m.allocation.members[i], attr)
+        k = m.row_at(i)
+        return "" if k is None else getattr(m.allocation.members[k], attr)
 
     return value
 
 
 def _row(fn):
+    """``fn(month, k)`` for the member k in table row i, blank for a blank row."""
+
     def value(m: Month, i: int) -> Any:
-        return fn(m, i) if i < len(m.rows) else ""
+        k = m.row_at(i)
+        return "" if k is None else fn(m, k)
 
     return value
 
@@ -237,9 +252,9 @@ def _mirror_columns() -> tuple[Column, ...]:
     """
     return (
         Column("no", "No.", "label", "count", lambda m, i: i + 1, width=6),
-        Column("member", "Member", "computed", "text", _row(lambda m, i: m.rows[i].member), name="MemberNames",
+        Column("member", "Member", "computed", "text", _row(lambda m, k: m.rows[k].member), name="MemberNames",
                formula='=IFERROR(IF(INDEX(ScoredMembers,{no})="","",INDEX(ScoredMembers,{no})),"")', width=24),
-        Column("role", "Skill Role", "computed", "text", _row(lambda m, i: m.rows[i].role or UNASSIGNED),
+        Column("role", "Skill Role", "computed", "text", _row(lambda m, k: m.rows[k].role or UNASSIGNED),
                formula=_guard(f'IF(INDEX(ScoredRoles,{{no}})="","{UNASSIGNED}",INDEX(ScoredRoles,{{no}}))'), width=18),
         Column("weight", "GRAPE weight", "computed", "weight", _member("grape_weight"), name="Weights",
                formula=_guard("INDEX(GrapeWeights,{no})")),
@@ -251,7 +266,7 @@ def _tail_columns() -> tuple[Column, ...]:
         Column("total", "Total", "computed", "amount", _member("total"), name="Totals", width=15,
                formula=_guard("ROUNDDOWN({base}+{bonus}+{excess},Decimals)")),
         Column("share", "Share of budget", "computed", "percent",
-               _row(lambda m, i: m.allocation.members[i].total / m.budget if m.budget else Decimal(0)),
+               _row(lambda m, k: m.allocation.members[k].total / m.budget if m.budget else Decimal(0)),
                formula=_guard("IF(Budget=0,0,{total}/Budget)")),
     )  # fmt: skip
 
@@ -280,7 +295,7 @@ def _expanded_columns() -> tuple[Column, ...]:
                formula=_guard("{weight}>0")),
         Column("eligible", "Bonus eligible", "computed", "flag", _member("bonus_eligible"),
                formula=_guard(_ELIGIBLE)),
-        Column("base_allotted", "Base allotted", "computed", "amount", _row(lambda m, i: m.allocation.base_allotted),
+        Column("base_allotted", "Base allotted", "computed", "amount", _row(lambda m, k: m.allocation.base_allotted),
                formula=_guard("BaseAllotted"), width=15),
         Column("base", "Base allocated", "computed", "amount", _member("base"), name="Bases",
                formula=_guard("{weight}*BaseAllotted"), width=15),
@@ -291,14 +306,14 @@ def _expanded_columns() -> tuple[Column, ...]:
                name="ExcessesBeforeCap", formula=_guard("IF(AND(ExcessOn,{eligible}),{weight}*ExcessPool/Divisor,0)"),
                width=15),
         Column("cap_ratio", "Cap ratio applied", "computed", "ratio",
-               _row(lambda m, i: m.allocation.cap_ratio if m.allocation.members[i].bonus_eligible else Decimal(1)),
+               _row(lambda m, k: m.allocation.cap_ratio if m.allocation.members[k].bonus_eligible else Decimal(1)),
                formula=_guard("IF(AND(CapEngaged,{eligible}),CapRatio,1)")),
         Column("bonus", "Bonus allocated", "computed", "amount", _member("bonus"), name="Bonuses",
                formula=_guard('{bonus_before_cap}*IF(CapRule="scale",{cap_ratio},1)'), width=15),
         Column("excess", "Excess allocated", "computed", "amount", _member("excess"), name="Excesses",
                formula=_guard("{excess_before_cap}*{cap_ratio}"), width=15),
         *_tail_columns(),
-        Column("rank", "Rank", "computed", "count", _row(lambda m, i: m.rank(i)),
+        Column("rank", "Rank", "computed", "count", _row(lambda m, k: m.rank(k)),
                formula=_guard('COUNTIF(Totals,">"&{total})+1'), width=8),
     )  # fmt: skip
 
@@ -330,9 +345,8 @@ def allocation_sheet(template: str, rows: int) -> Sheet:
 
 def _score_value(c: int):
     def value(m: Month, i: int) -> Any:
-        if i >= len(m.rows):
-            return None
-        return m.rows[i].scores[c]
+        k = m.row_at(i)
+        return None if k is None else m.rows[k].scores[c]
 
     return value
 
@@ -369,14 +383,14 @@ def scoring_sheet(criteria: Criteria, rows: int) -> Sheet:
         for n, c in enumerate(criteria.items)
     )  # fmt: skip
     columns = (
-        Column("member", "Member", "input", "text", _row(lambda m, i: m.rows[i].member), name="ScoredMembers",
+        Column("member", "Member", "input", "text", _row(lambda m, k: m.rows[k].member), name="ScoredMembers",
                help="The member's name. Type it in a blank row to add a member.", width=24),
-        Column("role", "Skill Role", "input", "text", _row(lambda m, i: m.rows[i].role), name="ScoredRoles",
+        Column("role", "Skill Role", "input", "text", _row(lambda m, k: m.rows[k].role), name="ScoredRoles",
                help="The Skill Role held; blank means Unassigned. A member with two roles has two rows.", width=18),
         *score_columns,
         Column("weight", "GRAPE weight", "computed", "weight", _member("grape_weight"), name="GrapeWeights",
                formula=_guard(f"ROUND(({terms})/SUM(CriteriaWeights),0)/{MICRO}"), width=14),
-        Column("member_no", "Member no.", "computed", "count", _row(lambda m, i: m.member_numbers[i]),
+        Column("member_no", "Member no.", "computed", "count", lambda m, i: m.member_numbers[i],
                name="MemberNumbers", width=11,
                formula=_guard('IF(SUMPRODUCT(1*({member.first}:{member}={member}))=1,'
                               'MAX({member_no.header}:{member_no.above})+1,"")')),

@@ -103,6 +103,9 @@ class Table:
     rows: int
     columns: tuple[Column, ...]
     first_col: int = 0
+    #: where each column actually is, when not side by side from first_col (a reader sets this for
+    #: a workbook in which someone inserted a notes column)
+    positions: tuple[int, ...] | None = None
 
     @property
     def first_row(self) -> int:
@@ -115,14 +118,11 @@ class Table:
     def index(self, key: str) -> int:
         for i, c in enumerate(self.columns):
             if c.key == key:
-                return self.first_col + i
+                return self.positions[i] if self.positions else self.first_col + i
         raise KeyError(key)
 
     def letter(self, key: str) -> str:
         return col_letter(self.index(key))
-
-    def column(self, key: str) -> Column:
-        return self.columns[self.index(key) - self.first_col]
 
     def range(self, key: str, sheet: str) -> str:
         c = self.letter(key)
@@ -130,7 +130,7 @@ class Table:
 
     @property
     def last_col(self) -> int:
-        return self.first_col + len(self.columns) - 1
+        return max(self.positions) if self.positions else self.first_col + len(self.columns) - 1
 
 
 @dataclass(frozen=True)
