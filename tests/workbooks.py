@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import random
-import re
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
@@ -17,6 +16,7 @@ from katsheet.engine import FOUR_CRITERIA, SINGLE_CRITERION, Options, grape_weig
 from katsheet.engine.criteria import DEFAULT_LEVELS
 from katsheet.engine.roster import ScoredRow
 from katsheet.layouts.grape import Month, grape_layout
+from katsheet.workbook.evaluate import evaluate
 from katsheet.workbook.expected import agrees, expected_cells
 from katsheet.workbook.writer import write_workbook
 
@@ -137,29 +137,9 @@ def cached_values(path: Path) -> dict[tuple[str, str], Any]:
     return out
 
 
-_KEY = re.compile(r"^'\[[^\]]+\](.+)'!([A-Z]+\d+)$")
-
-
 def formulas_values(path: Path) -> dict[tuple[str, str], Any]:
     """Every cell as the `formulas` package computes it (sheet names as in the file)."""
-    import formulas
-
-    titles = {name.upper(): name for name in openpyxl.load_workbook(path, read_only=True).sheetnames}
-    solution = formulas.ExcelModel().loads(str(path)).finish().calculate()
-    out: dict[tuple[str, str], Any] = {}
-    for key, ranges in solution.items():
-        m = _KEY.match(key)
-        if not m:
-            continue
-        value = ranges.value[0][0] if hasattr(ranges, "value") else ranges
-        if hasattr(value, "item"):
-            value = value.item()
-        if type(value).__name__ == "XlError" or str(value).startswith("#"):
-            value = str(value)
-        elif str(value) == "empty":
-            value = None
-        out[(titles.get(m.group(1), m.group(1)), m.group(2))] = value
-    return out
+    return evaluate(path, openpyxl.load_workbook(path, read_only=True).sheetnames)
 
 
 def formulas_values_parallel(paths: list[Path]) -> list[dict[tuple[str, str], Any]]:

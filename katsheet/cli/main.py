@@ -13,6 +13,7 @@ from .. import __version__
 from ..engine import InputError, allocate
 from ..io.csvfile import read_roster
 from ..samples import SAMPLE_BUDGET, sample_roster
+from .check import check_command
 from .new import new
 from .options import allocation_options, build_options, load_criteria, parse_budget
 from .render import print_table, to_csv, to_json_dict
@@ -71,6 +72,7 @@ def compute(
 
 
 cli.add_command(new)
+cli.add_command(check_command)
 
 
 def main(argv: list[str] | None = None) -> int:

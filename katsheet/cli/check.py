@@ -1,0 +1,122 @@
+"""`katsheet check`: does a hand-edited workbook still follow the rules? Exit 0 clean, 1 findings, 2 unusable."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from ..engine import InputError
+from ..workbook.checker import KINDS, Report, check
+from ..workbook.reader import read_workbook
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_UNUSABLE = 0, 1, 2
+SHOWN = 200  # findings listed per file on the terminal (all of them in --json)
+
+
+def summary_line(report: Report) -> str:
+    if report.clean:
+        return f"{report.path}: clean ({report.template}): the numbers follow the rules."
+    counts = report.counts()
+    parts = [f"{counts[k]} {k}" for k in KINDS if k in counts]
+    note = "" if report.numbers_checked else "; numbers not checked until the bad inputs are fixed"
+    return f"{report.path}: {len(report.findings)} findings ({', '.join(parts)}){note}."
+
+
+def print_report(report: Report, console: Console) -> None:
+    console.print(summary_line(report), style="bold green" if report.clean else "bold red", highlight=False)
+    if report.clean:
+        return
+    table = Table(show_lines=False, header_style="bold")
+    for name in ("kind", "cell", "expected", "found", "what"):
+        table.add_column(name, overflow="fold")
+    for f in report.findings[:SHOWN]:
+        table.add_row(f.kind, f"{f.sheet}!{f.cell}", f.expected, f.found, f.message)
+    console.print(table)
+    if len(report.findings) > SHOWN:
+        console.print(f"... and {len(report.findings) - SHOWN} more (see --json)")
+
+
+def _files(paths: tuple[Path, ...]) -> list[Path]:
+    out: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            out += sorted(
+                q for q in p.iterdir() if q.suffix.lower() in (".xlsx", ".xlsm") and not q.name.startswith("~$")
+            )
+        else:
+            out.append(p)
+    return out
+
+
+def _check_one(path: Path, evaluate: bool) -> Report | str:
+    try:
+        return check(read_workbook(path), evaluate_formulas=evaluate)
+    except InputError as e:
+        return e.line()
+
+
+@click.command(name="check")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the findings as JSON (kind, sheet, cell, expected, found, message)."
+)
+@click.option("--no-evaluate", is_flag=True, help="Skip evaluating the formulas (compare cached values only).")
+def check_command(paths: tuple[Path, ...], as_json: bool, no_evaluate: bool) -> None:
+    """Check FILE.xlsx (or several files, or a folder) against the rules and the template."""
+    files = _files(paths)
+    if not files:
+        raise InputError("no .xlsx files to check", where=", ".join(str(p) for p in paths))
+    console = Console()
+    if not console.is_terminal:
+        console.width = max(console.width, 160)
+    errors = Console(stderr=True)
+    results: list[tuple[Path, Report | str]] = []
+    if len(files) == 1:
+        results.append((files[0], _check_one(files[0], not no_evaluate)))
+    else:
+        with Progress(console=Console(stderr=True), transient=True) as progress:
+            task = progress.add_task("checking", total=len(files))
+            for path in files:
+                progress.update(task, description=f"checking {path.name}")
+                results.append((path, _check_one(path, not no_evaluate)))
+                progress.advance(task)
+    if as_json:
+        out = [
+            {"file": str(p), "error": r} if isinstance(r, str) else
+            {"file": str(p), "template": r.template, "clean": r.clean, "numbers_checked": r.numbers_checked,
+             "findings": [asdict(f) for f in r.findings]}
+            for p, r in results
+        ]  # fmt: skip
+        click.echo(json.dumps(out[0] if len(out) == 1 else out, indent=2, ensure_ascii=False, default=str))
+    else:
+        for _, r in results:
+            if isinstance(r, str):
+                errors.print(f"katsheet: error: {r}", style="bold red", highlight=False, markup=False, soft_wrap=True)
+            else:
+                print_report(r, console)
+        if len(results) > 1:
+            _summary_table(results, console)
+    code = max((EXIT_UNUSABLE if isinstance(r, str) else EXIT_CLEAN if r.clean else EXIT_FINDINGS) for _, r in results)
+    raise click.exceptions.Exit(code)
+
+
+def _summary_table(results: list[tuple[Path, Report | str]], console: Console) -> None:
+    table = Table(title="Summary", title_justify="left")
+    table.add_column("file")
+    table.add_column("result")
+    for kind in KINDS:
+        table.add_column(kind, justify="right")
+    for path, r in results:
+        if isinstance(r, str):
+            table.add_row(path.name, "[red]unusable[/]", *["" for _ in KINDS])
+        else:
+            counts = r.counts()
+            table.add_row(path.name, "[green]clean[/]" if r.clean else "[red]findings[/]",
+                          *[str(counts.get(k, "")) for k in KINDS])  # fmt: skip
+    console.print(table)
