@@ -23,4 +23,5 @@ class InputError(ValueError):
         if self.value is not None:
             parts.append(f"value {self.value!r}")
         prefix = ", ".join(parts)
-        return f"{prefix}: {self.problem}" if prefix else self.problem
+        text = f"{prefix}: {self.problem}" if prefix else self.problem
+        return " ".join(text.split())  # one line, whatever a library's message looked like

@@ -59,16 +59,26 @@ def _load(path: Path) -> tuple[Cells, Cells, dict[str, str], list[str]]:
         wb = openpyxl.load_workbook(path, read_only=True, keep_vba=False, keep_links=False)
         values = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_vba=False, keep_links=False)
     except Exception as e:  # openpyxl raises many kinds for a broken file
-        raise InputError(f"cannot be read as a workbook ({type(e).__name__}: {e})", where=str(path)) from None
+        raise InputError(f"cannot be read as a workbook ({_reason(e)})", where=str(path)) from None
     try:
         names = {n: d.attr_text for n, d in wb.defined_names.items()}
         formulas, cached = _cells(wb), _cells(values)
         return formulas, cached, names, list(wb.sheetnames)
     except Exception as e:
-        raise InputError(f"cannot be read as a workbook ({type(e).__name__}: {e})", where=str(path)) from None
+        raise InputError(f"cannot be read as a workbook ({_reason(e)})", where=str(path)) from None
     finally:
         wb.close()
         values.close()
+
+
+def _reason(e: BaseException) -> str:
+    """Why openpyxl could not read it; XML entity tricks (refused by defusedxml) named as such."""
+    chain = [e]
+    while chain[-1].__cause__ or chain[-1].__context__:
+        chain.append(chain[-1].__cause__ or chain[-1].__context__)  # type: ignore[arg-type]
+    if any(type(x).__module__.startswith("defusedxml") for x in chain):
+        return "its XML declares entities, a known attack; refused"
+    return f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
 
 
 def _cells(wb: Any) -> Cells:
