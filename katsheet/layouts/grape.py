@@ -107,9 +107,9 @@ class Month:
         return summarize(self.allocation) if self.rows else []
 
     @cached_property
-    def member_numbers(self) -> list[int | str]:
-        """The Scoring sheet's "Member no." helper per table row: 1, 2, ... at a member's first row."""
-        out: list[int | str] = []
+    def first_rows(self) -> list[bool | str]:
+        """The Scoring sheet's "First row of member" flag per table row (blank for a blank row)."""
+        out: list[bool | str] = []
         seen: set[str] = set()
         for i in range(self.table_rows):
             k = self.row_at(i)
@@ -117,8 +117,18 @@ class Month:
                 out.append("")
                 continue
             key = self.rows[k].member.casefold()
-            out.append("" if key in seen else len(seen) + 1)
+            out.append(key not in seen)
             seen.add(key)
+        return out
+
+    @cached_property
+    def member_numbers(self) -> list[int | str]:
+        """The "Member no." helper per table row: 1, 2, ... at each member's first row."""
+        out: list[int | str] = []
+        count = 0
+        for flag in self.first_rows:
+            count += flag is True
+            out.append(count if flag is True else "")
         return out
 
     @cached_property
@@ -390,10 +400,13 @@ def scoring_sheet(criteria: Criteria, rows: int) -> Sheet:
         *score_columns,
         Column("weight", "GRAPE weight", "computed", "weight", _member("grape_weight"), name="GrapeWeights",
                formula=_guard(f"ROUND(({terms})/SUM(CriteriaWeights),0)/{MICRO}"), width=14),
+        # Ranges here end at the row itself ($A$16:$A21), never at the row above: a row inserted
+        # just above would fall outside a range ending there, in Excel and LibreOffice alike.
+        Column("first", "First row of member", "computed", "flag", lambda m, i: m.first_rows[i], width=11,
+               formula=_guard("SUMPRODUCT(1*({member.first}:{member}={member}))=1")),
         Column("member_no", "Member no.", "computed", "count", lambda m, i: m.member_numbers[i],
                name="MemberNumbers", width=11,
-               formula=_guard('IF(SUMPRODUCT(1*({member.first}:{member}={member}))=1,'
-                              'MAX({member_no.header}:{member_no.above})+1,"")')),
+               formula=_guard('IF({first},SUMPRODUCT(1*({first.first}:{first}=TRUE)),"")')),
     )  # fmt: skip
     table = Table(header_row, rows, columns)
     bad_score = tuple(

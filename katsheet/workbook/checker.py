@@ -78,7 +78,7 @@ def numbers(book: Workbook, evaluated: dict[tuple[str, str], Any] | None) -> lis
     out = []
     budget = float(month.budget or 0)
     d = month.options.decimals
-    for e in expected_cells(book.layout, month):
+    for e in expected_cells(book.layout, month, book.row_maps):
         key = (e.sheet, e.cell)
         cached = book.cached.get(key)
         cached_ok = agrees(e.value, cached, e.fmt, d, budget)

@@ -29,16 +29,22 @@ class Expected:
     label: str
 
 
-def expected_cells(layout: WorkbookLayout, month: Any) -> Iterator[Expected]:
-    """Every formula cell of the layout with the value the engine says it must show."""
+def expected_cells(
+    layout: WorkbookLayout, month: Any, row_maps: dict[str, list[int]] | None = None
+) -> Iterator[Expected]:
+    """Every formula cell of the layout with the value the engine says it must show.
+
+    ``row_maps[sheet][i]`` is the index whose figures row i shows, when rows were sorted (a table
+    whose rows carry their own number, No.); by default row i shows index i.
+    """
     for sheet in layout.sheets:
         for p in sheet.params:
             if p.formula:
                 yield Expected(sheet.name, p.cell, p.fmt, p.value(month), p.label)
-        yield from _table_cells(sheet, month)
+        yield from _table_cells(sheet, month, (row_maps or {}).get(sheet.name))
 
 
-def _table_cells(sheet: Sheet, month: Any) -> Iterator[Expected]:
+def _table_cells(sheet: Sheet, month: Any, row_map: list[int] | None) -> Iterator[Expected]:
     table = sheet.table
     if table is None:
         return
@@ -47,7 +53,8 @@ def _table_cells(sheet: Sheet, month: Any) -> Iterator[Expected]:
             continue
         letter = col_letter(table.index(col.key))
         for i in range(table.rows):
-            yield Expected(sheet.name, f"{letter}{table.first_row + i}", col.fmt, col.value(month, i), col.header)
+            k = row_map[i] if row_map is not None else i
+            yield Expected(sheet.name, f"{letter}{table.first_row + i}", col.fmt, col.value(month, k), col.header)
 
 
 def is_blank(value: Any) -> bool:

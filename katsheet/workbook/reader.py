@@ -51,6 +51,8 @@ class Workbook:
     cached: Cells
     month: Month | None
     findings: list[Finding] = field(default_factory=list)
+    #: per sheet whose rows carry their number (No.): the index each row shows (sorted tables)
+    row_maps: dict[str, list[int]] = field(default_factory=dict)
 
 
 def _load(path: Path) -> tuple[Cells, Cells, dict[str, str], list[str]]:
@@ -134,8 +136,39 @@ def read_workbook(path: Path) -> Workbook:
     base = grape_layout(Month(template=kinds[template], criteria=criteria))
     layout = _actual_geometry(base, names, formulas, findings, sheetnames)
     book = Workbook(path, kinds[template], layout, formulas, cached, None, findings)
+    book.row_maps = _row_maps(book)
     book.month = _month(book, names, criteria)
     return book
+
+
+def _row_maps(book: Workbook) -> dict[str, list[int]]:
+    """Tables whose rows carry their number (No.) may have been sorted: map each row to it.
+
+    Every number from 1 to the table's size must appear once; one missing means a Scoring row
+    (or a member) is not shown, so it is reported and the table is read in its written order.
+    """
+    maps: dict[str, list[int]] = {}
+    for sheet in book.layout.sheets:
+        table = sheet.table
+        if table is None or "no" not in {c.key for c in table.columns}:
+            continue
+        letter = col_letter(table.index("no"))
+        numbers = [_input(book, sheet.name, f"{letter}{table.first_row + i}") for i in range(table.rows)]
+        wanted = list(range(1, table.rows + 1))
+        as_int = [
+            int(n) if isinstance(n, (int, float)) and not isinstance(n, bool) and n == int(n) else None for n in numbers
+        ]
+        if sorted(x for x in as_int if x is not None) == wanted:
+            if as_int != wanted:
+                maps[sheet.name] = [x - 1 for x in as_int]  # type: ignore[operator]
+            continue
+        missing = sorted(set(wanted) - set(as_int))
+        book.findings.append(
+            Finding("structure", sheet.name, f"{letter}{table.first_row}", f"the numbers 1 to {table.rows} once each",
+                    f"missing {missing[:5]}" if missing else "a number twice",
+                    "the No. column was changed: some rows are shown twice or not at all")
+        )  # fmt: skip
+    return maps
 
 
 def _criteria(names: dict[str, str], cells: Cells, findings: list[Finding]) -> Criteria:
