@@ -17,6 +17,7 @@ LibreOffice adjusts references and defined names exactly as it does for a person
 and saves as .xlsx (cached values included).
 """
 
+import contextlib
 import json
 import os
 import subprocess
@@ -110,6 +111,7 @@ def main():
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    desktop = None
     try:
         ctx = connect(pipe)
         desktop = ctx.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
@@ -129,11 +131,13 @@ def main():
         doc.storeToURL(uno.systemPathToFileUrl(os.path.abspath(dst)), (prop("FilterName", "Calc MS Excel 2007 XML"),))
         doc.close(True)
     finally:
-        try:
-            desktop.terminate()
-        except Exception:
-            pass
-        office.wait(timeout=30)
+        with contextlib.suppress(Exception):
+            if desktop is not None:
+                desktop.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            office.wait(timeout=30)
+        if office.poll() is None:
+            office.kill()
 
 
 if __name__ == "__main__":
