@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -92,15 +93,33 @@ def test_zip_bomb_is_refused_from_declared_sizes(tmp_path) -> None:
     _unusable(path, "zip bomb")
 
 
-def test_sheet_claiming_a_million_rows(tmp_path) -> None:
-    path = tmp_path / "tall.xlsx"
+def _rewrite_sheet(tmp_path: Path, name: str, change) -> Path:
+    path = tmp_path / name
     with zipfile.ZipFile(SAMPLE) as good, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
         for item in good.infolist():
             data = good.read(item)
-            if item.filename == "xl/worksheets/sheet2.xml":
-                data = data.replace(b'<dimension ref="', b'<dimension ref="A1:XFD1048576" old="', 1)
-            z.writestr(item, data)
-    _unusable(path, "1,048,576 rows")
+            z.writestr(item, change(data) if item.filename == "xl/worksheets/sheet2.xml" else data)
+    return path
+
+
+def test_sheet_with_a_cell_a_million_rows_down(tmp_path) -> None:
+    path = _rewrite_sheet(
+        tmp_path, "tall.xlsx",
+        lambda d: d.replace(b"</sheetData>", b'<row r="1048576"><c r="A1048576" t="n"><v>1</v></c></row></sheetData>'),
+    )  # fmt: skip
+    _unusable(path, "row 1,048,576")
+
+
+def test_sheet_merely_declaring_a_million_rows_is_read(tmp_path) -> None:
+    """LibreOffice declares A1:AMJ1048576 after an ordinary row deletion: a claim costs nothing."""
+    path = _rewrite_sheet(
+        tmp_path,
+        "claims.xlsx",
+        lambda d: re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="A1:XFD1048576"', d, count=1),
+    )
+    assert b"XFD1048576" in zipfile.ZipFile(path).read("xl/worksheets/sheet2.xml")
+    code, out, err = _check(path)
+    assert code == 0, out + err
 
 
 def test_xml_entity_expansion_is_not_followed(tmp_path) -> None:

@@ -98,3 +98,11 @@ def test_no_volatile_functions() -> None:
     for layout in LAYOUTS:
         for _, _, formula in _formulas(layout):
             assert not re.search(r"\b(NOW|TODAY|OFFSET|INDIRECT|RAND)\(", formula)
+
+
+@pytest.mark.parametrize("layout", LAYOUTS, ids=lambda lay: f"{lay.template}-{len(lay.sheets[1].table.columns)}")
+def test_every_table_has_a_named_column(layout) -> None:
+    """The reader learns where a table now is (after inserts and deletes) from a named column."""
+    for sheet in layout.sheets:
+        if sheet.table:
+            assert any(c.name for c in sheet.table.columns), sheet.name

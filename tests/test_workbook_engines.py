@@ -26,7 +26,9 @@ from workbooks import (
 from katsheet.engine import FOUR_CRITERIA, Options, grape_weight
 from katsheet.engine.roster import ScoredRow
 from katsheet.layouts.grape import Month, grape_layout
+from katsheet.workbook.checker import check
 from katsheet.workbook.expected import agrees, expected_cells
+from katsheet.workbook.reader import read_workbook
 
 RANDOM_MONTHS = 200
 CASES: list[tuple[str, object]] = [
@@ -84,10 +86,15 @@ def files(months, tmp_path_factory) -> dict[str, Path]:
 
 
 @pytest.fixture(scope="module")
-def libreoffice_values(files, tmp_path_factory) -> dict[str, dict]:
+def libreoffice_files(files, tmp_path_factory) -> dict[str, Path]:
     require_libreoffice()
     out = recalculate(list(files.values()), tmp_path_factory.mktemp("libreoffice"))
-    return {case_id: cached_values(path) for case_id, path in zip(files, out, strict=True)}
+    return dict(zip(files, out, strict=True))
+
+
+@pytest.fixture(scope="module")
+def libreoffice_values(libreoffice_files) -> dict[str, dict]:
+    return {case_id: cached_values(path) for case_id, path in libreoffice_files.items()}
 
 
 @pytest.fixture(scope="module")
@@ -125,7 +132,12 @@ def test_cached_values_equal_libreoffice(case_id, months, files, libreoffice_val
         f"{e.sheet}!{e.cell}: cached {cached.get((e.sheet, e.cell))!r}, LibreOffice {recalculated.get((e.sheet, e.cell))!r}"
         for e in expected_cells(grape_layout(month), month)
         if not agrees(
-            cached.get((e.sheet, e.cell)), recalculated.get((e.sheet, e.cell)), e.fmt, month.options.decimals, budget
+            cached.get((e.sheet, e.cell)),
+            recalculated.get((e.sheet, e.cell)),
+            e.fmt,
+            month.options.decimals,
+            budget,
+            e.units,
         )
     ]
     assert not differ, "\n".join(differ[:12])
@@ -163,3 +175,20 @@ def test_libreoffice_recalculates_from_scratch(tmp_path, monkeypatch) -> None:
     assert cached_values(path)[("Expanded", "H4")] == -12345.0  # the stale value really is in the file
     (out,) = recalculate([path], tmp_path / "lo")
     assert not compare(month, cached_values(out))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case_id", IDS)
+def test_generated_workbook_checks_clean(case_id, files) -> None:
+    """No false findings: drift, inputs and stored numbers (the formulas' numbers are compared with
+    the engine by test_formulas_package_agrees_with_engine on these same files)."""
+    report = check(read_workbook(files[case_id]), evaluate_formulas=False)
+    assert report.findings == [], report.findings[:5]
+
+
+@pytest.mark.libreoffice
+@pytest.mark.slow
+@pytest.mark.parametrize("case_id", IDS)
+def test_workbook_checks_clean_after_libreoffice_round_trip(case_id, libreoffice_files) -> None:
+    report = check(read_workbook(libreoffice_files[case_id]), evaluate_formulas=False)
+    assert report.findings == [], report.findings[:5]

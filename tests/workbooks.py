@@ -119,7 +119,7 @@ def compare(month: Month, found: dict[tuple[str, str], Any]) -> list[Mismatch]:
     budget = float(month.budget or 0)
     for e in expected_cells(grape_layout(month), month):
         got = found.get((e.sheet, e.cell))
-        if not agrees(e.value, got, e.fmt, month.options.decimals, budget):
+        if not agrees(e.value, got, e.fmt, month.options.decimals, budget, e.units):
             out.append(Mismatch(e.sheet, e.cell, e.label, e.value, got))
     return out
 

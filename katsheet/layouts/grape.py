@@ -242,9 +242,9 @@ def _parameter_block(template: str) -> tuple[Param, ...]:
         Param("CapRatio", "Cap ratio", "H11", "computed", "ratio", _figure("cap_ratio"),
               formula='=IF(CapEngaged,IF(CapRule="scale",ExcessPool/Budget,BaseAllotted*Divisor/ExcessPool),1)'),
         Param("TotalAllocated", "Total allocated", "H12", "computed", "amount", _figure("total_allocated"),
-              formula="=SUM(Totals)"),
+              formula="=SUM(Totals)", spread=lambda m: len(m.rows)),
         Param("Returned", "Returned to treasury", "H13", "computed", "amount", _figure("returned_to_treasury"),
-              formula="=Budget-TotalAllocated"),
+              formula="=Budget-TotalAllocated", spread=lambda m: len(m.rows)),
     )  # fmt: skip
 
 
@@ -435,6 +435,11 @@ def scoring_sheet(criteria: Criteria, rows: int) -> Sheet:
     )
 
 
+def _summary_rows(m: Month, i: int) -> int:
+    """A member's total adds up one rounded total per role row."""
+    return m.summary[i].role_rows if i < len(m.summary) else 1
+
+
 def members_sheet(rows: int, allocation_name: str) -> Sheet:
     columns = (
         Column("no", "No.", "label", "count", lambda m, i: i + 1, width=6),
@@ -446,10 +451,11 @@ def members_sheet(rows: int, allocation_name: str) -> Sheet:
                formula=_guard("SUMPRODUCT(1*(MemberNames={member}))"), width=10),
         Column("total", "Total", "computed", "amount",
                lambda m, i: m.summary[i].total if i < len(m.summary) else "",
-               formula=_guard("SUMPRODUCT(1*(MemberNames={member}),Totals)"), width=16),
+               formula=_guard("SUMPRODUCT(1*(MemberNames={member}),Totals)"), width=16, name="MemberTotals",
+               spread=_summary_rows),
         Column("share", "Share of budget", "computed", "percent",
                lambda m, i: (m.summary[i].total / m.budget if m.budget else Decimal(0)) if i < len(m.summary) else "",
-               formula=_guard("IF(Budget=0,0,{total}/Budget)"), width=14),
+               formula=_guard("IF(Budget=0,0,{total}/Budget)"), width=14, spread=_summary_rows),
     )  # fmt: skip
     return Sheet(
         name=MEMBERS,

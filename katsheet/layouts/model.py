@@ -77,6 +77,8 @@ class Param:
     formula: str | None = None
     help: str = ""
     validation: Validation | None = None
+    #: how many rounded amounts this figure adds up (its tolerance is that many units)
+    spread: ParamValue | None = None
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,8 @@ class Column:
     help: str = ""
     validation: Validation | None = None
     width: float = 12
+    #: how many rounded amounts the cell of row i adds up (its tolerance is that many units)
+    spread: ColumnValue | None = None
 
 
 @dataclass(frozen=True)

@@ -81,9 +81,9 @@ def numbers(book: Workbook, evaluated: dict[tuple[str, str], Any] | None) -> lis
     for e in expected_cells(book.layout, month, book.row_maps):
         key = (e.sheet, e.cell)
         cached = book.cached.get(key)
-        cached_ok = agrees(e.value, cached, e.fmt, d, budget)
+        cached_ok = agrees(e.value, cached, e.fmt, d, budget, e.units)
         computed = evaluated.get(key) if evaluated is not None else None
-        computed_ok = evaluated is None or agrees(e.value, computed, e.fmt, d, budget)
+        computed_ok = evaluated is None or agrees(e.value, computed, e.fmt, d, budget, e.units)
         if computed_ok and cached_ok:
             continue
         expected = _shown(e.value)

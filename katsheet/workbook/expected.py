@@ -27,6 +27,8 @@ class Expected:
     fmt: str
     value: Any
     label: str
+    #: how many rounded amounts the cell adds up: each may differ by a unit, so the sum by this many
+    units: int = 1
 
 
 def expected_cells(
@@ -40,7 +42,8 @@ def expected_cells(
     for sheet in layout.sheets:
         for p in sheet.params:
             if p.formula:
-                yield Expected(sheet.name, p.cell, p.fmt, p.value(month), p.label)
+                units = max(1, p.spread(month)) if p.spread else 1
+                yield Expected(sheet.name, p.cell, p.fmt, p.value(month), p.label, units)
         yield from _table_cells(sheet, month, (row_maps or {}).get(sheet.name))
 
 
@@ -54,18 +57,23 @@ def _table_cells(sheet: Sheet, month: Any, row_map: list[int] | None) -> Iterato
         letter = col_letter(table.index(col.key))
         for i in range(table.rows):
             k = row_map[i] if row_map is not None else i
-            yield Expected(sheet.name, f"{letter}{table.first_row + i}", col.fmt, col.value(month, k), col.header)
+            spread = col.spread(month, k) if col.spread else 1
+            units = max(1, spread) if isinstance(spread, int) else 1
+            yield Expected(
+                sheet.name, f"{letter}{table.first_row + i}", col.fmt, col.value(month, k), col.header, units
+            )
 
 
 def is_blank(value: Any) -> bool:
     return value is None or value == ""
 
 
-def agrees(expected: Any, found: Any, fmt: str, decimals: int, budget: float = 1.0) -> bool:
+def agrees(expected: Any, found: Any, fmt: str, decimals: int, budget: float = 1.0, units: int = 1) -> bool:
     """Does a spreadsheet's ``found`` value match the engine's ``expected`` within grape.md 3?
 
-    Amounts: one unit in the d-th decimal. Shares of the budget: that unit divided by the budget.
-    Counts and weights: exact. Ratios: the same number up to float noise.
+    Amounts: one unit in the d-th decimal, ``units`` units for a sum of that many rounded totals.
+    Shares of the budget: that divided by the budget. Counts and weights: exact. Ratios: the same
+    number up to float noise.
     """
     if is_blank(expected) or is_blank(found):
         return is_blank(expected) and is_blank(found)
@@ -75,9 +83,9 @@ def agrees(expected: Any, found: Any, fmt: str, decimals: int, budget: float = 1
         return str(expected) == str(found)
     exp, got = float(expected), float(found)
     if fmt == "amount":
-        tolerance = 10.0**-decimals
+        tolerance = units * 10.0**-decimals
     elif fmt == "percent":
-        tolerance = 10.0**-decimals / budget if budget else 0.0
+        tolerance = units * 10.0**-decimals / budget if budget else 0.0
     else:  # counts and ROUND(..., 6) weights exactly; ratios up to float noise
         tolerance = 0.0
     return abs(exp - got) <= tolerance + FLOAT_NOISE * max(1.0, abs(exp))

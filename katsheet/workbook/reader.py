@@ -86,6 +86,7 @@ def _reason(e: BaseException) -> str:
 def _cells(wb: Any) -> Cells:
     out: Cells = {}
     for ws in wb.worksheets:
+        ws.reset_dimensions()  # iterate the rows present, not the size the file claims
         for row in ws.iter_rows():
             for c in row:
                 if c.value is not None and hasattr(c, "column_letter"):

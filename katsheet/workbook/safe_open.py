@@ -6,7 +6,7 @@ a hostile file is refused quickly with one line and never hangs the checker:
 - not a zip, a truncated zip, a legacy .xls or an encrypted (password-protected) workbook, both of
   which are OLE compound files;
 - a zip bomb: declared uncompressed sizes (total and per member) and compression ratios;
-- a sheet declaring a million rows (its <dimension> element, read from the first bytes);
+- a sheet with cells a million rows down (the cells are scanned; a declared size is ignored);
 - XML entity tricks: openpyxl parses through defusedxml, which we require;
 - macros: an .xlsm is read as data (openpyxl without keep_vba); nothing in it is ever run.
 """
@@ -32,7 +32,7 @@ MAX_MEMBERS = 2_000
 MAX_ROWS = 200_000
 MAX_COLUMNS = 16_384
 
-_DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="([A-Z]+\d+(?::[A-Z]+\d+)?)"')
+_CELL = re.compile(rb'<(?:\w+:)?c\s+r="([A-Z]{1,4})(\d+)"')
 
 
 def check_file(path: Path) -> None:
@@ -89,21 +89,32 @@ def _check_members(z: zipfile.ZipFile, where: str) -> None:
 
 
 def _check_dimensions(z: zipfile.ZipFile, where: str) -> None:
+    """Refuse a sheet whose cells reach beyond MAX_ROWS rows or MAX_COLUMNS columns.
+
+    The cells themselves are scanned (a sheet's <dimension> is only a claim: LibreOffice writes
+    A1:AMJ1048576 after an ordinary row deletion), and the reader ignores the claim too, so a
+    sheet that merely declares a million rows costs nothing.
+    """
     for info in z.infolist():
         if not re.fullmatch(r"xl/worksheets/[^/]+\.xml", info.filename):
             continue
+        tail = b""
         with z.open(info) as f:
-            head = f.read(4096)
-        m = _DIMENSION.search(head)
-        if not m:
-            continue
-        last = m.group(1).decode().split(":")[-1]
-        col, row = re.fullmatch(r"([A-Z]+)(\d+)", last).groups()  # type: ignore[union-attr]
-        columns = 0
-        for ch in col:
-            columns = columns * 26 + ord(ch) - 64
-        if int(row) > MAX_ROWS or columns > MAX_COLUMNS:
-            raise InputError(
-                f"sheet part {info.filename} declares {int(row):,} rows: refusing (katsheet reads up to {MAX_ROWS:,})",
-                where=where,
-            )
+            while chunk := f.read(2**20):
+                data = tail + chunk
+                for m in _CELL.finditer(data):
+                    col, row = m.group(1), int(m.group(2))
+                    if row > MAX_ROWS or _columns(col) > MAX_COLUMNS:
+                        raise InputError(
+                            f"sheet part {info.filename} has a cell in row {row:,}: refusing "
+                            f"(katsheet reads up to {MAX_ROWS:,} rows)",
+                            where=where,
+                        )
+                tail = data[-64:]
+
+
+def _columns(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ch - 64
+    return n
