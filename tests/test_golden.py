@@ -34,7 +34,10 @@ def _normalise(data):
 @pytest.mark.parametrize("name", TEMPLATES)
 def test_template_matches_golden(name, part, fresh) -> None:
     golden = json.loads((GOLDEN / (Path(name).stem + ".json")).read_text())
-    assert _normalise(fresh[name][part]) == golden[part], f"{name}: part {part!r} changed"
+    assert _normalise(fresh[name][part]) == golden[part], (
+        f"{name}: part {part!r} changed. If intended: bump LAYOUT_VERSION (the checker reads it) and run "
+        "python scripts/make_templates.py --golden"
+    )
 
 
 @pytest.mark.parametrize("name", TEMPLATES)

@@ -12,6 +12,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from ..engine import InputError
+from ..workbook.annotate import annotate
 from ..workbook.checker import KINDS, Report, check
 from ..workbook.reader import read_workbook
 
@@ -67,11 +68,28 @@ def _check_one(path: Path, evaluate: bool) -> Report | str:
     "--json", "as_json", is_flag=True, help="Print the findings as JSON (kind, sheet, cell, expected, found, message)."
 )
 @click.option("--no-evaluate", is_flag=True, help="Skip evaluating the formulas (compare cached values only).")
-def check_command(paths: tuple[Path, ...], as_json: bool, no_evaluate: bool) -> None:
+@click.option(
+    "--annotate",
+    "annotate_to",
+    type=click.Path(path_type=Path),
+    help="Write a copy of the workbook with the failing cells filled red and commented.",
+)
+@click.option("--force", is_flag=True, help="With --annotate: overwrite the copy if it exists.")
+def check_command(
+    paths: tuple[Path, ...], as_json: bool, no_evaluate: bool, annotate_to: Path | None, force: bool
+) -> None:
     """Check FILE.xlsx (or several files, or a folder) against the rules and the template."""
     files = _files(paths)
     if not files:
         raise InputError("no .xlsx files to check", where=", ".join(str(p) for p in paths))
+    if annotate_to is not None:
+        if len(files) != 1:
+            raise InputError("--annotate takes one workbook to check", where="--annotate", value=str(annotate_to))
+        if annotate_to.resolve() == files[0].resolve():
+            raise InputError("the annotated copy must not replace the workbook checked", where="--annotate",
+                             value=str(annotate_to))  # fmt: skip
+        if annotate_to.exists() and not force:
+            raise InputError("already exists; pass --force to overwrite it", where=str(annotate_to))
     console = Console()
     if not console.is_terminal:
         console.width = max(console.width, 160)
@@ -102,6 +120,9 @@ def check_command(paths: tuple[Path, ...], as_json: bool, no_evaluate: bool) -> 
                 print_report(r, console)
         if len(results) > 1:
             _summary_table(results, console)
+    if annotate_to is not None and isinstance(results[0][1], Report):
+        marked = annotate(files[0], results[0][1], annotate_to, force=force)
+        errors.print(f"Wrote {annotate_to}: {marked} cells marked.", highlight=False)
     code = max((EXIT_UNUSABLE if isinstance(r, str) else EXIT_CLEAN if r.clean else EXIT_FINDINGS) for _, r in results)
     raise click.exceptions.Exit(code)
 

@@ -1,0 +1,50 @@
+"""The shipped hand-edited month: the checker finds exactly the planted mistakes, and nothing else.
+
+Made by scripts/make_hand_edited.py (LibreOffice edits plus one stale value); its expected report
+is committed beside it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from katsheet.workbook.checker import Report, check
+from katsheet.workbook.reader import read_workbook
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "sample_workbooks" / "2026-11-hand-edited.xlsx"
+EXPECTED = ROOT / "sample_workbooks" / "2026-11-hand-edited.expected.json"
+
+
+@pytest.fixture(scope="module")
+def book():
+    return read_workbook(SAMPLE)
+
+
+@pytest.fixture(scope="module")
+def report(book) -> Report:
+    return check(book)
+
+
+def test_report_matches_the_expected_one(report) -> None:
+    expected = json.loads(EXPECTED.read_text())["findings"]
+    found = report.findings
+    key = lambda f: (f["kind"], f["sheet"], f["cell"], f["expected"], f["message"])  # noqa: E731
+    assert [key(f.__dict__) for f in found] == [key(f) for f in expected]
+    assert all(f.found for f in found)
+
+
+def test_every_kind_is_planted(report) -> None:
+    kinds = {f.kind for f in report.findings}
+    assert kinds == {"formula-drift", "bad-input", "wrong-number", "stale-value"}
+
+
+def test_tolerated_edits_are_not_findings(book, report) -> None:
+    """The inserted member, the sorted rows and the notes column produce no finding of their own."""
+    assert any(r.member == "Noor Rahman" for r in book.month.rows)
+    assert book.row_maps.get("Expanded")
+    cells = {(f.sheet, f.cell) for f in report.findings}
+    assert not any(sheet == "Scoring" and cell != "A130" for sheet, cell in cells)
