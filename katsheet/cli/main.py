@@ -75,6 +75,32 @@ cli.add_command(new)
 cli.add_command(check_command)
 
 
+@cli.command(name="excel-addin")
+@click.argument("out", type=click.Path(path_type=Path))
+@click.option("--force", is_flag=True, help="Overwrite OUT if it exists.")
+def excel_addin(out: Path, force: bool) -> None:
+    """Write OUT.xlsm: xlwings' VBA module, an xlwings.conf sheet naming katsheet.udfs, a demo sheet."""
+    from ..excel.addin import write_addin
+
+    write_addin(out, force=force)
+    Console().print(
+        f"Wrote {out}. In Excel (Windows): xlwings tab, Import Functions; see the Demo sheet.", highlight=False
+    )
+
+
+@cli.command()
+@click.argument("outdir", type=click.Path(path_type=Path))
+@click.option("--force", is_flag=True, help="Overwrite main.py and requirements.txt if they exist.")
+def lite(outdir: Path, force: bool) -> None:
+    """Write OUTDIR/main.py and requirements.txt to paste into xlwings Lite."""
+    from ..excel.lite import write_lite
+
+    if outdir.exists() and not outdir.is_dir():
+        raise InputError("is a file, not a folder", where=str(outdir))
+    main_py, requirements = write_lite(outdir, force=force)
+    Console().print(f"Wrote {main_py} and {requirements}: paste them into xlwings Lite's editor.", highlight=False)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; turn expected failures into one line on stderr and exit code 2."""
     try:

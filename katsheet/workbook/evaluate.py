@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-_KEY = re.compile(r"^'\[[^\]]+\](.+)'!([A-Z]+\d+)$")
+_KEY = re.compile(r"^'\[[^\]]+\](.+)'!([A-Z]+\d+(?::[A-Z]+\d+)?)$")
 
 
 def evaluate(path: Path, sheetnames: list[str]) -> dict[tuple[str, str], Any]:
@@ -15,19 +15,53 @@ def evaluate(path: Path, sheetnames: list[str]) -> dict[tuple[str, str], Any]:
     os.environ.setdefault("TQDM_DISABLE", "1")  # `formulas` draws progress bars of its own otherwise
     import formulas  # imported here: slow to import, and only the checker needs it
 
+    from ..excel.formulas_functions import register
+
+    register()  # workbooks may call katsheet's own Excel functions
     titles = {name.upper(): name for name in sheetnames}
     solution = formulas.ExcelModel().loads(str(path)).finish().calculate()
     out: dict[tuple[str, str], Any] = {}
+    spilled: dict[tuple[str, str], Any] = {}
     for key, ranges in solution.items():
         m = _KEY.match(key)
         if not m:
             continue
-        value = ranges.value[0][0] if hasattr(ranges, "value") else ranges
-        if hasattr(value, "item"):
-            value = value.item()
-        if type(value).__name__ == "XlError" or str(value).startswith("#"):
-            value = str(value)
-        elif str(value) == "empty":
-            value = None
-        out[(titles.get(m.group(1), m.group(1)), m.group(2))] = value
+        sheet = titles.get(m.group(1), m.group(1))
+        values = ranges.value if hasattr(ranges, "value") else [[ranges]]
+        first, _, last = m.group(2).partition(":")
+        if not last:
+            out[(sheet, first)] = _plain(values[0][0])
+            continue
+        # an array formula's range (e.g. a spilled GRAPE_ALLOCATE): its cells, unless given singly
+        (c1, r1), (c2, r2) = _split(first), _split(last)
+        for i in range(r2 - r1 + 1):
+            for j in range(c2 - c1 + 1):
+                spilled[(sheet, f"{_letters(c1 + j)}{r1 + i}")] = _plain(values[i][j])
+    return {**spilled, **out}
+
+
+def _plain(value: Any) -> Any:
+    if hasattr(value, "item"):
+        value = value.item()
+    if type(value).__name__ == "XlError" or str(value).startswith("#"):
+        return str(value)
+    if str(value) == "empty":
+        return None
+    return value
+
+
+def _split(cell: str) -> tuple[int, int]:
+    m = re.fullmatch(r"([A-Z]+)(\d+)", cell)
+    assert m, cell
+    n = 0
+    for ch in m.group(1):
+        n = n * 26 + ord(ch) - 64
+    return n, int(m.group(2))
+
+
+def _letters(n: int) -> str:
+    out = ""
+    while n:
+        n, rem = divmod(n - 1, 26)
+        out = chr(65 + rem) + out
     return out

@@ -1,0 +1,92 @@
+"""The add-in workbook, the xlwings Lite bundle, and workbooks that call katsheet's functions."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import pytest
+import xlsxwriter
+from conftest import role_rows
+from vectors import VECTORS, Vector
+
+from katsheet.engine import Options, allocate
+from katsheet.workbook.evaluate import evaluate
+
+
+def test_addin_workbook_keeps_vba_and_names_the_udf_module(run, tmp_path) -> None:
+    out = tmp_path / "katsheet.xlsm"
+    code, _, err = run("excel-addin", str(out))
+    assert code == 0, err
+    names = zipfile.ZipFile(out).namelist()
+    assert "xl/vbaProject.bin" in names
+    wb = openpyxl.load_workbook(out, keep_vba=True)
+    assert wb.sheetnames == ["Demo", "xlwings.conf"]
+    conf = wb["xlwings.conf"]
+    assert (conf["A6"].value, conf["B6"].value) == ("UDF Modules", "katsheet.udfs")
+    demo = wb["Demo"]
+    formulas = [
+        c.value for row in demo.iter_rows() for c in row if isinstance(c.value, str) and c.value.startswith("=")
+    ]
+    for name in ("GRAPE_WEIGHT", "GRAPE_LEVEL", "GRAPE_ALLOCATE", "GRAPE_SUMMARY"):
+        assert any(f.startswith(f"={name}(") for f in formulas), name
+    assert demo["A6"].value == "Ada Okafor" and demo["A6"].data_type == "s"
+    code, _, err = run("excel-addin", str(out))
+    assert code == 2 and "--force" in err
+    code, _, err = run("excel-addin", str(tmp_path / "x.xlsx"))
+    assert code == 2 and ".xlsm" in err
+
+
+def test_lite_bundle_runs_without_katsheet_installed(run, tmp_path) -> None:
+    code, _, err = run("lite", str(tmp_path / "lite"))
+    assert code == 0, err
+    assert (tmp_path / "lite" / "requirements.txt").read_text().strip().endswith("xlwings")
+    script = (
+        "import sys; sys.meta_path.insert(0, type('Block', (), {'find_spec': staticmethod("
+        "lambda name, *a: (_ for _ in ()).throw(ImportError('no ' + name)) if name.split('.')[0] == 'katsheet' "
+        "else None)})()); import main; "
+        "print(main.GRAPE_WEIGHT([[0.9, '70%', 0.8, 0.5]]), main.GRAPE_ALLOCATE(100000, [1, 0.8, 0.6, 0.4, 0])[0][3], "
+        "main.GRAPE_ALLOCATE(-1, [1])[:10])"
+    )
+    out = subprocess.run([sys.executable, "-c", script], cwd=tmp_path / "lite", capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["0.79", "40533.333333", "#katsheet:"]
+
+
+def _workbook(v: Vector, path: Path) -> Path:
+    """A sheet a treasurer built from the functions: weights in A, the spilled allocation beside."""
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("Month")
+    ws.write_number("B1", float(v.budget))
+    n = len(v.weights)
+    for i, w in enumerate(v.weights):
+        ws.write_number(2 + i, 0, float(w))
+    o = v.options
+    # Every argument spelled out: `formulas` passes an omitted middle argument as 0, not as missing
+    threshold = str(float(o["threshold"])) if "threshold" in o else '""'
+    bonus = "TRUE" if o.get("bonus", True) else "FALSE"
+    excess = "TRUE" if o.get("excess", True) else "FALSE"
+    cap = o.get("cap_rule", "scale")
+    args = f'B1,A3:A{2 + n},{threshold},3,{bonus},{excess},"{cap}",6'
+
+    ws.write_array_formula(f"C3:G{2 + n}", f"{{=GRAPE_ALLOCATE({args})}}")
+    ws.write_array_formula("I3:J14", f"{{=GRAPE_SUMMARY({args})}}")
+    wb.close()
+    return path
+
+
+@pytest.mark.parametrize("v", VECTORS, ids=lambda v: v.id)
+def test_workbook_calling_the_functions_is_evaluated_and_matches_the_engine(v, tmp_path) -> None:
+    path = _workbook(v, tmp_path / f"{v.id}.xlsx")
+    values = evaluate(path, ["Month"])
+    engine = allocate(Decimal(v.budget), role_rows(v.weights), Options(**v.options))
+    n = len(v.weights)
+    assert [values[("Month", f"F{3 + i}")] for i in range(n)] == [float(m.total) for m in engine.members]
+    assert [values[("Month", f"G{3 + i}")] for i in range(n)] == [m.bonus_eligible for m in engine.members]
+    summary = {values[("Month", f"I{r}")]: values[("Month", f"J{r}")] for r in range(3, 15)}
+    assert summary["Returned to treasury"] == float(engine.returned_to_treasury)
+    assert summary["Cap engaged"] == engine.cap_engaged
