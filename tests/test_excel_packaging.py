@@ -90,3 +90,34 @@ def test_workbook_calling_the_functions_is_evaluated_and_matches_the_engine(v, t
     summary = {values[("Month", f"I{r}")]: values[("Month", f"J{r}")] for r in range(3, 15)}
     assert summary["Returned to treasury"] == float(engine.returned_to_treasury)
     assert summary["Cap engaged"] == engine.cap_engaged
+
+
+def _calls(path: Path, weight_value: float, level_value: float) -> Path:
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("Scores")
+    for j, s in enumerate([0.9, "70%", 0.8, 0.5]):
+        ws.write(0, j, s)
+    ws.write_formula("F1", "=GRAPE_WEIGHT(A1:D1)", None, weight_value)  # the value Excel showed
+    ws.write_formula("F2", '=GRAPE_LEVEL("LEVEL 2")', None, level_value)
+    wb.close()
+    return path
+
+
+def test_sheet_built_from_the_functions_is_checked_call_by_call(run, tmp_path) -> None:
+    code, out, err = run("check", str(_calls(tmp_path / "right.xlsx", 0.79, 0.66)))
+    assert code == 0, out + err
+    assert "clean" in out
+    code, out, _ = run("check", str(_calls(tmp_path / "typed.xlsx", 0.8, 0.66)), "--json")
+    assert code == 1
+    findings = __import__("json").loads(out)["findings"]
+    assert [(f["cell"], f["expected"], f["found"]) for f in findings] == [("F1", "0.79", "0.8")]
+
+
+def test_spilled_allocation_is_held_against_the_engine_cell_by_cell(run, tmp_path) -> None:
+    """XlsxWriter stores 0 in every cell of an array formula: none of them is the engine's answer."""
+    path = _workbook(VECTORS[0], tmp_path / "never-calculated.xlsx")
+    code, out, _ = run("check", str(path), "--json")
+    assert code == 1
+    found = {f["cell"]: f["expected"] for f in __import__("json").loads(out)["findings"]}
+    assert found["F3"] == "40533.333333" and found["F4"] == "32426.666666"  # totals, spilled from C3
+    assert found["J3"] == "5" and found["I3"] == "'Role holders (N)'"

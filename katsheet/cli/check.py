@@ -14,7 +14,8 @@ from rich.table import Table
 from ..engine import InputError
 from ..workbook.annotate import annotate
 from ..workbook.checker import KINDS, Report, check
-from ..workbook.reader import read_workbook
+from ..workbook.functions_check import check_functions
+from ..workbook.reader import FunctionsWorkbook, read_workbook
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_UNUSABLE = 0, 1, 2
 SHOWN = 200  # findings listed per file on the terminal (all of them in --json)
@@ -58,6 +59,8 @@ def _files(paths: tuple[Path, ...]) -> list[Path]:
 def _check_one(path: Path, evaluate: bool) -> Report | str:
     try:
         return check(read_workbook(path), evaluate_formulas=evaluate)
+    except FunctionsWorkbook as book:  # a sheet built from GRAPE_* calls, not from a template
+        return check_functions(book.path, book.formulas, book.cached, book.sheetnames)
     except InputError as e:
         return e.line()
 

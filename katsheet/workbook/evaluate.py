@@ -12,6 +12,13 @@ _KEY = re.compile(r"^'\[[^\]]+\](.+)'!([A-Z]+\d+(?::[A-Z]+\d+)?)$")
 
 def evaluate(path: Path, sheetnames: list[str]) -> dict[tuple[str, str], Any]:
     """Every cell's value as `formulas` computes it, keyed by (sheet as in the file, cell)."""
+    return evaluate_with_ranges(path, sheetnames)[0]
+
+
+def evaluate_with_ranges(
+    path: Path, sheetnames: list[str]
+) -> tuple[dict[tuple[str, str], Any], list[tuple[str, str, str]]]:
+    """Like ``evaluate``, and the ranges `formulas` reported whole: (sheet, first cell, last cell)."""
     os.environ.setdefault("TQDM_DISABLE", "1")  # `formulas` draws progress bars of its own otherwise
     import formulas  # imported here: slow to import, and only the checker needs it
 
@@ -22,6 +29,7 @@ def evaluate(path: Path, sheetnames: list[str]) -> dict[tuple[str, str], Any]:
     solution = formulas.ExcelModel().loads(str(path)).finish().calculate()
     out: dict[tuple[str, str], Any] = {}
     spilled: dict[tuple[str, str], Any] = {}
+    ranges_seen: list[tuple[str, str, str]] = []
     for key, ranges in solution.items():
         m = _KEY.match(key)
         if not m:
@@ -33,11 +41,12 @@ def evaluate(path: Path, sheetnames: list[str]) -> dict[tuple[str, str], Any]:
             out[(sheet, first)] = _plain(values[0][0])
             continue
         # an array formula's range (e.g. a spilled GRAPE_ALLOCATE): its cells, unless given singly
+        ranges_seen.append((sheet, first, last))
         (c1, r1), (c2, r2) = _split(first), _split(last)
         for i in range(r2 - r1 + 1):
             for j in range(c2 - c1 + 1):
                 spilled[(sheet, f"{_letters(c1 + j)}{r1 + i}")] = _plain(values[i][j])
-    return {**spilled, **out}
+    return {**spilled, **out}, ranges_seen
 
 
 def _plain(value: Any) -> Any:

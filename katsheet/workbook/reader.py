@@ -55,6 +55,14 @@ class Workbook:
     row_maps: dict[str, list[int]] = field(default_factory=dict)
 
 
+class FunctionsWorkbook(Exception):
+    """Not a template, but a sheet built from katsheet's Excel functions: checked call by call."""
+
+    def __init__(self, path: Path, formulas: Cells, cached: Cells, sheetnames: list[str]) -> None:
+        super().__init__(str(path))
+        self.path, self.formulas, self.cached, self.sheetnames = path, formulas, cached, sheetnames
+
+
 def _load(path: Path) -> tuple[Cells, Cells, dict[str, str], list[str]]:
     """Every non-empty cell (formulas view and cached-values view), the defined names, sheet names."""
     try:
@@ -90,7 +98,10 @@ def _cells(wb: Any) -> Cells:
         for row in ws.iter_rows():
             for c in row:
                 if c.value is not None and hasattr(c, "column_letter"):
-                    out[(ws.title, f"{c.column_letter}{c.row}")] = c.value
+                    value = c.value
+                    if type(value).__name__ == "ArrayFormula":  # {=GRAPE_ALLOCATE(...)}: its text
+                        value = value.text
+                    out[(ws.title, f"{c.column_letter}{c.row}")] = value
     return out
 
 
@@ -124,6 +135,10 @@ def read_workbook(path: Path) -> Workbook:
     template = _constant(names, "KatsheetTemplate")
     kinds = {template_id(t): t for t in TEMPLATES}
     if template not in kinds:
+        from .functions_check import calls_functions
+
+        if calls_functions(formulas):
+            raise FunctionsWorkbook(path, formulas, cached, sheetnames)
         raise InputError(
             "is not a katsheet workbook (no KatsheetTemplate name): made by another tool?", where=str(path)
         )
