@@ -34,7 +34,7 @@ from ..engine import (
     empty_allocation,
     summarize,
 )
-from ..engine.allocation import MAX_DECIMALS
+from ..engine.allocation import CAP_RULES, MAX_DECIMALS
 from ..engine.roster import UNASSIGNED, ScoredRow
 from .model import (
     Chart,
@@ -218,7 +218,7 @@ def _parameter_block(template: str) -> tuple[Param, ...]:
               help="Mean weight of the members above 0%, rounded to 6 decimals."),
         Param("CapRule", "Dynamic cap rule", "E8", "input", "text", lambda m: m.options.cap_rule,
               help="scale (the original), at-base (excess cut to base) or off.",
-              validation=Validation("list", source=("scale", "at-base", "off"), blank_ok=False)),
+              validation=Validation("list", source=CAP_RULES, blank_ok=False)),
         Param("Decimals", "Decimals of totals", "E9", "input", "count", lambda m: m.options.decimals,
               help=f"Totals are rounded down to this many decimals (0 to {MAX_DECIMALS}).",
               validation=Validation("whole", minimum=0, maximum=MAX_DECIMALS, blank_ok=False)),
