@@ -32,7 +32,7 @@ REPORT = ROOT / "sample_workbooks" / "2026-11-hand-edited.expected.json"
 
 EDITS = [
     ["insert_rows", "Scoring", 20, 1],
-    ["fill_down", "Scoring", "G19:I19", 1],
+    ["fill_down", "Scoring", "G19:G19", 1],
     ["set_text", "Scoring", "A20", "Noor Rahman"],
     ["set_text", "Scoring", "B20", "Developer"],
     ["set", "Scoring", "C20", 0.85],
@@ -44,7 +44,7 @@ EDITS = [
     ["set_text", "Scoring", "J17", "shipped the payout script"],
     ["set_text", "Scoring", "A130", "Late Addition"],
     ["set", "Scoring", "C130", 0.7],
-    ["sort", "Expanded", "A16:P29", 13, True],  # the 14 member rows, by total
+    ["sort", "Expanded", "A16:R29", 13, True],  # the 14 member rows, whole width, by total
     ["set", "Expanded", "N20", 12000],
     ["set", "Expanded", "H12", "=SUM(Totals)+0"],
 ]

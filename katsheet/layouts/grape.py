@@ -107,28 +107,24 @@ class Month:
         return summarize(self.allocation) if self.rows else []
 
     @cached_property
-    def first_rows(self) -> list[bool | str]:
-        """The Scoring sheet's "First row of member" flag per table row (blank for a blank row)."""
-        out: list[bool | str] = []
+    def first_rows(self) -> list[bool]:
+        """Per member row: is it the member's first row (names compared as Excel's = does)?"""
         seen: set[str] = set()
-        for i in range(self.table_rows):
-            k = self.row_at(i)
-            if k is None:
-                out.append("")
-                continue
-            key = self.rows[k].member.casefold()
+        out = []
+        for r in self.rows:
+            key = r.member.casefold()
             out.append(key not in seen)
             seen.add(key)
         return out
 
     @cached_property
     def member_numbers(self) -> list[int | str]:
-        """The "Member no." helper per table row: 1, 2, ... at each member's first row."""
+        """Per member row: 1, 2, ... at each member's first row, blank at their other rows."""
         out: list[int | str] = []
         count = 0
-        for flag in self.first_rows:
-            count += flag is True
-            out.append(count if flag is True else "")
+        for first in self.first_rows:
+            count += first
+            out.append(count if first else "")
         return out
 
     @cached_property
@@ -261,7 +257,7 @@ def _mirror_columns() -> tuple[Column, ...]:
     rows are inserted, deleted or sorted on either sheet: Excel would shift or #REF! a direct one.
     """
     return (
-        Column("no", "No.", "label", "count", lambda m, i: i + 1, width=6),
+        Column("no", "No.", "label", "count", lambda m, i: i + 1, width=6, name="RowNumbers"),
         Column("member", "Member", "computed", "text", _row(lambda m, k: m.rows[k].member), name="MemberNames",
                formula='=IFERROR(IF(INDEX(ScoredMembers,{no})="","",INDEX(ScoredMembers,{no})),"")', width=24),
         Column("role", "Skill Role", "computed", "text", _row(lambda m, k: m.rows[k].role or UNASSIGNED),
@@ -328,8 +324,25 @@ def _expanded_columns() -> tuple[Column, ...]:
     )  # fmt: skip
 
 
+def _member_number_columns() -> tuple[Column, ...]:
+    """Helpers for the Members sheet: each member's first row, and members numbered 1, 2, ...
+
+    Only whole named columns are used, ordered by No. (never a range growing row by row, such as
+    $A$16:$A21: the `formulas` package builds each such range on its own, which made a
+    1,000-member workbook take minutes to evaluate; and never one ending at the row above, which
+    an inserted row falls outside of).
+    """
+    return (
+        Column("first", "First row of member", "computed", "flag", _row(lambda m, k: m.first_rows[k]), width=11,
+               name="FirstRows", formula=_guard("SUMPRODUCT(1*(MemberNames={member})*(RowNumbers<{no}))=0")),
+        Column("member_no", "Member no.", "computed", "count", _row(lambda m, k: m.member_numbers[k]), width=11,
+               name="MemberNumbers",
+               formula=_guard('IF({first},SUMPRODUCT(1*(FirstRows=TRUE)*(RowNumbers<={no})),"")')),
+    )  # fmt: skip
+
+
 def allocation_sheet(template: str, rows: int) -> Sheet:
-    columns = _compact_columns() if template == "compact" else _expanded_columns()
+    columns = (*(_compact_columns() if template == "compact" else _expanded_columns()), *_member_number_columns())
     table = Table(TABLE_HEADER_ROW, rows, columns)
     title = "GRAPE emissions: compact" if template == "compact" else "GRAPE emissions: expanded (every step)"
     anchor = f"{col_letter(table.last_col + 2)}2"
@@ -400,13 +413,6 @@ def scoring_sheet(criteria: Criteria, rows: int) -> Sheet:
         *score_columns,
         Column("weight", "GRAPE weight", "computed", "weight", _member("grape_weight"), name="GrapeWeights",
                formula=_guard(f"ROUND(({terms})/SUM(CriteriaWeights),0)/{MICRO}"), width=14),
-        # Ranges here end at the row itself ($A$16:$A21), never at the row above: a row inserted
-        # just above would fall outside a range ending there, in Excel and LibreOffice alike.
-        Column("first", "First row of member", "computed", "flag", lambda m, i: m.first_rows[i], width=11,
-               formula=_guard("SUMPRODUCT(1*({member.first}:{member}={member}))=1")),
-        Column("member_no", "Member no.", "computed", "count", lambda m, i: m.member_numbers[i],
-               name="MemberNumbers", width=11,
-               formula=_guard('IF({first},SUMPRODUCT(1*({first.first}:{first}=TRUE)),"")')),
     )  # fmt: skip
     table = Table(header_row, rows, columns)
     bad_score = tuple(
@@ -445,7 +451,7 @@ def members_sheet(rows: int, allocation_name: str) -> Sheet:
         Column("no", "No.", "label", "count", lambda m, i: i + 1, width=6),
         Column("member", "Member", "computed", "text",
                lambda m, i: m.summary[i].member if i < len(m.summary) else "",
-               formula='=IFERROR(INDEX(ScoredMembers,MATCH({no},MemberNumbers,0)),"")', width=24),
+               formula='=IFERROR(INDEX(MemberNames,MATCH({no},MemberNumbers,0)),"")', width=24),
         Column("role_rows", "Role rows", "computed", "count",
                lambda m, i: m.summary[i].role_rows if i < len(m.summary) else "",
                formula=_guard("SUMPRODUCT(1*(MemberNames={member}))"), width=10),
