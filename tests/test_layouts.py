@@ -8,7 +8,7 @@ import pytest
 
 from katsheet.engine import FOUR_CRITERIA, SINGLE_CRITERION, Criteria, Criterion
 from katsheet.layouts.grape import Month, grape_layout
-from katsheet.layouts.model import col_letter, compile_row_formula, split_cell
+from katsheet.layouts.model import col_index, col_letter, compile_row_formula, split_cell
 
 ALLOWED = {
     "SUM", "SUMPRODUCT", "SUMIF", "COUNTIF", "COUNTIFS", "AVERAGEIF", "IF", "IFERROR", "AND", "OR", "NOT",
@@ -68,7 +68,7 @@ def test_no_cell_is_claimed_twice(layout) -> None:
         cells: dict[str, str] = {}
         for p in sheet.params:
             col, row = split_cell(p.cell)
-            label = f"{col_letter(_index(col) - 1)}{row}"
+            label = f"{col_letter(col_index(col) - 1)}{row}"
             for cell, what in ((p.cell, p.name), (label, f"label of {p.name}")):
                 assert cell not in cells, (sheet.name, cell, what, cells.get(cell))
                 cells[cell] = what
@@ -78,13 +78,6 @@ def test_no_cell_is_claimed_twice(layout) -> None:
         if sheet.table:
             for cell in cells:
                 assert split_cell(cell)[1] < sheet.table.header_row, (sheet.name, cell, "inside the table")
-
-
-def _index(letters: str) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ord(ch) - 64
-    return n - 1
 
 
 def test_threshold_override_and_average_sit_where_the_original_has_them() -> None:

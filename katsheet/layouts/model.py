@@ -44,6 +44,14 @@ def col_letter(index: int) -> str:
     return letters
 
 
+def col_index(letters: str) -> int:
+    """A -> 0, Z -> 25, AA -> 26: the inverse of col_letter."""
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n - 1
+
+
 def split_cell(ref: str) -> tuple[str, int]:
     m = re.fullmatch(r"\$?([A-Z]+)\$?(\d+)", ref)
     if not m:

@@ -7,6 +7,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from ..layouts.model import col_index, col_letter, split_cell
+
 _KEY = re.compile(r"^'\[[^\]]+\](.+)'!([A-Z]+\d+(?::[A-Z]+\d+)?)$")
 
 
@@ -60,17 +62,11 @@ def _plain(value: Any) -> Any:
 
 
 def _split(cell: str) -> tuple[int, int]:
-    m = re.fullmatch(r"([A-Z]+)(\d+)", cell)
-    assert m, cell
-    n = 0
-    for ch in m.group(1):
-        n = n * 26 + ord(ch) - 64
-    return n, int(m.group(2))
+    """'C3' -> (3, 3): 1-based column and row."""
+    col, row = split_cell(cell)
+    return col_index(col) + 1, row
 
 
 def _letters(n: int) -> str:
-    out = ""
-    while n:
-        n, rem = divmod(n - 1, 26)
-        out = chr(65 + rem) + out
-    return out
+    """1-based column number -> letters."""
+    return col_letter(n - 1)

@@ -22,7 +22,7 @@ from ..engine.allocation import MAX_DECIMALS
 from ..engine.criteria import DEFAULT_LEVELS, grape_weight
 from ..engine.roster import ScoredRow
 from ..layouts.grape import LAYOUT_VERSION, SCORING, TEMPLATES, Month, grape_layout, template_id
-from ..layouts.model import Sheet, Table, WorkbookLayout, col_letter, split_cell
+from ..layouts.model import Sheet, Table, WorkbookLayout, col_index, col_letter, split_cell
 from .safe_open import check_file
 
 Cells = dict[tuple[str, str], Any]
@@ -121,13 +121,6 @@ def _constant(names: dict[str, str], name: str) -> str | None:
     return text.strip('="') if text is not None else None
 
 
-def _col_index(letters: str) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ord(ch) - 64
-    return n - 1
-
-
 def read_workbook(path: Path) -> Workbook:
     """Read ``path``; raise InputError only when it is not a usable katsheet workbook."""
     check_file(path)
@@ -193,7 +186,7 @@ def _criteria(names: dict[str, str], cells: Cells, findings: list[Finding]) -> C
     while f"CriterionWeight{n}" in names:
         sheet, cell, _ = _target(names[f"CriterionWeight{n}"])
         col, row = split_cell(cell)
-        label = str(cells.get((sheet, f"{col_letter(_col_index(col) - 1)}{row}"), f"Criterion {n}"))
+        label = str(cells.get((sheet, f"{col_letter(col_index(col) - 1)}{row}"), f"Criterion {n}"))
         raw = cells.get((sheet, cell))
         try:
             weight = parse_decimal(raw, what="criterion weight", where=f"{sheet}!{cell}")
@@ -240,7 +233,7 @@ def _actual_table(sheet: Sheet, names: dict[str, str], cells: Cells, findings: l
         header_row = split_cell(first)[1] - 1
         rows = split_cell(last)[1] - header_row
     headers = {
-        str(v).strip(): _col_index(split_cell(cell)[0])
+        str(v).strip(): col_index(split_cell(cell)[0])
         for (s, cell), v in cells.items()
         if s == sheet.name and split_cell(cell)[1] == header_row and isinstance(v, str)
     }

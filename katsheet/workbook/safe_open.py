@@ -20,6 +20,7 @@ from pathlib import Path
 from openpyxl.xml import DEFUSEDXML
 
 from ..engine import InputError
+from ..layouts.model import col_index
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 #: Far above any monthly workbook (a 10,000-member month unpacks to about 30 MB).
@@ -104,17 +105,10 @@ def _check_dimensions(z: zipfile.ZipFile, where: str) -> None:
                 data = tail + chunk
                 for m in _CELL.finditer(data):
                     col, row = m.group(1), int(m.group(2))
-                    if row > MAX_ROWS or _columns(col) > MAX_COLUMNS:
+                    if row > MAX_ROWS or col_index(col.decode()) + 1 > MAX_COLUMNS:
                         raise InputError(
                             f"sheet part {info.filename} has a cell in row {row:,}: refusing "
                             f"(katsheet reads up to {MAX_ROWS:,} rows)",
                             where=where,
                         )
                 tail = data[-64:]
-
-
-def _columns(letters: bytes) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ch - 64
-    return n

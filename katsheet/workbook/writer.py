@@ -24,6 +24,7 @@ from ..layouts.model import (
     Sheet,
     Validation,
     WorkbookLayout,
+    col_index,
     compile_row_formula,
     split_cell,
 )
@@ -177,7 +178,7 @@ class SheetWriter:
     def _params(self) -> None:
         for p in self.sheet.params:
             col, row = split_cell(p.cell)
-            c = _col_index(col)
+            c = col_index(col)
             self.ws.write_string(row - 1, c - 1, p.label, self.styles.get("label"))
             self._param_cell(p, row - 1, c)
         for c in self._label_cols():
@@ -227,7 +228,7 @@ class SheetWriter:
                 )  # fmt: skip
 
     def _label_cols(self) -> set[int]:
-        return {_col_index(split_cell(p.cell)[0]) - 1 for p in self.sheet.params}
+        return {col_index(split_cell(p.cell)[0]) - 1 for p in self.sheet.params}
 
     def _column(self, col: Column, c: int, first: int, rows: int) -> None:
         fmt = self.styles.get(col.role, col.fmt)
@@ -266,14 +267,6 @@ class SheetWriter:
         chart.set_y_axis({"reverse": True})
         chart.set_size({"width": 640, "height": 420})
         self.ws.insert_chart(spec.anchor, chart)
-
-
-def _col_index(letters: str) -> int:
-    """A -> 0, Z -> 25, AA -> 26 (0-based, as XlsxWriter counts)."""
-    n = 0
-    for ch in letters:
-        n = n * 26 + ord(ch) - 64
-    return n - 1
 
 
 def _runs(indices: list[int]) -> list[tuple[int, int]]:
