@@ -9,6 +9,7 @@ import pytest
 from katsheet.engine import FOUR_CRITERIA, SINGLE_CRITERION, Criteria, Criterion
 from katsheet.layouts.grape import Month, grape_layout
 from katsheet.layouts.model import col_index, col_letter, compile_row_formula, split_cell
+from katsheet.workbook.expected import formula_cells
 
 ALLOWED = {
     "SUM", "SUMPRODUCT", "SUMIF", "COUNTIF", "COUNTIFS", "AVERAGEIF", "IF", "IFERROR", "AND", "OR", "NOT",
@@ -23,22 +24,11 @@ LAYOUTS = [
 
 
 def _formulas(layout):
+    for fc in formula_cells(layout):
+        yield fc.sheet, fc.cell, fc.formula
     for sheet in layout.sheets:
-        for p in sheet.params:
-            if p.formula:
-                yield sheet.name, p.cell, p.formula
         for cond in sheet.conditionals:
             yield sheet.name, "conditional", compile_row_formula(cond.formula, sheet, layout)(0)
-        if sheet.table:
-            for col in sheet.table.columns:
-                if col.formula:
-                    render = compile_row_formula(col.formula, sheet, layout)
-                    for i in range(sheet.table.rows):
-                        yield (
-                            sheet.name,
-                            f"{col_letter(sheet.table.index(col.key))}{sheet.table.first_row + i}",
-                            render(i),
-                        )
 
 
 @pytest.mark.parametrize("layout", LAYOUTS, ids=lambda lay: f"{lay.template}-{len(lay.sheets[1].table.columns)}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from decimal import Decimal
 
 from .allocation import Allocation, member_key
@@ -40,7 +40,3 @@ def summarize(allocations: Allocation | Iterable[Allocation]) -> list[MemberSumm
             rows[key] = rows.get(key, 0) + 1
             totals[key] = totals.get(key, Decimal(0)) + m.total
     return [MemberSummary(names[k], tuple(roles[k]), rows[k], totals[k]) for k in names]
-
-
-def summary_records(summaries: Iterable[MemberSummary]) -> list[dict]:
-    return [asdict(s) for s in summaries]

@@ -63,7 +63,7 @@ def split_cell(ref: str) -> tuple[str, int]:
 class Validation:
     """Data validation of an input: ``kind`` is decimal, whole, list or custom."""
 
-    kind: Literal["decimal", "whole", "list", "custom"]
+    kind: Literal["decimal", "whole", "list"]
     minimum: float | None = None
     maximum: float | None = None
     source: tuple[str, ...] | str = ()

@@ -16,9 +16,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from ..layouts.model import col_letter, compile_row_formula
 from .evaluate import evaluate
-from .expected import agrees, expected_cells, is_blank
+from .expected import agrees, expected_cells, formula_cells, is_blank
 from .reader import Finding, Workbook
 
 KINDS = ("formula-drift", "bad-input", "wrong-number", "stale-value", "structure")
@@ -45,28 +44,18 @@ def _shown(value: Any) -> str:
 
 
 def drift(book: Workbook) -> list[Finding]:
+    """Every computed cell whose formula is not the layout's (re-rendered in the file's geometry)."""
     out = []
-    for sheet in book.layout.sheets:
-        expected: list[tuple[str, str]] = [(p.cell, p.formula) for p in sheet.params if p.formula]  # type: ignore[misc]
-        table = sheet.table
-        if table:
-            for col in table.columns:
-                if not col.formula:
-                    continue
-                render = compile_row_formula(col.formula, sheet, book.layout)
-                letter = col_letter(table.index(col.key))
-                expected += [(f"{letter}{table.first_row + i}", render(i)) for i in range(table.rows)]
-        for cell, formula in expected:
-            found = book.formulas.get((sheet.name, cell))
-            if isinstance(found, str) and found.startswith("="):
-                if normalise(found) != normalise(formula):
-                    out.append(Finding("formula-drift", sheet.name, cell, formula, found,
-                                       "the formula was changed"))  # fmt: skip
-            else:
-                what = "cleared" if is_blank(found) else "overwritten with a value"
-                out.append(
-                    Finding("formula-drift", sheet.name, cell, formula, _shown(found), f"the formula was {what}")
-                )
+    for fc in formula_cells(book.layout):
+        found = book.formulas.get((fc.sheet, fc.cell))
+        if isinstance(found, str) and found.startswith("="):
+            if normalise(found) != normalise(fc.formula):
+                out.append(Finding("formula-drift", fc.sheet, fc.cell, fc.formula, found, "the formula was changed"))
+        else:
+            what = "cleared" if is_blank(found) else "overwritten with a value"
+            out.append(
+                Finding("formula-drift", fc.sheet, fc.cell, fc.formula, _shown(found), f"the formula was {what}")
+            )
     return out
 
 

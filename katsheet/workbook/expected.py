@@ -9,13 +9,42 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
-from ..layouts.model import Sheet, WorkbookLayout, col_letter, split_cell
+from ..layouts.model import Column, Param, WorkbookLayout, col_letter, compile_row_formula
 
 #: Floats carry ~15-16 significant digits; anything closer than this is the same number.
 FLOAT_NOISE = 1e-9
+
+
+@dataclass(frozen=True)
+class FormulaCell:
+    """One cell the layout gives a formula: where, the formula itself, what declared it, which row."""
+
+    sheet: str
+    cell: str
+    formula: str
+    spec: Param | Column
+    #: the table row index (0-based), None for a parameter cell
+    row: int | None
+
+
+def formula_cells(layout: WorkbookLayout) -> Iterator[FormulaCell]:
+    """Every formula cell of the layout, rendered for its geometry: the one walk over a layout."""
+    for sheet in layout.sheets:
+        for p in sheet.params:
+            if p.formula:
+                yield FormulaCell(sheet.name, p.cell, p.formula, p, None)
+        table = sheet.table
+        if table is None:
+            continue
+        for col in table.columns:
+            if not col.formula:
+                continue
+            render = compile_row_formula(col.formula, sheet, layout)
+            letter = col_letter(table.index(col.key))
+            for i in range(table.rows):
+                yield FormulaCell(sheet.name, f"{letter}{table.first_row + i}", render(i), col, i)
 
 
 @dataclass(frozen=True)
@@ -27,6 +56,7 @@ class Expected:
     fmt: str
     value: Any
     label: str
+    formula: str
     #: how many rounded amounts the cell adds up: each may differ by a unit, so the sum by this many
     units: int = 1
 
@@ -39,29 +69,19 @@ def expected_cells(
     ``row_maps[sheet][i]`` is the index whose figures row i shows, when rows were sorted (a table
     whose rows carry their own number, No.); by default row i shows index i.
     """
-    for sheet in layout.sheets:
-        for p in sheet.params:
-            if p.formula:
-                units = max(1, p.spread(month)) if p.spread else 1
-                yield Expected(sheet.name, p.cell, p.fmt, p.value(month), p.label, units)
-        yield from _table_cells(sheet, month, (row_maps or {}).get(sheet.name))
-
-
-def _table_cells(sheet: Sheet, month: Any, row_map: list[int] | None) -> Iterator[Expected]:
-    table = sheet.table
-    if table is None:
-        return
-    for col in table.columns:
-        if not col.formula:
-            continue
-        letter = col_letter(table.index(col.key))
-        for i in range(table.rows):
-            k = row_map[i] if row_map is not None else i
-            spread = col.spread(month, k) if col.spread else 1
-            units = max(1, spread) if isinstance(spread, int) else 1
-            yield Expected(
-                sheet.name, f"{letter}{table.first_row + i}", col.fmt, col.value(month, k), col.header, units
-            )
+    maps = row_maps or {}
+    for fc in formula_cells(layout):
+        spec = fc.spec
+        if isinstance(spec, Param):
+            value, spread = spec.value(month), spec.spread(month) if spec.spread else 1
+            label = spec.label
+        else:
+            row_map = maps.get(fc.sheet)
+            k = row_map[fc.row] if row_map is not None else fc.row
+            value, spread = spec.value(month, k), spec.spread(month, k) if spec.spread else 1
+            label = spec.header
+        units = max(1, spread) if isinstance(spread, int) else 1
+        yield Expected(fc.sheet, fc.cell, spec.fmt, value, label, fc.formula, units)
 
 
 def is_blank(value: Any) -> bool:
@@ -89,12 +109,3 @@ def agrees(expected: Any, found: Any, fmt: str, decimals: int, budget: float = 1
     else:  # counts and ROUND(..., 6) weights exactly; ratios up to float noise
         tolerance = 0.0
     return abs(exp - got) <= tolerance + FLOAT_NOISE * max(1.0, abs(exp))
-
-
-def cell_key(sheet: str, cell: str) -> tuple[str, str]:
-    col, row = split_cell(cell)
-    return sheet, f"{col}{row}"
-
-
-def as_number(value: Any) -> Any:
-    return float(value) if isinstance(value, Decimal) else value

@@ -112,8 +112,6 @@ def _validation(v: Validation, help_text: str, title: str) -> dict[str, Any]:
     options: dict[str, Any] = {"ignore_blank": v.blank_ok}
     if v.kind == "list":
         options.update(validate="list", source=list(v.source))
-    elif v.kind == "custom":
-        options.update(validate="custom", value=v.source)
     else:
         options["validate"] = v.kind
         if v.minimum is not None and v.maximum is not None:
