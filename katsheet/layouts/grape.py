@@ -52,7 +52,7 @@ from .model import (
 
 TEMPLATES = ("compact", "expanded")
 #: Bumped whenever a cell address or formula of these templates changes: the checker reads it.
-LAYOUT_VERSION = 1
+LAYOUT_VERSION = 2  # 2: row formulas without AND (element-wise, for column evaluation)
 DEFAULT_ROWS = 100
 #: Spare rows kept below a roster that is longer than --rows.
 MIN_SPARE_ROWS = 20
@@ -247,7 +247,9 @@ def _parameter_block(template: str) -> tuple[Param, ...]:
 # ---------------------------------------------------------------------------------------------
 # Member tables.
 
-_ELIGIBLE = "AND({weight}>0,{weight}>Threshold)"
+#: AND(...) over row values is written as nested IFs: the same in every engine, and element by
+#: element, so a checker can evaluate a whole column at once (AND aggregates arrays).
+_ELIGIBLE = "IF({weight}>0,{weight}>Threshold,FALSE)"
 
 
 def _mirror_columns() -> tuple[Column, ...]:
@@ -279,9 +281,9 @@ def _tail_columns() -> tuple[Column, ...]:
 
 def _compact_columns() -> tuple[Column, ...]:
     bonus = (
-        f'IF(AND(BonusOn,{_ELIGIBLE}),{{weight}}*BonusPool/Divisor*IF(AND(CapEngaged,CapRule="scale"),CapRatio,1),0)'
+        f'IF(BonusOn,IF({_ELIGIBLE},{{weight}}*BonusPool/Divisor*IF(AND(CapEngaged,CapRule="scale"),CapRatio,1),0),0)'
     )
-    excess = f"IF(AND(ExcessOn,{_ELIGIBLE}),{{weight}}*ExcessPool/Divisor*CapRatio,0)"
+    excess = f"IF(ExcessOn,IF({_ELIGIBLE},{{weight}}*ExcessPool/Divisor*CapRatio,0),0)"
     return (
         *_mirror_columns(),
         Column("base", "Base", "computed", "amount", _member("base"), name="Bases",
@@ -306,14 +308,14 @@ def _expanded_columns() -> tuple[Column, ...]:
         Column("base", "Base allocated", "computed", "amount", _member("base"), name="Bases",
                formula=_guard("{weight}*BaseAllotted"), width=15),
         Column("bonus_before_cap", "Bonus allotted", "computed", "amount", _member("bonus_before_cap"),
-               name="BonusesBeforeCap", formula=_guard("IF(AND(BonusOn,{eligible}),{weight}*BonusPool/Divisor,0)"),
+               name="BonusesBeforeCap", formula=_guard("IF(BonusOn,IF({eligible},{weight}*BonusPool/Divisor,0),0)"),
                width=15),
         Column("excess_before_cap", "Excess allotted", "computed", "amount", _member("excess_before_cap"),
-               name="ExcessesBeforeCap", formula=_guard("IF(AND(ExcessOn,{eligible}),{weight}*ExcessPool/Divisor,0)"),
+               name="ExcessesBeforeCap", formula=_guard("IF(ExcessOn,IF({eligible},{weight}*ExcessPool/Divisor,0),0)"),
                width=15),
         Column("cap_ratio", "Cap ratio applied", "computed", "ratio",
                _row(lambda m, k: m.allocation.cap_ratio if m.allocation.members[k].bonus_eligible else Decimal(1)),
-               formula=_guard("IF(AND(CapEngaged,{eligible}),CapRatio,1)")),
+               formula=_guard("IF(CapEngaged,IF({eligible},CapRatio,1),1)")),
         Column("bonus", "Bonus allocated", "computed", "amount", _member("bonus"), name="Bonuses",
                formula=_guard('{bonus_before_cap}*IF(CapRule="scale",{cap_ratio},1)'), width=15),
         Column("excess", "Excess allocated", "computed", "amount", _member("excess"), name="Excesses",
