@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from .columnwise import Unsupported, evaluate_cells
 from .evaluate import evaluate
 from .expected import agrees, expected_cells, formula_cells, is_blank
 from .reader import Finding, Workbook
@@ -48,6 +49,8 @@ def drift(book: Workbook) -> list[Finding]:
     out = []
     for fc in formula_cells(book.layout):
         found = book.formulas.get((fc.sheet, fc.cell))
+        if found == fc.formula:  # as written (the common case): no need to normalise
+            continue
         if isinstance(found, str) and found.startswith("="):
             if normalise(found) != normalise(fc.formula):
                 out.append(Finding("formula-drift", fc.sheet, fc.cell, fc.formula, found, "the formula was changed"))
@@ -108,10 +111,22 @@ class Report:
         return out
 
 
-def check(book: Workbook, *, evaluate_formulas: bool = True) -> Report:
+def evaluate_book(book: Workbook, *, whole_model: bool = False) -> dict[tuple[str, str], Any]:
+    """The workbook's formulas evaluated by `formulas`: column by column (columnwise/), or, when
+    asked or when the workbook holds something that evaluator does not follow, by `formulas`'
+    own ExcelModel, cell by cell (the same answers, minutes instead of a second at 1,000 rows)."""
+    if not whole_model:
+        try:
+            return evaluate_cells(book.formulas, book.formula_keys, book.names)
+        except Unsupported:
+            pass
+    return evaluate(book.path, [s.name for s in book.layout.sheets] + ["Guide"])
+
+
+def check(book: Workbook, *, evaluate_formulas: bool = True, whole_model: bool = False) -> Report:
     evaluated = None
     if evaluate_formulas and book.month is not None:
-        evaluated = evaluate(book.path, [s.name for s in book.layout.sheets] + ["Guide"])
+        evaluated = evaluate_book(book, whole_model=whole_model)
     findings = [*book.findings, *drift(book), *numbers(book, evaluated)]
     order = {k: i for i, k in enumerate(KINDS)}
     findings.sort(key=lambda f: (order.get(f.kind, 9), f.sheet, _cell_order(f.cell)))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -21,10 +20,10 @@ def evaluate_with_ranges(
     path: Path, sheetnames: list[str]
 ) -> tuple[dict[tuple[str, str], Any], list[tuple[str, str, str]]]:
     """Like ``evaluate``, and the ranges `formulas` reported whole: (sheet, first cell, last cell)."""
-    os.environ.setdefault("TQDM_DISABLE", "1")  # `formulas` draws progress bars of its own otherwise
-    import formulas  # imported here: slow to import, and only the checker needs it
-
     from ..excel.formulas_functions import register
+    from .columnwise.startup import import_formulas
+
+    formulas = import_formulas()  # imported here: slow to import, and only the checker needs it
 
     register()  # workbooks may call katsheet's own Excel functions
     titles = {name.upper(): name for name in sheetnames}

@@ -51,6 +51,10 @@ class Workbook:
     cached: Cells
     month: Month | None
     findings: list[Finding] = field(default_factory=list)
+    #: the cells that hold a formula (a text typed as "=..." is in ``formulas`` too, but is text)
+    formula_keys: set[tuple[str, str]] = field(default_factory=set)
+    #: the workbook's defined names and what they refer to
+    names: dict[str, str] = field(default_factory=dict)
     #: per sheet whose rows carry their number (No.): the index each row shows (sorted tables)
     row_maps: dict[str, list[int]] = field(default_factory=dict)
 
@@ -63,8 +67,9 @@ class FunctionsWorkbook(Exception):
         self.path, self.formulas, self.cached, self.sheetnames = path, formulas, cached, sheetnames
 
 
-def _load(path: Path) -> tuple[Cells, Cells, dict[str, str], list[str]]:
-    """Every non-empty cell (formulas view and cached-values view), the defined names, sheet names."""
+def _load(path: Path) -> tuple[Cells, Cells, set[tuple[str, str]], dict[str, str], list[str]]:
+    """Every non-empty cell (formulas view and cached-values view), which cells hold formulas,
+    the defined names, the sheet names."""
     try:
         wb = openpyxl.load_workbook(path, read_only=True, keep_vba=False, keep_links=False)
         values = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_vba=False, keep_links=False)
@@ -72,8 +77,9 @@ def _load(path: Path) -> tuple[Cells, Cells, dict[str, str], list[str]]:
         raise InputError(f"cannot be read as a workbook ({_reason(e)})", where=str(path)) from None
     try:
         names = {n: d.attr_text for n, d in wb.defined_names.items()}
-        formulas, cached = _cells(wb), _cells(values)
-        return formulas, cached, names, list(wb.sheetnames)
+        keys: set[tuple[str, str]] = set()
+        formulas, cached = _cells(wb, keys), _cells(values)
+        return formulas, cached, keys, names, list(wb.sheetnames)
     except Exception as e:
         raise InputError(f"cannot be read as a workbook ({_reason(e)})", where=str(path)) from None
     finally:
@@ -91,7 +97,7 @@ def _reason(e: BaseException) -> str:
     return f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
 
 
-def _cells(wb: Any) -> Cells:
+def _cells(wb: Any, formula_keys: set[tuple[str, str]] | None = None) -> Cells:
     out: Cells = {}
     for ws in wb.worksheets:
         ws.reset_dimensions()  # iterate the rows present, not the size the file claims
@@ -102,6 +108,8 @@ def _cells(wb: Any) -> Cells:
                     if type(value).__name__ == "ArrayFormula":  # {=GRAPE_ALLOCATE(...)}: its text
                         value = value.text
                     out[(ws.title, f"{c.column_letter}{c.row}")] = value
+                    if formula_keys is not None and c.data_type == "f":
+                        formula_keys.add((ws.title, f"{c.column_letter}{c.row}"))
     return out
 
 
@@ -124,7 +132,7 @@ def _constant(names: dict[str, str], name: str) -> str | None:
 def read_workbook(path: Path) -> Workbook:
     """Read ``path``; raise InputError only when it is not a usable katsheet workbook."""
     check_file(path)
-    formulas, cached, names, sheetnames = _load(path)
+    formulas, cached, formula_keys, names, sheetnames = _load(path)
     template = _constant(names, "KatsheetTemplate")
     kinds = {template_id(t): t for t in TEMPLATES}
     if template not in kinds:
@@ -144,7 +152,7 @@ def read_workbook(path: Path) -> Workbook:
     criteria = _criteria(names, formulas, findings)
     base = grape_layout(Month(template=kinds[template], criteria=criteria))
     layout = _actual_geometry(base, names, formulas, findings, sheetnames)
-    book = Workbook(path, kinds[template], layout, formulas, cached, None, findings)
+    book = Workbook(path, kinds[template], layout, formulas, cached, None, findings, formula_keys, names)
     book.row_maps = _row_maps(book)
     book.month = _month(book, names, criteria)
     return book

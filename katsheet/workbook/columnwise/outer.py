@@ -1,0 +1,445 @@
+"""Aggregates over the whole table keyed by each row, for a whole column at once.
+
+The templates need a few formulas of this kind: rank (``COUNTIF(Totals,">"&$N16)``), first
+occurrence and member numbering (``SUMPRODUCT(1*(MemberNames=$B16)*(RowNumbers<$A16))``) and the
+Members sheet (``SUMPRODUCT(1*(MemberNames=$B5),Totals)``). Evaluated row by row, `formulas`
+compares every row with every other in Python: minutes for 1,000 members. Here the same Excel
+semantics - `formulas`' own, which the tests hold these kernels to on random data - are computed
+on typed numpy arrays: a (table, rows) matrix per comparison, in blocks of rows.
+
+Only what the kernels understand is taken: comparisons, + - * /, numbers, strings, references and
+names inside SUMPRODUCT; a number criterion with a comparison inside COUNTIF. Anything else (a
+text criterion, wildcards, an error value, text in arithmetic) returns None and the run is
+evaluated row by row by `formulas` instead.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from numbers import Real
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .grid import EMPTY
+
+if TYPE_CHECKING:
+    from .runs import Evaluator, Run
+
+AGGREGATE = "_KSAGG"
+_CALL = re.compile(r'"(?:[^"]|"")*"|(?<![\w.])(SUMPRODUCT|COUNTIF|INDEX)\s*\(', re.IGNORECASE)
+_NAME = re.compile(r"[A-Za-z_][\w.]*")
+BLOCK = 2_000_000  # matrix cells per block: bounds memory at ~50 MB whatever the table size
+
+NUMBER, TEXT, BOOL, BLANK, ERROR = 0, 1, 2, 3, 4
+
+
+@dataclass(frozen=True)
+class Call:
+    func: str
+    args: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Plan:
+    text: str  # the formula with each aggregate call replaced by a name _KSAGG<i>
+    calls: dict[str, Call]
+
+
+def _split_call(text: str, start: int) -> tuple[list[str], int]:
+    """The top-level arguments of the call whose "(" is at ``start``, and the index after ")"."""
+    depth, args, cur, i = 0, [], start + 1, start
+    while i < len(text):
+        ch = text[i]
+        if ch == '"':
+            i = text.index('"', i + 1)
+            while i + 1 < len(text) and text[i + 1] == '"':
+                i = text.index('"', i + 2)
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth == 0:
+                args.append(text[cur:i])
+                return [a.strip() for a in args], i + 1
+        elif ch == "," and depth == 1:
+            args.append(text[cur:i])
+            cur = i + 1
+        i += 1
+    raise ValueError(text)
+
+
+def plan(text: str, tainted: set[str]) -> Plan | None:
+    """Replace each SUMPRODUCT/COUNTIF call that reads a row's own value by a name to be given."""
+    calls: dict[str, Call] = {}
+    out, pos = [], 0
+    for m in _CALL.finditer(text):
+        if m.group(1) is None or m.start() < pos:
+            continue
+        try:
+            args, end = _split_call(text, m.end() - 1)
+        except ValueError:
+            return None
+        body = text[m.start() : end]
+        if not any(re.search(rf"\b{t}\b", body) for t in tainted):
+            continue
+        name = f"{AGGREGATE}{len(calls)}"
+        calls[name] = Call(m.group(1).upper(), tuple(args))
+        out.append(text[pos : m.start()] + name)
+        pos = end
+    if not calls:
+        return None
+    return Plan("".join(out) + text[pos:], calls)
+
+
+# -- typed values ----------------------------------------------------------------------------
+@dataclass
+class Typed:
+    """Cell values split by type, as `formulas` compares them: kind, number, upper-cased text."""
+
+    kind: np.ndarray  # int8
+    num: np.ndarray  # float64 (numbers; bools as 0/1)
+    txt: np.ndarray  # str (texts upper-cased; "" elsewhere)
+
+    @classmethod
+    def of(cls, values: Any) -> Typed:
+        arr = np.asarray(values, dtype=object)
+        if arr.ndim == 0:
+            arr = arr.reshape(1, 1)
+        flat = arr.reshape(-1)
+        kind = np.empty(flat.size, dtype=np.int8)
+        num = np.zeros(flat.size)
+        txt = [""] * flat.size
+        for i, v in enumerate(flat):
+            if v is EMPTY:
+                kind[i] = BLANK
+            elif isinstance(v, (bool, np.bool_)):
+                kind[i], num[i] = BOOL, float(v)
+            elif isinstance(v, (int, float, np.integer, np.floating)):
+                kind[i], num[i] = NUMBER, float(v)
+            elif isinstance(v, str):
+                kind[i], txt[i] = TEXT, v.upper()
+            else:
+                kind[i] = ERROR
+        return cls(kind.reshape(arr.shape), num.reshape(arr.shape), np.array(txt, dtype=str).reshape(arr.shape))
+
+
+_COMPARE = {
+    "=": np.equal,
+    "<>": np.not_equal,
+    "<": np.less,
+    "<=": np.less_equal,
+    ">": np.greater,
+    ">=": np.greater_equal,
+}
+
+
+def _compare(op: str, a: Typed, b: Typed) -> Typed | None:
+    if (a.kind == ERROR).any() or (b.kind == ERROR).any():
+        return None
+    # a blank compares as "" against text and as 0 against anything else (formulas' logic_input_parser)
+    ka = np.where(a.kind == BLANK, np.where(b.kind == TEXT, TEXT, NUMBER), a.kind)
+    kb = np.where(b.kind == BLANK, np.where(ka == TEXT, TEXT, NUMBER), b.kind)
+    f = _COMPARE[op]
+    same = ka == kb
+    by_value = np.where(ka == TEXT, f(a.txt, b.txt), f(a.num, b.num))
+    result = np.where(same, by_value, f(ka, kb))
+    return Typed(np.full(result.shape, BOOL, dtype=np.int8), result.astype(float), np.zeros(result.shape, dtype="<U1"))
+
+
+def _arith(op: str, a: Typed, b: Typed) -> Typed | None:
+    for t in (a, b):
+        if ((t.kind == ERROR) | (t.kind == TEXT)).any():
+            return None
+    x, y = a.num, b.num  # blanks are 0 (num holds 0 there), bools 0/1
+    if op == "/":
+        if (y == 0).any():
+            return None
+        r = x / y
+    else:
+        r = {"+": np.add, "-": np.subtract, "*": np.multiply}[op](x, y)
+    return Typed(np.full(r.shape, NUMBER, dtype=np.int8), r, np.zeros(r.shape, dtype="<U1"))
+
+
+# -- a small parser for the arguments ----------------------------------------------------------
+_TOKEN = re.compile(
+    r'\s*(?:(?P<num>\d+(?:\.\d*)?(?:[eE][+-]?\d+)?)|(?P<str>"(?:[^"]|"")*")|(?P<op><>|<=|>=|[-+*/=<>()&,^%])'
+    r"|(?P<name>[A-Za-z_][\w.]*))"
+)
+
+
+def _tokens(text: str) -> list[tuple[str, str]] | None:
+    out, pos = [], 0
+    text = text.strip()
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if not m or m.end() == pos:
+            return None
+        kind = m.lastgroup or ""
+        out.append((kind, m.group(kind)))
+        pos = m.end()
+    return out
+
+
+class _Parser:
+    """Excel precedence for what the kernels take: comparison < & < +- < */ < unary minus."""
+
+    def __init__(self, tokens: list[tuple[str, str]]) -> None:
+        self.t, self.i = tokens, 0
+
+    def peek(self) -> tuple[str, str] | None:
+        return self.t[self.i] if self.i < len(self.t) else None
+
+    def take(self) -> tuple[str, str]:
+        self.i += 1
+        return self.t[self.i - 1]
+
+    def parse(self) -> Any:
+        node = self.compare()
+        if self.peek() is not None:
+            raise ValueError("trailing")
+        return node
+
+    def compare(self) -> Any:
+        left = self.additive()
+        while (p := self.peek()) and p[1] in _COMPARE:
+            left = ("cmp", self.take()[1], left, self.additive())
+        return left
+
+    def additive(self) -> Any:
+        left = self.term()
+        while (p := self.peek()) and p[1] in "+-" and p[0] == "op":
+            left = ("arith", self.take()[1], left, self.term())
+        return left
+
+    def term(self) -> Any:
+        left = self.unary()
+        while (p := self.peek()) and p[1] in ("*", "/"):
+            left = ("arith", self.take()[1], left, self.unary())
+        return left
+
+    def unary(self) -> Any:
+        p = self.peek()
+        if p and p[1] == "-":
+            self.take()
+            return ("arith", "-", ("num", 0.0), self.unary())
+        if p and p[1] == "+":
+            self.take()
+            return self.unary()
+        return self.primary()
+
+    def primary(self) -> Any:
+        kind, value = self.take()
+        if kind == "num":
+            return ("num", float(value))
+        if kind == "str":
+            return ("str", value[1:-1].replace('""', '"'))
+        if kind == "name":
+            if value.upper() in ("TRUE", "FALSE") and (self.peek() is None or self.peek()[1] != "("):
+                return ("bool", value.upper() == "TRUE")
+            if self.peek() and self.peek()[1] == "(":
+                raise ValueError("a function call")
+            return ("ref", value)
+        if value == "(":
+            node = self.compare()
+            if self.take()[1] != ")":
+                raise ValueError(")")
+            return node
+        raise ValueError(value)
+
+
+def _parse(text: str) -> Any | None:
+    tokens = _tokens(text)
+    if tokens is None or any(v in ("&", "^", "%", ",") for _, v in tokens):
+        return None
+    try:
+        return _Parser(tokens).parse()
+    except (ValueError, IndexError, TypeError):
+        return None
+
+
+# -- the kernels -------------------------------------------------------------------------------
+class _Leaves:
+    """The values references and names stand for: fixed ranges (table, 1) and row keys (1, n)."""
+
+    def __init__(self, ev: Evaluator, run: Run, vectors: dict[str, Any]) -> None:
+        self.ev, self.run, self.vectors = ev, run, vectors
+        self.cache: dict[str, tuple[Typed, Any, bool]] = {}
+
+    def get(self, name: str) -> tuple[Typed, Any, bool]:
+        """(typed value, raw value, whether it varies by row)."""
+        key = name.upper()
+        if key not in self.cache:
+            if key in self.vectors:
+                raw = np.asarray(self.vectors[key], dtype=object).reshape(1, -1)
+                self.cache[key] = (Typed.of(raw), raw, True)
+            else:
+                raw = self.ev._args_for(key, self.run)
+                arr = np.asarray(getattr(raw, "value", raw), dtype=object)
+                if arr.ndim == 2 and arr.shape[1] != 1:
+                    raise ValueError("a range wider than one column")
+                arr = arr.reshape(-1, 1)
+                self.cache[key] = (Typed.of(arr), arr, False)
+        return self.cache[key]
+
+
+def _slice(t: Typed, rows: bool, lo: int, hi: int) -> Typed:
+    if not rows:
+        return t
+    return Typed(t.kind[:, lo:hi], t.num[:, lo:hi], t.txt[:, lo:hi])
+
+
+def _eval(node: Any, leaves: _Leaves, lo: int, hi: int) -> Typed | None:
+    kind = node[0]
+    if kind == "num":
+        return Typed(np.array([[NUMBER]], dtype=np.int8), np.array([[node[1]]]), np.array([[""]]))
+    if kind == "bool":
+        return Typed(np.array([[BOOL]], dtype=np.int8), np.array([[float(node[1])]]), np.array([[""]]))
+    if kind == "str":
+        return Typed(np.array([[TEXT]], dtype=np.int8), np.array([[0.0]]), np.array([[node[1].upper()]]))
+    if kind == "ref":
+        typed, _, rows = leaves.get(node[1])
+        return _slice(typed, rows, lo, hi)
+    a, b = _eval(node[2], leaves, lo, hi), _eval(node[3], leaves, lo, hi)
+    if a is None or b is None:
+        return None
+    return _compare(node[1], a, b) if kind == "cmp" else _arith(node[1], a, b)
+
+
+def _sumproduct(args: tuple[str, ...], leaves: _Leaves, n: int) -> np.ndarray | None:
+    trees = [_parse(a) for a in args]
+    if any(t is None for t in trees):
+        return None
+    out = np.empty(n, dtype=object)
+    fixed = [leaves.get(r) for t in trees for r in _refs(t)]
+    height = max([raw.shape[0] for _, raw, rows in fixed if not rows], default=1)
+    step = max(1, BLOCK // height)
+    for lo in range(0, n, step):
+        hi = min(n, lo + step)
+        product = None
+        sizes = set()
+        for tree in trees:
+            t = _eval(tree, leaves, lo, hi)
+            if t is None:
+                return None
+            if (t.kind == ERROR).any():
+                return None
+            sizes.add(t.kind.shape[0])
+            # formulas' SUMPRODUCT: TRUE counts as nothing (nan -> 0), FALSE and blanks as 0,
+            # text as float(text) when Python reads it as a number
+            value = np.where(t.kind == NUMBER, t.num, 0.0)
+            if (t.kind == TEXT).any():
+                value = np.where(t.kind == TEXT, _text_numbers(t.txt), value)
+            value = np.nan_to_num(value)
+            product = value if product is None else product * value
+        if len(sizes) > 1:
+            return None  # arrays of different sizes: #VALUE! in formulas, left to it
+        out[lo:hi] = np.broadcast_to(product.sum(axis=0), (hi - lo,))
+    return out
+
+
+def _text_numbers(txt: np.ndarray) -> np.ndarray:
+    """float(text) for each text (nan where Python does not read a number), as formulas' to_number."""
+    uniq, inverse = np.unique(txt, return_inverse=True)
+    return np.array([_float(u) for u in uniq])[inverse].reshape(txt.shape)
+
+
+def _float(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        return float("nan")
+
+
+def _refs(tree: Any) -> list[str]:
+    if tree[0] == "ref":
+        return [tree[1]]
+    if tree[0] in ("cmp", "arith"):
+        return _refs(tree[2]) + _refs(tree[3])
+    return []
+
+
+_CRITERION = re.compile(r"(>=|<=|<>|<|>|=)?\s*([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)")
+
+
+def _by_row(expr: str, leaves: _Leaves, ev: Evaluator, run: Run, n: int) -> np.ndarray | None:
+    """An element-wise argument (a criterion, a row number) for every row, by `formulas`."""
+    from .runs import Compiled
+
+    compiled = Compiled.of("=" + expr)
+    if not compiled.elementwise_in(set(leaves.vectors)):
+        return None
+    value = compiled.fn(*ev._args(compiled, run, run.first, leaves.vectors))
+    value = np.asarray(getattr(value, "value", value), dtype=object)
+    return np.broadcast_to(value.reshape(-1), (n,)) if value.size in (1, n) else None
+
+
+def _fixed_range(args: tuple[str, ...], leaves: _Leaves) -> bool:
+    return len(args) == 2 and bool(_NAME.fullmatch(args[0])) and args[0].upper() not in leaves.vectors
+
+
+def _index(args: tuple[str, ...], leaves: _Leaves, ev: Evaluator, run: Run, n: int) -> np.ndarray | None:
+    """INDEX(column, row) for each row's own row number: the cell's value, blank kept blank (as
+    `formulas` gives it through the reference INDEX returns in a cell)."""
+    if not _fixed_range(args, leaves):
+        return None
+    rows = _by_row(args[1], leaves, ev, run, n)
+    if rows is None:
+        return None
+    _, column, _ = leaves.get(args[0])
+    out = np.empty(n, dtype=object)
+    for i, r in enumerate(rows):
+        if type(r).__name__ == "XlError":
+            out[i] = r  # INDEX passes an error in its row number on
+        elif isinstance(r, Real) and not isinstance(r, (bool, np.bool_)) and r == int(r) and 1 <= r <= len(column):
+            out[i] = column[int(r) - 1, 0]
+        else:
+            return None  # row 0, out of range, text, fractions: left to `formulas` row by row
+    return out
+
+
+def _countif(args: tuple[str, ...], leaves: _Leaves, ev: Evaluator, run: Run, n: int) -> np.ndarray | None:
+    if not _fixed_range(args, leaves):
+        return None
+    from formulas.functions import replace_empty, text2num
+
+    criteria = _by_row(args[1], leaves, ev, run, n)
+    if criteria is None:
+        return None
+    _, raw, _ = leaves.get(args[0])
+    numbers = np.asarray(text2num(replace_empty(raw, "")), dtype=object).reshape(-1)
+    values = np.sort(np.array([float(v) for v in numbers if isinstance(v, (int, float)) and not isinstance(v, bool)]))
+    out = np.empty(n, dtype=object)
+    for i, c in enumerate(criteria):
+        if isinstance(c, (int, float)) and not isinstance(c, bool):
+            op, x = "=", float(c)
+        elif isinstance(c, str) and (m := _CRITERION.fullmatch(c)):
+            op, x = m.group(1) or "=", float(m.group(2))
+        else:
+            return None
+        left, right = np.searchsorted(values, x, "left"), np.searchsorted(values, x, "right")
+        out[i] = {
+            "=": right - left,
+            "<>": len(values) - (right - left),
+            "<": left,
+            "<=": right,
+            ">": len(values) - right,
+            ">=": len(values) - left,
+        }[op]
+    return out
+
+
+def compute(call: Call, ev: Evaluator, run: Run, vectors: dict[str, Any]) -> np.ndarray | None:
+    """The call's value for every row of the run, shape (n, 1); None when not for a kernel."""
+    leaves = _Leaves(ev, run, {k.upper(): v for k, v in vectors.items()})
+    try:
+        if call.func == "SUMPRODUCT":
+            out = _sumproduct(call.args, leaves, run.rows)
+        elif call.func == "INDEX":
+            out = _index(call.args, leaves, ev, run, run.rows)
+        else:
+            out = _countif(call.args, leaves, ev, run, run.rows)
+    except ValueError:
+        return None
+    return None if out is None else out.reshape(-1, 1)

@@ -1,0 +1,380 @@
+"""Evaluate a workbook's formulas with `formulas`, a column run at a time.
+
+A run is a stretch of one column whose cells hold the same formula in R1C1 terms (what "fill
+down" makes). Each distinct formula is compiled once by `formulas`; a run is evaluated in one
+call, each row-relative reference given as the column of values it covers, when every function
+the row values flow through works element by element (operators, IF, ROUND, INDEX by row, ...).
+A run whose row values flow into an aggregate (SUMPRODUCT over the table keyed by this row) has
+its aggregate calls computed by ``outer`` and the rest in one call; anything else is evaluated
+row by row, still by `formulas`. The runs are evaluated in the order their references demand.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ...layouts.model import col_index, col_letter, split_cell
+from . import outer
+from .grid import EMPTY, Grid
+from .refs import PLACEHOLDER, Ref, Shape, Unsupported, run_key, shape, target
+from .startup import import_formulas
+
+#: functions and operators that take arrays element by element (checked in tests against
+#: row-by-row evaluation); INDEX, MATCH and VLOOKUP look each row's own key up in a fixed range
+ELEMENTWISE = frozenset(
+    [
+        "+",
+        "-",
+        "*",
+        "/",
+        "^",
+        "&",
+        "=",
+        "<>",
+        "<",
+        "<=",
+        ">",
+        ">=",
+        "U-",
+        "U+",
+        "%",
+        "IF",
+        "IFERROR",
+        "NOT",
+        "ROUND",
+        "ROUNDDOWN",
+        "ROUNDUP",
+        "ISNUMBER",
+        "ISBLANK",
+        "ISTEXT",
+        "ISERROR",
+        "ISERR",
+        "ISNA",
+        "LEN",
+        "ABS",
+        "INT",
+        "BYPASS",
+    ]
+)
+#: MATCH and VLOOKUP look each row's key up in a fixed range (the positions a row key may take);
+#: INDEX by row is done by outer.py's gather, as `formulas` returns references from it
+KEYED = {"MATCH": (0,), "VLOOKUP": (0,)}
+
+Rect = tuple[str, int, int, int, int]  # sheet (upper case), c1, r1, c2, r2
+
+
+@dataclass
+class Run:
+    sheet: str
+    col: int
+    first: int
+    last: int
+    shape: Shape
+    deps: list[Rect] = field(default_factory=list)
+
+    @property
+    def rows(self) -> int:
+        return self.last - self.first + 1
+
+
+class Compiled:
+    """A formula text compiled by `formulas` once, with its inputs in call order."""
+
+    _cache: ClassVar[dict[str, Compiled]] = {}
+
+    def __init__(self, text: str) -> None:
+        formulas = import_formulas()
+        try:
+            self.fn = formulas.Parser().ast(text)[1].compile()
+        except Exception as e:  # `formulas` cannot parse it: the model evaluation reports what it can
+            raise Unsupported(f"{text}: {e}") from None
+        self.inputs = list(self.fn.inputs)
+
+    @classmethod
+    def of(cls, text: str) -> Compiled:
+        if text not in cls._cache:
+            cls._cache[text] = cls(text)
+        return cls._cache[text]
+
+    def elementwise_in(self, tainted: set[str]) -> bool:
+        """Whether values that differ per row only ever pass through element-wise functions."""
+        tainted = {t.upper() for t in tainted}
+        nodes = [(re.sub(r"<\d+>$", "", k), v) for k, v in self.fn.dsp.nodes.items() if v.get("type") == "function"]
+        changed = True
+        while changed:
+            changed = False
+            for name, node in nodes:
+                ins = [x for x in node.get("inputs", []) if isinstance(x, str)]  # INDEX also gets its cell
+                outs = node.get("outputs", [])
+                hit = [i for i, x in enumerate(ins) if x in tainted]
+                if not hit or all(o in tainted for o in outs):
+                    continue
+                if name.upper() not in ELEMENTWISE and not set(hit) <= set(KEYED.get(name.upper(), ())):
+                    return False
+                tainted.update(outs)
+                changed = True
+        return True
+
+
+def _runs(formulas: dict[tuple[str, int, int], str]) -> list[Run]:
+    """Consecutive rows of a column with the same R1C1 formula, as runs."""
+    out: list[Run] = []
+    prev_key = None
+    for (sheet, col, row), text in sorted(formulas.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2])):
+        key = run_key(text, row)
+        prev = out[-1] if out else None
+        if prev and prev.sheet == sheet and prev.col == col and prev.last == row - 1 and key == prev_key:
+            prev.last = row
+        else:
+            out.append(Run(sheet, col, row, row, shape(text, col, row)))
+        prev_key = key
+    return out
+
+
+class Evaluator:
+    def __init__(self, cells: dict[tuple[str, str], Any], formula_keys: set[tuple[str, str]], names: dict[str, str]):
+        rows: dict[str, int] = defaultdict(int)
+        self.grid = Grid({})
+        formulas: dict[tuple[str, int, int], str] = {}
+        self.sheets: dict[str, str] = {}
+        for (sheet, cell), value in cells.items():
+            col, row = split_cell(cell)
+            c = col_index(col)
+            self.sheets[sheet.upper()] = sheet
+            rows[sheet] = max(rows[sheet], row)
+            if (sheet, cell) in formula_keys:
+                formulas[(sheet, c, row)] = value
+            elif value is not None:
+                self.grid.put(sheet, c, row, _excel_value(value))
+        self.grid._rows = {s.upper(): n + 2 for s, n in rows.items()}
+        self.names = {k.upper(): v for k, v in names.items()}
+        self.runs = _runs(formulas)
+        self.rows_by_row = 0  # cells evaluated one by one (not column-wise): few, after hand edits
+
+    # -- inputs ---------------------------------------------------------------------------------
+    def _name(self, name: str) -> tuple[Rect | None, Any]:
+        text = self.names.get(name)
+        if text is None:
+            raise Unsupported(f"unknown name {name}")
+        ref = target(text)
+        if ref is not None:
+            sheet, c1, r1, c2, r2 = ref
+            return (sheet.upper(), c1, r1, c2, r2), None
+        try:
+            return None, _excel_value(float(text))
+        except ValueError:
+            pass
+        if re.fullmatch(r'="?[^"]*"?|"[^"]*"', text):
+            return None, text.lstrip("=").strip('"')
+        raise Unsupported(f"name {name} = {text}")
+
+    def _ref_rect(self, run: Run, ref: Ref, row: int) -> Rect:
+        c1, r1, c2, r2 = ref.at(run.col, row)
+        sheet = (ref.sheet or run.sheet).upper()
+        if sheet not in self.sheets:
+            raise Unsupported(f"sheet {ref.sheet}")
+        return sheet, c1, r1, c2, r2
+
+    def _deps(self, run: Run, compiled: Compiled) -> list[Rect]:
+        deps = []
+        for ref in run.shape.refs:
+            first, last = self._ref_rect(run, ref, run.first), self._ref_rect(run, ref, run.last)
+            deps.append((first[0], first[1], min(first[2], last[2]), first[3], max(first[4], last[4])))
+        for name in compiled.inputs:
+            if not name.startswith(PLACEHOLDER) and not name.startswith(outer.AGGREGATE):
+                rect, _ = self._name(name)
+                if rect:
+                    deps.append(rect)
+        return deps
+
+    # -- order ----------------------------------------------------------------------------------
+    def _order(self) -> list[Run]:
+        by_col: dict[tuple[str, int], list[int]] = defaultdict(list)
+        for i, run in enumerate(self.runs):
+            by_col[(run.sheet.upper(), run.col)].append(i)
+        after: list[set[int]] = [set() for _ in self.runs]  # run i needs these runs first
+        for i, run in enumerate(self.runs):
+            for sheet, c1, r1, c2, r2 in run.deps:
+                for c in range(c1, c2 + 1):
+                    for j in by_col.get((sheet, c), ()):
+                        other = self.runs[j]
+                        if other.first <= r2 and r1 <= other.last and j != i:
+                            after[i].add(j)
+                        elif j == i and run.first <= r2 and r1 <= run.last:
+                            raise Unsupported("a formula refers to its own run (a circular reference?)")
+        order, done, state = [], set(), {}
+        for start in range(len(self.runs)):  # depth-first, iterative: tables may be long
+            stack = [(start, iter(after[start]))]
+            if start in done:
+                continue
+            state[start] = 1
+            while stack:
+                node, it = stack[-1]
+                nxt = next(it, None)
+                if nxt is None:
+                    stack.pop()
+                    done.add(node)
+                    order.append(self.runs[node])
+                    continue
+                if nxt in done:
+                    continue
+                if state.get(nxt) == 1:
+                    raise Unsupported("circular references")
+                state[nxt] = 1
+                stack.append((nxt, iter(after[nxt])))
+        return order
+
+    # -- evaluation -----------------------------------------------------------------------------
+    def _value(self, rect: Rect) -> Any:
+        """A fixed reference as `formulas`' ExcelModel passes it: a Ranges object."""
+        sheet, c1, r1, c2, r2 = rect
+        value = np.asarray(self.grid.rect(*rect), dtype=object).reshape(r2 - r1 + 1, c2 - c1 + 1)
+        a1 = f"{col_letter(c1)}{r1}" + ("" if (c1, r1) == (c2, r2) else f":{col_letter(c2)}{r2}")
+        return self._ranges().push(f"'[katsheet]{sheet.replace(chr(39), chr(39) * 2)}'!{a1}", value)
+
+    @staticmethod
+    def _ranges() -> Any:
+        from formulas import Ranges
+
+        return Ranges()
+
+    def _args(self, compiled: Compiled, run: Run, row: int, given: dict[str, Any]) -> list[Any]:
+        args = []
+        for name in compiled.inputs:
+            if name in given:
+                args.append(given[name])
+            elif name.startswith(PLACEHOLDER):
+                args.append(self._value(self._ref_rect(run, run.shape.refs[int(name[len(PLACEHOLDER) :])], row)))
+            else:
+                args.append(self._args_for(name, run))
+        return args
+
+    def _args_for(self, name: str, run: Run) -> Any:
+        """The value a fixed reference or a name stands for in ``run``."""
+        if name.startswith(PLACEHOLDER):
+            return self._value(self._ref_rect(run, run.shape.refs[int(name[len(PLACEHOLDER) :])], run.first))
+        rect, constant = self._name(name)
+        return self._value(rect) if rect else constant
+
+    def _row_vectors(self, run: Run) -> dict[str, Any] | None:
+        """Each row-relative single-cell reference as the (n, 1) column it covers; None if a
+        row-relative range makes the run row-by-row work."""
+        out = {}
+        for i, ref in enumerate(run.shape.refs):
+            if not ref.moves_with_row:
+                continue
+            if not ref.single:
+                return None
+            sheet, c1, r1, _, _ = self._ref_rect(run, ref, run.first)
+            if r1 < 1:
+                return None
+            out[f"{PLACEHOLDER}{i}"] = self.grid.column(sheet, c1, r1, r1 + run.rows - 1)
+        return out
+
+    def _store(self, run: Run, values: np.ndarray) -> None:
+        self.grid.put_column(run.sheet, run.col, run.first, values)
+
+    def _by_rows(self, run: Run, compiled: Compiled) -> None:
+        out = np.empty(run.rows, dtype=object)
+        for i, row in enumerate(range(run.first, run.last + 1)):
+            out[i] = _top_left(compiled.fn(*self._args(compiled, run, row, {})))
+        self._store(run, out)
+
+    def _batched(self, run: Run, compiled: Compiled, vectors: dict[str, Any]) -> bool:
+        result = compiled.fn(*self._args(compiled, run, run.first, vectors))
+        result = np.asarray(getattr(result, "value", result), dtype=object)
+        if result.size == 1:
+            values = np.empty(run.rows, dtype=object)
+            values.fill(result.reshape(-1)[0])
+        elif result.shape == (run.rows, 1):
+            values = result.reshape(-1)
+        else:
+            return False
+        self._store(run, values)
+        return True
+
+    def evaluate(self, *, row_by_row: bool = False) -> None:
+        """Evaluate every run; ``row_by_row`` calls `formulas` once per cell (the reference the
+        tests hold the column-wise evaluation to)."""
+        compiled = {}
+        for run in self.runs:
+            compiled[id(run)] = c = Compiled.of(run.shape.text)
+            run.deps = self._deps(run, c)
+        for run in self._order():
+            c = compiled[id(run)]
+            if row_by_row:
+                self._by_rows(run, c)
+                continue
+            vectors = self._row_vectors(run) if run.rows > 1 else {}
+            if vectors is not None and self._column_wise(run, c, vectors):
+                continue
+            self.rows_by_row += run.rows
+            self._by_rows(run, c)
+
+    def _column_wise(self, run: Run, c: Compiled, vectors: dict[str, Any]) -> bool:
+        """Evaluate the run in one call: its aggregates and lookups by row first (outer.py)."""
+        plan = outer.plan(run.shape.text, set(vectors)) if vectors else None
+        if plan is None:
+            return c.elementwise_in(set(vectors)) and self._batched(run, c, vectors)
+        computed = {k: outer.compute(call, self, run, vectors) for k, call in plan.calls.items()}
+        if any(v is None for v in computed.values()):
+            return False
+        rest = Compiled.of(plan.text)
+        given = {**vectors, **computed}
+        return rest.elementwise_in(set(given)) and self._batched(run, rest, given)
+
+    def results(self) -> dict[tuple[str, str], Any]:
+        out = {}
+        for run in self.runs:
+            for row in range(run.first, run.last + 1):
+                out[(run.sheet, f"{col_letter(run.col)}{row}")] = plain(self.grid.get(run.sheet, run.col, row))
+        return out
+
+
+def _excel_value(value: Any) -> Any:
+    """A cell value as `formulas` holds it: numbers as float, error texts as its error values."""
+    if isinstance(value, (bool, str)):
+        if isinstance(value, str) and value.startswith("#"):
+            from formulas.functions import Error
+
+            return Error.errors.get(value.upper(), value)
+        return value
+    if hasattr(value, "isoformat"):
+        raise Unsupported("a date in a cell")
+    return value
+
+
+def _top_left(value: Any) -> Any:
+    value = getattr(value, "value", value)
+    if isinstance(value, np.ndarray):
+        return value.reshape(-1)[0] if value.size else EMPTY
+    return value
+
+
+def plain(value: Any) -> Any:
+    """A computed value as the checker compares it: Python numbers, text, error text, None."""
+    if isinstance(value, np.ndarray):
+        value = value.reshape(-1)[0] if value.size else None
+    if hasattr(value, "item"):
+        value = value.item()
+    if value is EMPTY:
+        return None
+    if type(value).__name__ == "XlError":
+        return str(value)
+    return value
+
+
+def evaluate_cells(
+    cells: dict[tuple[str, str], Any], formula_keys: set[tuple[str, str]], names: dict[str, str]
+) -> dict[tuple[str, str], Any]:
+    """Every cell's value as `formulas` computes it, keyed by (sheet, cell): the formula cells'
+    results and, as `formulas`' model gives them too, the values of the others."""
+    ev = Evaluator(cells, formula_keys, names)
+    ev.evaluate()
+    values = {k: v for k, v in cells.items() if k not in formula_keys}
+    return {**values, **ev.results()}
