@@ -27,6 +27,7 @@ from katsheet.engine import FOUR_CRITERIA, Options, grape_weight
 from katsheet.engine.roster import ScoredRow
 from katsheet.layouts.grape import Month, grape_layout
 from katsheet.workbook.checker import check
+from katsheet.workbook.columnwise import evaluate_cells
 from katsheet.workbook.expected import agrees, expected_cells
 from katsheet.workbook.reader import read_workbook
 
@@ -179,10 +180,28 @@ def test_libreoffice_recalculates_from_scratch(tmp_path, monkeypatch) -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("case_id", IDS)
+def test_column_evaluation_equals_the_formulas_model(case_id, files, formulas_results) -> None:
+    """The checker's column-wise evaluation gives, cell for cell, what `formulas`' ExcelModel gives."""
+    book = read_workbook(files[case_id])
+    fast = evaluate_cells(book.formulas, book.formula_keys, book.names)
+    model = formulas_results[case_id]
+    diffs = [(k, fast[k], model.get(k)) for k in sorted(book.formula_keys) if not _same(fast[k], model.get(k))]
+    assert not diffs, diffs[:10]
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, bool) or isinstance(b, bool):
+        return a == b and type(a) is type(b)
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return a == b or abs(a - b) <= 1e-9 * max(1.0, abs(a), abs(b))
+    return a == b
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case_id", IDS)
 def test_generated_workbook_checks_clean(case_id, files) -> None:
-    """No false findings: drift, inputs and stored numbers (the formulas' numbers are compared with
-    the engine by test_formulas_package_agrees_with_engine on these same files)."""
-    report = check(read_workbook(files[case_id]), evaluate_formulas=False)
+    """No false findings: drift, inputs, stored numbers and the formulas' own numbers."""
+    report = check(read_workbook(files[case_id]))
     assert report.findings == [], report.findings[:5]
 
 
@@ -190,5 +209,5 @@ def test_generated_workbook_checks_clean(case_id, files) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("case_id", IDS)
 def test_workbook_checks_clean_after_libreoffice_round_trip(case_id, libreoffice_files) -> None:
-    report = check(read_workbook(libreoffice_files[case_id]), evaluate_formulas=False)
+    report = check(read_workbook(libreoffice_files[case_id]))
     assert report.findings == [], report.findings[:5]

@@ -375,19 +375,23 @@ def _by_row(expr: str, leaves: _Leaves, ev: Evaluator, run: Run, n: int) -> np.n
     return np.broadcast_to(value.reshape(-1), (n,)) if value.size in (1, n) else None
 
 
-def _fixed_range(args: tuple[str, ...], leaves: _Leaves) -> bool:
-    return len(args) == 2 and bool(_NAME.fullmatch(args[0])) and args[0].upper() not in leaves.vectors
+def _range_and_keys(
+    args: tuple[str, ...], leaves: _Leaves, ev: Evaluator, run: Run, n: int
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """For FUNC(fixed range, per-row argument): the range's values (table, 1) and each row's argument."""
+    if len(args) != 2 or not _NAME.fullmatch(args[0]) or args[0].upper() in leaves.vectors:
+        return None
+    keys = _by_row(args[1], leaves, ev, run, n)
+    return None if keys is None else (leaves.get(args[0])[1], keys)
 
 
 def _index(args: tuple[str, ...], leaves: _Leaves, ev: Evaluator, run: Run, n: int) -> np.ndarray | None:
     """INDEX(column, row) for each row's own row number: the cell's value, blank kept blank (as
     `formulas` gives it through the reference INDEX returns in a cell)."""
-    if not _fixed_range(args, leaves):
+    given = _range_and_keys(args, leaves, ev, run, n)
+    if given is None:
         return None
-    rows = _by_row(args[1], leaves, ev, run, n)
-    if rows is None:
-        return None
-    _, column, _ = leaves.get(args[0])
+    column, rows = given
     out = np.empty(n, dtype=object)
     for i, r in enumerate(rows):
         if type(r).__name__ == "XlError":
@@ -400,14 +404,12 @@ def _index(args: tuple[str, ...], leaves: _Leaves, ev: Evaluator, run: Run, n: i
 
 
 def _countif(args: tuple[str, ...], leaves: _Leaves, ev: Evaluator, run: Run, n: int) -> np.ndarray | None:
-    if not _fixed_range(args, leaves):
-        return None
     from formulas.functions import replace_empty, text2num
 
-    criteria = _by_row(args[1], leaves, ev, run, n)
-    if criteria is None:
+    given = _range_and_keys(args, leaves, ev, run, n)
+    if given is None:
         return None
-    _, raw, _ = leaves.get(args[0])
+    raw, criteria = given
     numbers = np.asarray(text2num(replace_empty(raw, "")), dtype=object).reshape(-1)
     values = np.sort(np.array([float(v) for v in numbers if isinstance(v, (int, float)) and not isinstance(v, bool)]))
     out = np.empty(n, dtype=object)
