@@ -14,6 +14,7 @@ class Grid:
     """Each sheet's columns as object arrays indexed by row (1-based), blank = ``EMPTY``."""
 
     def __init__(self, rows: dict[str, int]) -> None:
+        """``rows``: each sheet's last row, so that its columns are made at their full size once."""
         self._rows = {s.upper(): n + 2 for s, n in rows.items()}
         self._cols: dict[tuple[str, int], np.ndarray] = {}
 

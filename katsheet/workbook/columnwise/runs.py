@@ -139,19 +139,19 @@ def _runs(formulas: dict[tuple[str, int, int], str]) -> list[Run]:
 class Evaluator:
     def __init__(self, cells: dict[tuple[str, str], Any], formula_keys: set[tuple[str, str]], names: dict[str, str]):
         rows: dict[str, int] = defaultdict(int)
-        self.grid = Grid({})
         formulas: dict[tuple[str, int, int], str] = {}
-        self.sheets: dict[str, str] = {}
+        inputs: list[tuple[str, int, int, Any]] = []
         for (sheet, cell), value in cells.items():
             col, row = split_cell(cell)
-            c = col_index(col)
-            self.sheets[sheet.upper()] = sheet
             rows[sheet] = max(rows[sheet], row)
             if (sheet, cell) in formula_keys:
-                formulas[(sheet, c, row)] = value
+                formulas[(sheet, col_index(col), row)] = value
             elif value is not None:
-                self.grid.put(sheet, c, row, _excel_value(value))
-        self.grid._rows = {s.upper(): n + 2 for s, n in rows.items()}
+                inputs.append((sheet, col_index(col), row, _excel_value(value)))
+        self.sheets = {s.upper() for s in rows}
+        self.grid = Grid(rows)  # sized first: a column grown cell by cell would be copied each time
+        for sheet, col, row, value in inputs:
+            self.grid.put(sheet, col, row, value)
         self.names = {k.upper(): v for k, v in names.items()}
         self.runs = _runs(formulas)
         self.rows_by_row = 0  # cells evaluated one by one (not column-wise): few, after hand edits
@@ -248,16 +248,15 @@ class Evaluator:
         for name in compiled.inputs:
             if name in given:
                 args.append(given[name])
-            elif name.startswith(PLACEHOLDER):
-                args.append(self._value(self._ref_rect(run, run.shape.refs[int(name[len(PLACEHOLDER) :])], row)))
             else:
-                args.append(self._args_for(name, run))
+                args.append(self._args_for(name, run, row))
         return args
 
-    def _args_for(self, name: str, run: Run) -> Any:
-        """The value a fixed reference or a name stands for in ``run``."""
+    def _args_for(self, name: str, run: Run, row: int | None = None) -> Any:
+        """The value a reference (in ``row``, by default the run's first) or a name stands for."""
         if name.startswith(PLACEHOLDER):
-            return self._value(self._ref_rect(run, run.shape.refs[int(name[len(PLACEHOLDER) :])], run.first))
+            ref = run.shape.refs[int(name[len(PLACEHOLDER) :])]
+            return self._value(self._ref_rect(run, ref, run.first if row is None else row))
         rect, constant = self._name(name)
         return self._value(rect) if rect else constant
 
@@ -301,12 +300,10 @@ class Evaluator:
     def evaluate(self, *, row_by_row: bool = False) -> None:
         """Evaluate every run; ``row_by_row`` calls `formulas` once per cell (the reference the
         tests hold the column-wise evaluation to)."""
-        compiled = {}
         for run in self.runs:
-            compiled[id(run)] = c = Compiled.of(run.shape.text)
-            run.deps = self._deps(run, c)
+            run.deps = self._deps(run, Compiled.of(run.shape.text))
         for run in self._order():
-            c = compiled[id(run)]
+            c = Compiled.of(run.shape.text)
             if row_by_row:
                 self._by_rows(run, c)
                 continue
