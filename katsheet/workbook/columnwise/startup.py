@@ -10,6 +10,7 @@ once the statistics module is loaded nothing is patched any more.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import os
 import sys
@@ -47,8 +48,9 @@ class _StandIn(types.ModuleType):
         return _Later(self.__name__, (name,))
 
 
+@functools.cache
 def import_formulas() -> types.ModuleType:
-    """`formulas`, with its function table loaded and scipy deferred (see the module text)."""
+    """`formulas`, with its function table loaded (once) and scipy deferred (see the module text)."""
     os.environ.setdefault("TQDM_DISABLE", "1")  # `formulas` draws progress bars of its own otherwise
     import formulas
 
