@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ..layouts.model import col_index, col_letter, split_cell
+from .columnwise.runs import plain
 
 _KEY = re.compile(r"^'\[[^\]]+\](.+)'!([A-Z]+\d+(?::[A-Z]+\d+)?)$")
 
@@ -39,25 +40,15 @@ def evaluate_with_ranges(
         values = ranges.value if hasattr(ranges, "value") else [[ranges]]
         first, _, last = m.group(2).partition(":")
         if not last:
-            out[(sheet, first)] = _plain(values[0][0])
+            out[(sheet, first)] = plain(values[0][0])
             continue
         # an array formula's range (e.g. a spilled GRAPE_ALLOCATE): its cells, unless given singly
         ranges_seen.append((sheet, first, last))
         (c1, r1), (c2, r2) = _split(first), _split(last)
         for i in range(r2 - r1 + 1):
             for j in range(c2 - c1 + 1):
-                spilled[(sheet, f"{_letters(c1 + j)}{r1 + i}")] = _plain(values[i][j])
+                spilled[(sheet, f"{_letters(c1 + j)}{r1 + i}")] = plain(values[i][j])
     return {**spilled, **out}, ranges_seen
-
-
-def _plain(value: Any) -> Any:
-    if hasattr(value, "item"):
-        value = value.item()
-    if type(value).__name__ == "XlError" or str(value).startswith("#"):
-        return str(value)
-    if str(value) == "empty":
-        return None
-    return value
 
 
 def _split(cell: str) -> tuple[int, int]:
