@@ -44,11 +44,11 @@ EDITS = [
     ["set_text", "Scoring", "J17", "shipped the payout script"],
     ["set_text", "Scoring", "A130", "Late Addition"],
     ["set", "Scoring", "C130", 0.7],
-    ["sort", "Expanded", "A16:R29", 13, True],  # the 14 member rows, whole width, by total
-    ["set", "Expanded", "N20", 12000],
-    ["set", "Expanded", "H12", "=SUM(Totals)+0"],
+    ["sort", "Expanded", "A16:U29", 14, True],  # the 14 member rows, whole width, by total (column O)
+    ["set", "Expanded", "O20", 12000],
+    ["set", "Expanded", "H12", "=SUM(TotalUnits)/UnitsPerToken+0"],
 ]
-STALE_CELL = ("xl/worksheets/sheet3.xml", "O16", b"0.25")
+STALE_CELL = ("xl/worksheets/sheet3.xml", "P16", b"0.25")
 
 
 def main() -> None:

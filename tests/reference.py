@@ -1,6 +1,8 @@
 """grape.md section 2 transcribed step by step in Fractions, one member at a time.
 
-Slow and literal on purpose: the engine's class-coefficient shortcut is checked against it.
+Slow and literal on purpose: the engine's class-coefficient shortcut is checked against it. The
+one rule that is katsheet's own (docs/decisions.md, "Spreadsheet arithmetic") is transcribed too:
+a total is ROUNDDOWN(amount x (1 + 2^-47), d) while the budget is below 2^47 units of 10^-d.
 """
 
 from __future__ import annotations
@@ -17,6 +19,18 @@ def _exact(x: Fraction, places: int, mode: str) -> Decimal:
         units = (2 * scaled.numerator + scaled.denominator) // (2 * scaled.denominator)
     assert mode in (ROUND_DOWN, ROUND_HALF_UP)
     return Decimal(units).scaleb(-places)
+
+
+def total_rule(amount: Fraction, decimals: int, budget) -> Decimal:
+    """ROUNDDOWN(amount, d), after the rounding guard of 2^-47 when the budget has < 2^47 units."""
+    if Fraction(budget) * 10**decimals < 2**47:
+        amount = amount * (1 + Fraction(1, 2**47))
+    return _exact(amount, decimals, ROUND_DOWN)
+
+
+def fit_budget(budget: Decimal, decimals: int) -> Decimal:
+    """A drawn budget brought to at most ``decimals`` decimals (a budget the rules accept)."""
+    return _exact(Fraction(budget), decimals, ROUND_DOWN)
 
 
 def reference(budget, weights, threshold=None, min_divisor=3, bonus=True, excess=True, cap_rule="scale", decimals=6):
@@ -43,5 +57,5 @@ def reference(budget, weights, threshold=None, min_divisor=3, bonus=True, excess
                 bon[i], exc[i] = bon[i] * r, exc[i] * r
             else:
                 exc[i] = base[i]
-    totals = [_exact(base[i] + bon[i] + exc[i], decimals, ROUND_DOWN) for i in range(N)]
+    totals = [total_rule(base[i] + bon[i] + exc[i], decimals, budget) for i in range(N)]
     return totals, Decimal(budget) - sum(totals), engaged

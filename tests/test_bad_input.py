@@ -105,8 +105,8 @@ def test_empty_csv(run, roster) -> None:
 
 def test_unreadable_csv(run, tmp_path) -> None:
     path = tmp_path / "binary.csv"
-    path.write_bytes(b"\xff\xfe\x00\x81garbage\x00")
-    _fails(run, ["compute", str(path), "--budget", "100"], "binary.csv", "not UTF-8")
+    path.write_bytes(b"member,role\n\x81\x8dgarbage\x90\n")  # bytes neither UTF-8 nor Windows-1252 has
+    _fails(run, ["compute", str(path), "--budget", "100"], "binary.csv", "neither UTF-8 nor Windows-1252")
 
 
 def test_folder_instead_of_csv(run, tmp_path) -> None:

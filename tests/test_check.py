@@ -12,7 +12,6 @@ import os
 import re
 import subprocess
 import zipfile
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -95,21 +94,21 @@ def test_row_inserted_inside_the_table_with_formulas_filled_down(base, tmp_path)
         ["set", "Scoring", "F20", 0.6],
     )  # fmt: skip
     book = read_workbook(out)
-    assert any(r.member == "Zed Newcomer" for r in book.month.rows)
+    assert any(r.member == "Zed Newcomer" for r in book.month.first.rows)
     assert check(book).findings == []
 
 
 def test_row_deleted(base, tmp_path) -> None:
     out = edit(base, tmp_path, ["delete_rows", "Scoring", 20, 1])
     book = read_workbook(out)
-    assert len(book.month.rows) == 12
+    assert len(book.month.first.rows) == 12
     assert check(book).findings == []
 
 
 def test_scoring_rows_sorted(base, tmp_path) -> None:
     out = edit(base, tmp_path, ["sort", "Scoring", "A16:F28", 0, True])  # by name, Z to A
     book = read_workbook(out)
-    assert book.month.rows[0].member == "Lior Ben-David"
+    assert book.month.first.rows[0].member == "Lior Ben-David"
     assert check(book).findings == []
 
 
@@ -130,7 +129,7 @@ def test_members_typed_into_spare_rows_with_a_gap(base, tmp_path) -> None:
         ["set", "Scoring", "F31", "LEVEL 2"],
     )  # fmt: skip
     book = read_workbook(out)
-    assert book.month.rows[-1].member == "Mia Late" and book.month.row_at(15) == 13
+    assert book.month.first.rows[-1].member == "Mia Late" and book.month.first.row_at(15) == 13
     assert check(book).findings == []
 
 
@@ -177,12 +176,14 @@ def test_text_in_a_number_cell(base, tmp_path) -> None:
     assert [(f.cell, f.found) for f in bad] == [("C21", "'high'")]
 
 
-def test_text_percentage_is_read_and_reported(base, tmp_path) -> None:
+def test_text_percentage_is_one_finding_and_stops_the_numbers(base, tmp_path) -> None:
+    """ "80%" typed as text turns every figure of the sheet into an error: one finding, at C21."""
     out = edit(base, tmp_path, ["set_text", "Scoring", "C21", "80%"])
-    book = read_workbook(out)
-    assert book.month is not None and book.month.rows[5].scores[0] == Decimal("0.8")  # read as 80%
-    bad = [f for f in check(book).findings if f.kind == "bad-input"]
-    assert [(f.cell, "text in a number cell" in f.message) for f in bad] == [("C21", True)]
+    report = check(read_workbook(out))
+    assert [(f.kind, f.cell, "text in a number cell" in f.message) for f in report.findings] == [
+        ("bad-input", "C21", True)
+    ]
+    assert not report.numbers_checked
 
 
 def test_missing_budget(base, tmp_path) -> None:

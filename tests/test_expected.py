@@ -1,8 +1,10 @@
-"""The tolerance of grape.md section 3, as the checker and the cross-engine tests apply it."""
+"""The tolerance of grape.md section 3, absolute, as the checker and the cross-engine tests apply it."""
 
 from __future__ import annotations
 
 from decimal import Decimal
+
+import pytest
 
 from katsheet.workbook.expected import agrees
 
@@ -13,10 +15,25 @@ def test_one_unit_in_the_dth_decimal_for_amounts() -> None:
     assert agrees(Decimal("100"), 99.99, "amount", 2) and not agrees(Decimal("100"), 99.98, "amount", 2)
 
 
-def test_a_sum_of_k_rounded_totals_may_differ_by_k_units_and_no_more() -> None:
-    assert agrees(Decimal("94173.01"), 94172.99, "amount", 2, units=13)
-    assert not agrees(Decimal("94173.01"), 94172.99, "amount", 2, units=1)
-    assert not agrees(Decimal("94173.01"), 94172.87, "amount", 2, units=13)
+@pytest.mark.parametrize(
+    ("total", "raised", "decimals"),
+    [
+        ("400000000000.00", "400000000250.00", 2),  # a 1e12 budget: 250 tokens more
+        ("400000000.00", "400000000.25", 2),  # a 1e9 budget: 0.25 more
+        ("400000.000000", "400000.000200", 6),  # a 1e6 budget at 6 decimals: 200 units more
+        ("9999999.999998", "9999999.999999", 6),  # the largest budget a workbook holds: 1 unit is tolerated
+    ],
+)
+def test_tampering_is_seen_at_any_magnitude(total, raised, decimals) -> None:
+    """The tolerance is one unit, absolute: no share of the amount hides a raised total."""
+    one_unit = Decimal(raised) - Decimal(total) == Decimal(1).scaleb(-decimals)
+    assert agrees(Decimal(total), float(raised), "amount", decimals) == one_unit
+
+
+def test_sums_are_held_to_one_unit_too() -> None:
+    """Totals allocated and returned are sums of whole units in the workbooks: exact, so one unit."""
+    assert agrees(Decimal("94173.01"), 94173.00, "amount", 2)
+    assert not agrees(Decimal("94173.01"), 94172.99, "amount", 2)
 
 
 def test_counts_flags_weights_exact() -> None:
@@ -24,6 +41,7 @@ def test_counts_flags_weights_exact() -> None:
     assert agrees(True, 1, "flag", 6) and not agrees(True, 0, "flag", 6)
     assert agrees(Decimal("0.682818"), 0.682818, "weight", 6)
     assert not agrees(Decimal("0.682818"), 0.682817, "weight", 6)
+    assert not agrees(9_999_999_999_999, 9_999_999_999_998.0, "count", 6)  # units: no relative slack
 
 
 def test_blank_only_matches_blank() -> None:

@@ -66,7 +66,8 @@ def test_rows_month_and_template_options(run, tmp_path) -> None:
     code, _, err = run("new", str(out), "--rows", "7", "--month", "2027-01", "--template", "compact")
     assert code == 0, err
     names = _names(out)
-    assert names["Totals"] == "Compact!$H$16:$H$22"
+    assert names["Totals"] == "Compact!$I$16:$I$22"
+    assert names["TotalUnits"] == "Compact!$H$16:$H$22"
     assert names["KatsheetMonth"] == '"2027-01"'
 
 

@@ -9,9 +9,9 @@ from fractions import Fraction
 from conftest import role_rows
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
-from reference import reference
+from reference import fit_budget, reference, total_rule
 
-from katsheet.engine import Options, allocate, round_down
+from katsheet.engine import Options, allocate
 
 weights_st = st.one_of(
     st.integers(0, 10**6).map(lambda m: str(Decimal(m).scaleb(-6))),
@@ -48,6 +48,7 @@ def _on_average(weights: list[str]) -> list[str]:
 @given(budget=budgets, weights=rosters, options=options_st)
 @example(budget=Decimal(30000), weights=["0.1", "0.2", "0.3"], options=Options())
 def test_engine_equals_literal_reference(budget, weights, options) -> None:
+    budget = fit_budget(budget, options.decimals)
     result = allocate(budget, role_rows(weights), options)
     totals, returned, engaged = reference(
         budget, weights, options.threshold, options.min_divisor, options.bonus, options.excess,
@@ -61,6 +62,7 @@ def test_engine_equals_literal_reference(budget, weights, options) -> None:
 @settings(max_examples=300, deadline=None)
 @given(budget=budgets, weights=rosters, options=options_st)
 def test_amounts_nonnegative_and_budget_conserved(budget, weights, options) -> None:
+    budget = fit_budget(budget, options.decimals)
     r = allocate(budget, role_rows(weights), options)
     for m in r.members:
         assert min(m.base, m.bonus, m.excess, m.total) >= 0
@@ -74,8 +76,9 @@ def test_amounts_nonnegative_and_budget_conserved(budget, weights, options) -> N
 @given(budget=budgets, n=st.integers(1, 60), options=options_st)
 def test_everyone_at_full_weight_gets_budget_over_n(budget, n, options) -> None:
     assume(options.threshold is None or options.threshold == 1)
+    budget = fit_budget(budget, options.decimals)
     r = allocate(budget, role_rows(["1"] * n), options)
-    share = round_down(Fraction(budget) / n, options.decimals)
+    share = total_rule(Fraction(budget) / n, options.decimals, budget)
     assert all(m.total == share for m in r.members)
     assert r.returned_to_treasury == budget - n * share
     if share * n == budget:  # B/N has at most d decimals: nothing goes back
@@ -85,6 +88,7 @@ def test_everyone_at_full_weight_gets_budget_over_n(budget, n, options) -> None:
 @settings(max_examples=200, deadline=None)
 @given(budget=budgets, weights=rosters, options=options_st, seed=st.integers(0, 2**32))
 def test_result_does_not_depend_on_row_order(budget, weights, options, seed) -> None:
+    budget = fit_budget(budget, options.decimals)
     rows = role_rows(weights)
     shuffled = rows[:]
     random.Random(seed).shuffle(shuffled)
@@ -103,6 +107,7 @@ def test_result_does_not_depend_on_row_order(budget, weights, options, seed) -> 
 )
 def test_own_rise_never_lowers_total_without_scale_cap(budget, weights, options, who, rise) -> None:
     who %= len(weights)
+    budget = fit_budget(budget, options.decimals)
     before_w = Decimal(weights[who])
     after_w = min(Decimal(1), before_w + Decimal(rise).scaleb(-6))
     assume(after_w > before_w)
@@ -117,17 +122,19 @@ def test_own_rise_never_lowers_total_without_scale_cap(budget, weights, options,
 @given(budget=budgets, weights=rosters, options=options_st)
 def test_member_exactly_on_average_is_not_eligible(budget, weights, options) -> None:
     options = Options(**{**options.__dict__, "threshold": None})
+    budget = fit_budget(budget, options.decimals)
     tied = _on_average(weights)
     r = allocate(budget, role_rows(tied), options)
     assert r.average_weight == Decimal(tied[-1])
     tie = r.members[-1]
     assert not tie.bonus_eligible and tie.bonus == 0 and tie.excess == 0
-    assert tie.total == round_down(Fraction(budget) / len(tied) * Fraction(tie.grape_weight), options.decimals)
+    assert tie.total == total_rule(Fraction(budget) / len(tied) * Fraction(tie.grape_weight), options.decimals, budget)
 
 
 @settings(max_examples=100, deadline=None)
 @given(budget=budgets, weights=rosters, options=options_st)
 def test_cap_reports_its_ratio_and_at_base_keeps_excess_within_base(budget, weights, options) -> None:
+    budget = fit_budget(budget, options.decimals)
     r = allocate(budget, role_rows(weights), options)
     eligible = [m for m in r.members if m.bonus_eligible]
     if r.cap_engaged:

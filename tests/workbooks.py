@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
+from reference import fit_budget
 
 from katsheet.engine import FOUR_CRITERIA, SINGLE_CRITERION, Options, grape_weight
 from katsheet.engine.criteria import DEFAULT_LEVELS
@@ -90,6 +91,7 @@ def random_month(seed: int, template: str | None = None) -> Month:
         decimals=rng.choice([0, 2, 4, 6, 6]),
     )
     budget = rng.choice([Decimal(rng.randint(0, 10**7)), Decimal(rng.randint(0, 10**8)).scaleb(-2), Decimal(100000)])
+    budget = fit_budget(budget, options.decimals)  # a budget has at most the totals' decimals
     return Month(
         template=template or rng.choice(["compact", "expanded"]), month="2026-12", criteria=criteria,
         budget=budget, options=options, rows=tuple(rows), capacity=len(rows) + 2,
@@ -116,10 +118,9 @@ class Mismatch:
 def compare(month: Month, found: dict[tuple[str, str], Any]) -> list[Mismatch]:
     """Every computed cell of the month's layout against ``found`` ((sheet, cell) -> value)."""
     out = []
-    budget = float(month.budget or 0)
     for e in expected_cells(grape_layout(month), month):
         got = found.get((e.sheet, e.cell))
-        if not agrees(e.value, got, e.fmt, month.options.decimals, budget, e.units):
+        if not agrees(e.value, got, e.fmt, e.decimals, e.budget):
             out.append(Mismatch(e.sheet, e.cell, e.label, e.value, got))
     return out
 

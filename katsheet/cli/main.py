@@ -15,7 +15,7 @@ from ..io.csvfile import read_roster
 from ..samples import SAMPLE_BUDGET, sample_roster
 from .check import check_command
 from .new import new
-from .options import allocation_options, build_options, load_criteria, parse_budget
+from .options import allocation_options, build_options, choice, load_criteria, parse_budget
 from .render import print_table, to_csv, to_json_dict
 
 EXIT_BAD_INPUT = 2
@@ -45,20 +45,15 @@ def compute(
     sample: bool,
 ) -> None:
     """Allocate a budget over ROSTER.csv (columns member, role, grape_weight or the criteria)."""
-    if fmt not in ("table", "json", "csv"):
-        raise InputError("the format must be table, json or csv", where="--format", value=fmt)
+    fmt = choice(fmt, ("table", "json", "csv"), what="the format", where="--format")
     options = build_options(threshold, min_divisor, not no_bonus, not no_excess, cap_rule, decimals)
-    criteria = load_criteria(criteria_spec)
     if sample and roster is not None:
         raise InputError("give either ROSTER.csv or --sample, not both", where="ROSTER", value=str(roster))
-    if sample:
-        rows = sample_roster(criteria)
-        amount = parse_budget(budget) if budget is not None else SAMPLE_BUDGET
-    elif roster is None:
+    if roster is None and not sample:
         raise InputError("no roster: give ROSTER.csv, or --sample for the built-in one", where="ROSTER")
-    else:
-        rows = read_roster(roster, criteria)
-        amount = parse_budget(budget)
+    amount = parse_budget(budget, options.decimals) if budget is not None or not sample else SAMPLE_BUDGET
+    criteria = load_criteria(criteria_spec)
+    rows = sample_roster(criteria) if sample else read_roster(roster, criteria)  # type: ignore[arg-type]
     result = allocate(amount, rows, options)
     if fmt == "json":
         click.echo(json.dumps(to_json_dict(result), indent=2, ensure_ascii=False))

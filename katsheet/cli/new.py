@@ -10,14 +10,13 @@ import click
 from rich.console import Console
 
 from ..engine import SINGLE_CRITERION, InputError
+from ..engine.limits import MAX_ROLE_ROWS
 from ..io.atomic import write_atomic
 from ..io.csvfile import read_scored_roster, roster_gives_weights
-from ..layouts.grape import DEFAULT_ROWS, TEMPLATES, Month, grape_layout, next_month
+from ..layouts.grape import DEFAULT_ROWS, MIN_SPARE_ROWS, TEMPLATES, Month, grape_layout, next_month
 from ..samples import SAMPLE_BUDGET, sample_scored_roster
 from ..workbook.writer import write_workbook
-from .options import allocation_options, build_options, load_criteria, parse_budget, parse_whole
-
-MAX_ROWS = 100_000
+from .options import allocation_options, build_options, choice, load_criteria, parse_budget, parse_whole
 
 
 def build_month(
@@ -32,12 +31,11 @@ def build_month(
     options,
 ) -> Month:
     """Everything `new` writes, checked before a byte is written."""
-    if template not in TEMPLATES:
-        raise InputError(f"the template must be one of {', '.join(TEMPLATES)}", where="--template", value=template)
+    template = choice(template, TEMPLATES, what="the template", where="--template")
     if sample and roster is not None:
         raise InputError("give either --roster or --sample, not both", where="--roster", value=str(roster))
     gives_weights = roster is not None and roster_gives_weights(roster)
-    if gives_weights and criteria_spec not in (None, "single"):
+    if gives_weights and criteria_spec is not None and criteria_spec.strip().lower() != "single":
         raise InputError(
             "this roster gives GRAPE weights, not criteria scores: use --criteria single (or leave it out)",
             where="--criteria",
@@ -49,13 +47,18 @@ def build_month(
         scored = tuple(sample_scored_roster(criteria))
     elif roster is not None:
         scored = tuple(read_scored_roster(roster, criteria))
-    amount: Decimal | None = parse_budget(budget) if budget is not None else (SAMPLE_BUDGET if sample else None)
-    label = month if month is not None else next_month()
+    d = options.decimals
+    amount: Decimal | None = parse_budget(budget, d) if budget is not None else (SAMPLE_BUDGET if sample else None)
+    label = month.strip() if month is not None else next_month()
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", label):
         raise InputError("the month must be written YYYY-MM", where="--month", value=month)
-    capacity = parse_whole(rows, what="rows", where="--rows")
-    if not 1 <= capacity <= MAX_ROWS:
-        raise InputError(f"--rows must be from 1 to {MAX_ROWS:,}", where="--rows", value=rows)
+    capacity = parse_whole(rows, what="--rows", where="--rows", low=1, high=MAX_ROLE_ROWS)
+    if len(scored) + MIN_SPARE_ROWS > MAX_ROLE_ROWS and len(scored) > capacity:
+        raise InputError(
+            f"the roster has {len(scored):,} role rows; a workbook holds up to {MAX_ROLE_ROWS - MIN_SPARE_ROWS:,} "
+            f"(with {MIN_SPARE_ROWS} spare rows): split it into SubDAO months",
+            where=str(roster) if roster is not None else "--sample",
+        )
     result = Month(
         template=template, month=label, criteria=criteria, budget=amount, options=options, rows=scored,
         capacity=capacity,

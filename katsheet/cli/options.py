@@ -1,4 +1,8 @@
-"""Command-line option values to engine values, with the engine's one-line errors."""
+"""Command-line option values to engine values, with the engine's one-line errors.
+
+Words are compared without regard to case (``Scale``, ``Compact``, ``CSV``), as Excel compares
+text; numbers are bounded by what a workbook can hold (katsheet/engine/limits.py).
+"""
 
 from __future__ import annotations
 
@@ -8,23 +12,37 @@ from pathlib import Path
 import click
 
 from ..engine import CAP_RULES, FOUR_CRITERIA, SINGLE_CRITERION, Criteria, InputError, Options, parse_decimal
+from ..engine.allocation import check_budget
 from ..engine.criteria import check_unit_interval
+from ..engine.limits import MAX_MIN_DIVISOR, check_budget_fits
 from ..io.csvfile import read_criteria
 
 
-def parse_budget(text: str | None) -> Decimal:
+def choice(text: str, allowed: tuple[str, ...], *, what: str, where: str) -> str:
+    """``text`` as one of ``allowed``, compared case-blind and without surrounding spaces."""
+    word = text.strip().lower()
+    if word not in allowed:
+        raise InputError(f"{what} must be one of {', '.join(allowed)}", where=where, value=text)
+    return word
+
+
+def parse_budget(text: str | None, decimals: int) -> Decimal:
+    """The budget as typed, checked against the rules and against what a workbook can hold."""
     if text is None:
         raise InputError("the budget is missing: give --budget AMOUNT", where="--budget")
     budget = parse_decimal(text, what="budget", where="--budget")
     if budget < 0:
         raise InputError("the budget must be >= 0", where="--budget", value=text)
+    check_budget_fits(budget, decimals, where="--budget", value=text)
+    check_budget(budget, decimals, where="--budget", value=text)
     return budget
 
 
-def parse_whole(text: str, *, what: str, where: str) -> int:
+def parse_whole(text: str, *, what: str, where: str, low: int, high: int) -> int:
+    """A whole number from ``low`` to ``high``, compared before it is expanded (``1e300000`` is cheap)."""
     number = parse_decimal(text, what=what, where=where)
-    if number != number.to_integral_value():
-        raise InputError(f"{what} must be a whole number", where=where, value=text)
+    if number != number.to_integral_value() or not low <= number <= high:
+        raise InputError(f"{what} must be a whole number from {low:,} to {high:,}", where=where, value=text)
     return int(number)
 
 
@@ -35,24 +53,17 @@ def build_options(
     if threshold is not None:
         t = parse_decimal(threshold, what="threshold", where="--threshold", percent=True)
         check_unit_interval(t, what="threshold", where="--threshold", value=threshold)
-    k = parse_whole(min_divisor, what="minimum divisor", where="--min-divisor")
-    if k < 1:
-        raise InputError("the minimum divisor must be >= 1", where="--min-divisor", value=min_divisor)
-    if cap_rule not in CAP_RULES:
-        raise InputError(f"the cap rule must be one of {', '.join(CAP_RULES)}", where="--cap-rule", value=cap_rule)
-    d = parse_whole(decimals, what="decimals", where="--decimals")
-    try:
-        return Options(threshold=t, min_divisor=k, bonus=bonus, excess=excess, cap_rule=cap_rule, decimals=d)  # type: ignore[arg-type]
-    except InputError as e:  # name the option as typed, with the text the user gave
-        typed = {"threshold": threshold, "min_divisor": min_divisor, "cap_rule": cap_rule, "decimals": decimals}
-        raise InputError(e.problem, where=f"--{e.where.replace('_', '-')}", value=typed.get(e.where, e.value)) from None
+    k = parse_whole(min_divisor, what="the minimum divisor", where="--min-divisor", low=1, high=MAX_MIN_DIVISOR)
+    rule = choice(cap_rule, CAP_RULES, what="the cap rule", where="--cap-rule")
+    d = parse_whole(decimals, what="decimals", where="--decimals", low=0, high=18)
+    return Options(threshold=t, min_divisor=k, bonus=bonus, excess=excess, cap_rule=rule, decimals=d)  # type: ignore[arg-type]
 
 
 def load_criteria(spec: str | None) -> Criteria:
     """``four`` (default), ``single``, or a CSV file of (name, weight)."""
-    if spec is None or spec == "four":
+    if spec is None or spec.strip().lower() == "four":
         return FOUR_CRITERIA
-    if spec == "single":
+    if spec.strip().lower() == "single":
         return SINGLE_CRITERION
     return read_criteria(Path(spec))
 

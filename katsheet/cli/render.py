@@ -11,7 +11,8 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from ..engine import Allocation, plain
+from ..engine import Allocation, plain, round_half_up
+from ..engine.numbers import fixed
 
 MEMBER_FIELDS = ("member", "role", "grape_weight", "base", "bonus", "excess", "total", "bonus_eligible")
 
@@ -45,11 +46,18 @@ def to_json_dict(a: Allocation) -> dict[str, Any]:
 
 
 def to_csv(a: Allocation) -> str:
+    """One row per role row, as a spreadsheet reads it back: amounts with the month's decimals
+    (the total exact; base, bonus and excess rounded half up to them), TRUE/FALSE as Excel writes."""
+    d = a.options.decimals
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(MEMBER_FIELDS)
     for m in a.members:
-        writer.writerow([_csv_cell(m.member), _csv_cell(m.role)] + [_text(getattr(m, f)) for f in MEMBER_FIELDS[2:]])
+        writer.writerow([
+            _csv_cell(m.member), _csv_cell(m.role), plain(m.grape_weight),
+            *(fixed(round_half_up(getattr(m, f), d), d) for f in ("base", "bonus", "excess")),
+            fixed(m.total, d), "TRUE" if m.bonus_eligible else "FALSE",
+        ])  # fmt: skip
     return buffer.getvalue()
 
 

@@ -4,6 +4,11 @@ Every amount of a member is their GRAPE weight times a coefficient that is the s
 class (eligible or not). The engine therefore computes a handful of exact rational coefficients
 once, and each member's figures with integer arithmetic on the weight in millionths: exact, and
 fast enough for 100,000 members.
+
+Totals are whole numbers of units (10^-d). A total is ROUNDDOWN of the exact amount after raising
+it by 2^-47 of itself (``NUDGE``): an amount that is exactly a whole number of units stays whole
+in a spreadsheet's binary doubles, whose error on these formulas is far smaller, and every
+spreadsheet then shows the engine's digits (docs/decisions.md, "Spreadsheet arithmetic").
 """
 
 from __future__ import annotations
@@ -15,12 +20,18 @@ from fractions import Fraction
 from typing import Any, Literal
 
 from .errors import InputError
-from .numbers import AMOUNT_PLACES, WEIGHT_PLACES, round_half_up
+from .limits import check_budget_places
+from .numbers import AMOUNT_PLACES, WEIGHT_PLACES, from_units, round_half_up, to_units
 
 CapRule = Literal["scale", "at-base", "off"]
 CAP_RULES: tuple[str, ...] = ("scale", "at-base", "off")
 MAX_DECIMALS = 18
 _MICRO = 10**WEIGHT_PLACES
+#: The rounding guard: a total is ROUNDDOWN(amount x (1 + 2^-47)). It never lifts the sum of the
+#: totals above the budget while the budget is below 2^47 units (each total rises by less than
+#: 2^-47 of itself), so beyond that the plain ROUNDDOWN applies; workbooks stop at 10^13 units.
+NUDGE_BITS = 47
+NUDGE = Fraction(2**NUDGE_BITS + 1, 2**NUDGE_BITS)
 
 
 @dataclass(frozen=True)
@@ -67,7 +78,7 @@ class RoleRow:
 
 @dataclass(frozen=True)
 class MemberAllocation:
-    """One role row's result. ``total`` is exact; base/bonus/excess are exact to 12 places."""
+    """One role row's result. ``total`` is exact (``units`` of 10^-d); base/bonus/excess exact to 12 places."""
 
     member: str
     role: str
@@ -81,6 +92,8 @@ class MemberAllocation:
     #: the tiers before the dynamic cap (what the Expanded sheet calls "allotted")
     bonus_before_cap: Decimal
     excess_before_cap: Decimal
+    #: the total in units of the last decimal (10^-d): what moves on chain when d is the token's own
+    units: int = 0
 
 
 @dataclass(frozen=True)
@@ -122,12 +135,29 @@ class Allocation:
         return pd.DataFrame(self.records(), columns=list(MemberAllocation.__dataclass_fields__))
 
 
-def _scaled(micro_weight: int, coefficient: Fraction, places: int, *, down: bool) -> Decimal:
-    """(micro_weight / 10^6) * coefficient at ``places`` decimals, ROUNDDOWN or ROUND, exactly."""
+def _scaled(micro_weight: int, coefficient: Fraction, places: int) -> Decimal:
+    """(micro_weight / 10^6) * coefficient, ROUND to ``places`` decimals, exactly."""
     num = micro_weight * coefficient.numerator * 10**places
     den = coefficient.denominator * _MICRO
-    units = num // den if down else (2 * num + den) // (2 * den)
-    return Decimal(units).scaleb(-places)
+    return from_units((2 * num + den) // (2 * den), places)
+
+
+def total_units(micro_weight: int, coefficient: Fraction, decimals: int, nudge: Fraction) -> int:
+    """ROUNDDOWN((micro_weight / 10^6) * coefficient * nudge, decimals), in units of 10^-decimals."""
+    num = micro_weight * coefficient.numerator * 10**decimals * nudge.numerator
+    return num // (coefficient.denominator * _MICRO * nudge.denominator)
+
+
+def nudge_for(budget_units: int) -> Fraction:
+    """The rounding guard for a budget of this many units (none beyond 2^47 units: see NUDGE)."""
+    return NUDGE if budget_units < 2**NUDGE_BITS else Fraction(1)
+
+
+def check_budget(budget: Decimal, decimals: int, *, where: str = "budget", value: object = None) -> None:
+    """A budget the rules can share: a finite number >= 0 with at most ``decimals`` decimals."""
+    if not isinstance(budget, Decimal) or not budget.is_finite() or budget < 0:
+        raise InputError("the budget must be a number >= 0", where=where, value=str(budget) if value is None else value)
+    check_budget_places(budget, decimals, where=where, value=value)
 
 
 def _check_rows(rows: Sequence[RoleRow]) -> None:
@@ -149,22 +179,29 @@ def _check_rows(rows: Sequence[RoleRow]) -> None:
         seen[key] = row.where
 
 
+def excel_trim(text: str) -> str:
+    """What Excel's TRIM makes of a name: no spaces around it, single spaces inside (U+0020 only)."""
+    return " ".join(part for part in text.split(" ") if part)
+
+
 def member_key(name: str) -> str:
-    """How names are compared: surrounding and repeated spaces and letter case do not count."""
-    return " ".join(name.split()).casefold()
+    """How names are compared, by the engine and by the workbooks' TRIM and MATCH alike:
+    spaces around a name and doubled inside it do not count, nor does letter case."""
+    return excel_trim(name).casefold()
 
 
 def allocate(budget: Decimal, rows: Iterable[RoleRow], options: Options = Options()) -> Allocation:
     """Share ``budget`` among the role rows as grape.md section 2 says."""
-    if not isinstance(budget, Decimal) or not budget.is_finite() or budget < 0:
-        raise InputError("the budget must be a number >= 0", where="budget", value=str(budget))
+    d = options.decimals
+    check_budget(budget, d)
     rows = list(rows)
     _check_rows(rows)
-    d = options.decimals
     B = Fraction(budget)
+    budget_units = to_units(budget, d)
+    nudge = nudge_for(budget_units)
     N = len(rows)
     # Weights rounded to 6 places (grape.md 1), held as whole millionths.
-    micro = [int(round_half_up(r.weight, WEIGHT_PLACES).scaleb(WEIGHT_PLACES)) for r in rows]
+    micro = [to_units(round_half_up(r.weight, WEIGHT_PLACES), WEIGHT_PLACES) for r in rows]
     performers = [m for m in micro if m > 0]
     S = sum(performers)
     avg = round_half_up(Fraction(S, len(performers) * _MICRO), WEIGHT_PLACES) if performers else Decimal(0)
@@ -195,24 +232,27 @@ def allocate(budget: Decimal, rows: Iterable[RoleRow], options: Options = Option
     c_total_eligible = A + c_bonus + c_excess
 
     members = []
-    zero = Decimal(0).scaleb(-AMOUNT_PLACES)
+    zero = from_units(0, AMOUNT_PLACES)
+    allocated_units = 0
     for row, m, e in zip(rows, micro, eligible, strict=True):
+        units = total_units(m, c_total_eligible if e else A, d, nudge)
+        allocated_units += units
         members.append(
             MemberAllocation(
                 member=row.member,
                 role=row.role,
-                grape_weight=Decimal(m).scaleb(-WEIGHT_PLACES),
+                grape_weight=from_units(m, WEIGHT_PLACES),
                 performer=m > 0,
                 bonus_eligible=e,
-                base=_scaled(m, A, AMOUNT_PLACES, down=False),
-                bonus=_scaled(m, c_bonus, AMOUNT_PLACES, down=False) if e else zero,
-                excess=_scaled(m, c_excess, AMOUNT_PLACES, down=False) if e else zero,
-                total=_scaled(m, c_total_eligible if e else A, d, down=True),
-                bonus_before_cap=_scaled(m, c_bonus_before, AMOUNT_PLACES, down=False) if e else zero,
-                excess_before_cap=_scaled(m, c_excess_before, AMOUNT_PLACES, down=False) if e else zero,
+                base=_scaled(m, A, AMOUNT_PLACES),
+                bonus=_scaled(m, c_bonus, AMOUNT_PLACES) if e else zero,
+                excess=_scaled(m, c_excess, AMOUNT_PLACES) if e else zero,
+                total=from_units(units, d),
+                bonus_before_cap=_scaled(m, c_bonus_before, AMOUNT_PLACES) if e else zero,
+                excess_before_cap=_scaled(m, c_excess_before, AMOUNT_PLACES) if e else zero,
+                units=units,
             )
         )
-    total_allocated = sum((x.total for x in members), Decimal(0))
     return Allocation(
         budget=budget,
         options=options,
@@ -228,8 +268,8 @@ def allocate(budget: Decimal, rows: Iterable[RoleRow], options: Options = Option
         cap_condition=cap_condition,
         cap_engaged=cap_engaged,
         cap_ratio=round_half_up(ratio, AMOUNT_PLACES),
-        total_allocated=total_allocated,
-        returned_to_treasury=budget - total_allocated,
+        total_allocated=from_units(allocated_units, d),
+        returned_to_treasury=from_units(budget_units - allocated_units, d),
         members=tuple(members),
     )
 

@@ -9,7 +9,22 @@ from decimal import Decimal
 from fractions import Fraction
 
 from .errors import InputError
-from .numbers import WEIGHT_PLACES, parse_decimal, round_half_up
+from .limits import CRITERION_WEIGHT_PLACES, MAX_CRITERION_WEIGHT
+from .numbers import WEIGHT_PLACES, exact_sum, parse_decimal, places_of, round_half_up
+
+
+def check_criterion_weight(weight: Decimal, *, where: str, value: object = None) -> None:
+    """A criterion weight a workbook can hold exactly: 0 to 1,000,000 with at most 6 decimals."""
+    shown = str(weight) if value is None else value
+    if weight < 0:
+        raise InputError("a criterion weight must be >= 0", where=where, value=shown)
+    if weight > MAX_CRITERION_WEIGHT or places_of(weight) > CRITERION_WEIGHT_PLACES:
+        raise InputError(
+            f"a criterion weight must lie in [0, {MAX_CRITERION_WEIGHT:,}] with at most {CRITERION_WEIGHT_PLACES} "
+            "decimals (weights are relative: 60/10/10/20 and 0.6/0.1/0.1/0.2 mean the same)",
+            where=where,
+            value=shown,
+        )
 
 
 @dataclass(frozen=True)
@@ -40,10 +55,7 @@ class Criteria:
             raise InputError("the criteria table is empty")
         seen: set[str] = set()
         for i, c in enumerate(self.items, start=1):
-            if c.weight < 0:
-                raise InputError(
-                    "a criterion weight must be >= 0", where=f"criterion {i} ({c.name})", value=str(c.weight)
-                )
+            check_criterion_weight(c.weight, where=f"criterion {i} ({c.name})")
             if not c.key:
                 raise InputError("a criterion needs a name", where=f"criterion {i}", value=c.name)
             if c.key in seen:
@@ -54,14 +66,16 @@ class Criteria:
 
     @property
     def total_weight(self) -> Decimal:
-        return sum((c.weight for c in self.items), Decimal(0))
+        return exact_sum(c.weight for c in self.items)
 
     @property
     def keys(self) -> tuple[str, ...]:
         return tuple(c.key for c in self.items)
 
     @classmethod
-    def from_rows(cls, rows: Iterable[tuple[object, object]], *, source: str = "criteria") -> Criteria:
+    def from_rows(
+        cls, rows: Iterable[tuple[object, object]], *, source: str = "criteria", decimal_comma: bool = False
+    ) -> Criteria:
         """Criteria from (name, weight) pairs, e.g. the rows of a criteria CSV (numbered from 2)."""
         items = []
         for n, (name, weight) in enumerate(rows, start=2):
@@ -69,9 +83,10 @@ class Criteria:
             label = str(name or "").strip()
             if not label:
                 raise InputError("a criterion needs a name", where=where, value=name)
-            items.append(
-                Criterion(label, parse_decimal(weight, what="criterion weight", where=f"{where}, column weight"))
-            )
+            at = f"{where} ({label}), column weight"
+            number = parse_decimal(weight, what="criterion weight", where=at, decimal_comma=decimal_comma)
+            check_criterion_weight(number, where=at, value=weight)
+            items.append(Criterion(label, number))
         return cls(tuple(items))
 
 
@@ -97,14 +112,19 @@ DEFAULT_LEVELS: Mapping[str, Decimal] = {
 
 
 def parse_score(
-    value: object, *, where: str, levels: Mapping[str, Decimal] = DEFAULT_LEVELS, what: str = "score"
+    value: object,
+    *,
+    where: str,
+    levels: Mapping[str, Decimal] = DEFAULT_LEVELS,
+    what: str = "score",
+    decimal_comma: bool = False,
 ) -> Decimal:
     """A score in [0, 1] from ``0.8``, ``80%`` or a performance level such as ``LEVEL 2``."""
     if isinstance(value, str):
         level = levels.get(" ".join(value.upper().split()))
         if level is not None:
             return level
-    score = parse_decimal(value, what=what, where=where, percent=True)
+    score = parse_decimal(value, what=what, where=where, percent=True, decimal_comma=decimal_comma)
     check_unit_interval(score, what=what, where=where, value=value)
     return score
 
@@ -123,6 +143,6 @@ def grape_weight(scores: Sequence[Decimal], criteria: Criteria = FOUR_CRITERIA) 
     """
     if len(scores) != len(criteria.items):
         raise InputError(f"expected {len(criteria.items)} scores, got {len(scores)}")
-    held = [round_half_up(s, WEIGHT_PLACES) for s in scores]
-    weighted = sum((s * c.weight for s, c in zip(held, criteria.items, strict=True)), Decimal(0))
-    return round_half_up(Fraction(weighted) / Fraction(criteria.total_weight), WEIGHT_PLACES)
+    held = [Fraction(round_half_up(s, WEIGHT_PLACES)) for s in scores]
+    weighted = sum((s * Fraction(c.weight) for s, c in zip(held, criteria.items, strict=True)), Fraction(0))
+    return round_half_up(weighted / sum((Fraction(c.weight) for c in criteria.items), Fraction(0)), WEIGHT_PLACES)

@@ -7,6 +7,7 @@ criterion's key, e.g. ``work_produced``). Headers match case- and punctuation-in
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -16,6 +17,24 @@ from .criteria import DEFAULT_LEVELS, FOUR_CRITERIA, Criteria, grape_weight, par
 from .errors import InputError
 
 UNASSIGNED = "Unassigned"
+#: Names are looked up by MATCH in the workbooks, and Excel's lookups fail on keys past 255
+#: characters (an escaped wildcard doubles a character): a name is short.
+MAX_NAME = 100
+#: Characters an .xlsx cannot hold (XML 1.0 forbids them; writers escape them as _xHHHH_ and
+#: readers do not all undo it): control characters other than tab and line breaks.
+_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")
+
+
+def check_name(text: str, *, what: str, where: str) -> str:
+    """A member or role name a workbook can hold and look up: no control characters, not too long."""
+    bad = _FORBIDDEN.search(text)
+    if bad:
+        raise InputError(
+            f"the {what} holds a control character (U+{ord(bad.group()):04X}): retype it", where=where, value=text[:60]
+        )
+    if len(text) > MAX_NAME:
+        raise InputError(f"the {what} is longer than {MAX_NAME} characters", where=where, value=text[:57] + "...")
+    return text
 
 
 @dataclass(frozen=True)
@@ -34,9 +53,23 @@ class ScoredRow:
         return RoleRow(self.member, self.role or UNASSIGNED, self.weight, where=self.where)
 
 
-def has_weight_column(header: Sequence[str]) -> bool:
-    """Does this roster give GRAPE weights directly (rather than criteria scores)?"""
-    return "grape_weight" in _column_index(header)
+def has_weight_column(header: Sequence[str], criteria: Criteria = FOUR_CRITERIA) -> bool:
+    """Does this roster give GRAPE weights directly (rather than criteria scores)?
+
+    A roster with both a grape_weight column and criteria columns is refused here, so that every
+    command (``compute``, ``new``) refuses it alike, whichever grid it was about to use.
+    """
+    index = _column_index(header)
+    if "grape_weight" not in index:
+        return False
+    both = [k for k in dict.fromkeys((*criteria.keys, *FOUR_CRITERIA.keys)) if k in index]
+    if both:
+        raise InputError(
+            f"give either a grape_weight column or the criteria columns, not both (found {', '.join(both)})",
+            where="header row",
+            value=",".join(header),
+        )
+    return True
 
 
 def _column_index(header: Sequence[str]) -> dict[str, int]:
@@ -52,12 +85,15 @@ def roster_rows(
     *,
     criteria: Criteria = FOUR_CRITERIA,
     levels: Mapping[str, Decimal] = DEFAULT_LEVELS,
+    decimal_comma: bool = False,
 ) -> list[RoleRow]:
     """RoleRows from numbered rows (row number as the file counts it, header being row 1).
 
     Wholly blank rows are skipped; a blank role is ``Unassigned``, as in the original sheet.
     """
-    return [r.role_row() for r in scored_rows(header, rows, criteria=criteria, levels=levels)]
+    return [
+        r.role_row() for r in scored_rows(header, rows, criteria=criteria, levels=levels, decimal_comma=decimal_comma)
+    ]
 
 
 def scored_rows(
@@ -66,19 +102,17 @@ def scored_rows(
     *,
     criteria: Criteria = FOUR_CRITERIA,
     levels: Mapping[str, Decimal] = DEFAULT_LEVELS,
+    decimal_comma: bool = False,
 ) -> list[ScoredRow]:
-    """Like ``roster_rows``, keeping each row's raw scores (a ``grape_weight`` is one score)."""
+    """Like ``roster_rows``, keeping each row's raw scores (a ``grape_weight`` is one score).
+
+    ``decimal_comma``: the file came from a European Excel (``;`` separators): ``0,8`` is 0.8.
+    """
     index = _column_index(header)
     if "member" not in index:
         raise InputError("the roster has no 'member' column", where="header row", value=",".join(header))
-    by_weight = "grape_weight" in index
+    by_weight = has_weight_column(header, criteria)
     missing = [k for k in criteria.keys if k not in index]
-    if by_weight and len(missing) < len(criteria.keys):
-        raise InputError(
-            "give either a grape_weight column or the criteria columns, not both",
-            where="header row",
-            value=",".join(header),
-        )
     if not by_weight and missing:
         raise InputError(
             f"the roster needs a grape_weight column or the criteria columns ({', '.join(criteria.keys)}); "
@@ -101,6 +135,8 @@ def scored_rows(
         where = f"row {number}"
         if not member:
             raise InputError("a role row has no member name", where=f"{where}, column member", value="")
+        check_name(member, what="member name", where=f"{where}, column member")
+        check_name(role, what="role", where=f"{where}, column role")
         raw = [cell(cells, c) for c in weight_columns]
         scores = [
             parse_score(
@@ -108,6 +144,7 @@ def scored_rows(
                 where=f"{where}, column {c}",
                 levels=levels,
                 what="GRAPE weight" if by_weight else f"score {c}",
+                decimal_comma=decimal_comma,
             )
             for c, text in zip(weight_columns, raw, strict=True)
         ]

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from .allocation import Allocation, member_key
+from .numbers import exact_sum
 
 
 @dataclass(frozen=True)
@@ -38,5 +39,5 @@ def summarize(allocations: Allocation | Iterable[Allocation]) -> list[MemberSumm
             if m.role not in roles.setdefault(key, []):
                 roles[key].append(m.role)
             rows[key] = rows.get(key, 0) + 1
-            totals[key] = totals.get(key, Decimal(0)) + m.total
+            totals[key] = exact_sum((m.total,), totals.get(key, Decimal(0)))
     return [MemberSummary(names[k], tuple(roles[k]), rows[k], totals[k]) for k in names]

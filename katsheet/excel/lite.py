@@ -15,6 +15,7 @@ from ..io.atomic import write_atomic
 MODULES = (
     "engine/errors.py",
     "engine/numbers.py",
+    "engine/limits.py",
     "engine/criteria.py",
     "engine/allocation.py",
     "engine/summary.py",

@@ -1,47 +1,147 @@
-"""Reading CSV rosters and criteria tables, with errors that name the file and row."""
+"""Reading CSV files as Excel, LibreOffice and Google Sheets export them, with errors naming the row.
+
+What those programs write, and how it is read:
+- encodings: UTF-8 with or without a BOM ("CSV UTF-8"), UTF-16 with a BOM ("Unicode Text"), and
+  Windows-1252 (Excel's plain "CSV" on a western Windows), tried in that order;
+- separators: ``,``, ``;`` (a European Excel) or a tab, chosen from the header line outside quotes;
+  Excel's ``sep=;`` first line is honoured;
+- quoting: the whole file goes through one csv parser, so doubled quotes (Excel writes the name
+  Smith, "Bob" as a quoted field with its inner quotes doubled), quoted line breaks and Unicode
+  line separators inside quotes stay inside their field;
+- numbers: with ``;`` separators a comma is the decimal mark (``0,8``), as such a file means it.
+
+Rows are numbered as the spreadsheet showed them (the header is row 1), however many lines a
+quoted field spans.
+"""
 
 from __future__ import annotations
 
 import csv
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..engine import Criteria, InputError, RoleRow
-from ..engine.criteria import FOUR_CRITERIA
+from ..engine.criteria import FOUR_CRITERIA, slug
 from ..engine.roster import ScoredRow, has_weight_column, scored_rows
 
 #: Bigger than any roster a DAO has; stops a mistaken multi-gigabyte file from being slurped.
 MAX_BYTES = 200 * 1024 * 1024
+SEPARATORS = (",", ";", "\t")
 
 
-def read_table(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    """Header and numbered rows of a CSV (UTF-8, an Excel BOM allowed; ``,`` or ``;``)."""
+@dataclass(frozen=True)
+class CsvTable:
+    """A CSV file's header and rows, each row with its number as a spreadsheet shows it."""
+
+    path: Path
+    header: list[str]
+    rows: list[tuple[int, list[str]]]
+    separator: str
+    encoding: str
+
+    @property
+    def decimal_comma(self) -> bool:
+        """A ``;``-separated file is what a European Excel saves: its numbers read ``0,8``."""
+        return self.separator == ";"
+
+
+def _decode(data: bytes, path: Path) -> tuple[str, str]:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError as e:
+            raise InputError(f"is not valid UTF-16 text (byte {e.start})", where=str(path)) from None
+    try:
+        return data.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252"), "windows-1252"
+    except UnicodeDecodeError as e:
+        raise InputError(
+            f"is neither UTF-8 nor Windows-1252 text (byte {e.start}); save it as CSV UTF-8", where=str(path)
+        ) from None
+
+
+def _separator(text: str) -> str:
+    """The separator that occurs most often outside quotes in the first record (default ``,``)."""
+    counts = dict.fromkeys(SEPARATORS, 0)
+    quoted, at_field_start = False, True
+    for ch in text:
+        if quoted:
+            if ch == '"':
+                quoted = False  # a doubled quote re-opens at once, which changes no count
+            continue
+        if ch == '"' and at_field_start:
+            quoted = True
+            continue
+        if ch in "\r\n":
+            break
+        if ch in counts:
+            counts[ch] += 1
+            at_field_start = True
+        else:
+            at_field_start = False
+    best = max(SEPARATORS, key=lambda s: counts[s])
+    return best if counts[best] else ","
+
+
+def read_table(path: Path) -> CsvTable:
+    """The header and numbered rows of a CSV file as a spreadsheet program exported it."""
+    path = Path(path)
     try:
         if path.is_dir():
             raise InputError("is a folder, not a CSV file", where=str(path))
         if path.stat().st_size > MAX_BYTES:
             raise InputError(f"is larger than {MAX_BYTES // 2**20} MiB", where=str(path))
-        text = path.read_text(encoding="utf-8-sig")
+        data = path.read_bytes()
     except FileNotFoundError:
         raise InputError("no such file", where=str(path)) from None
-    except UnicodeDecodeError as e:
-        raise InputError(f"is not UTF-8 text (byte {e.start}); save it as CSV UTF-8", where=str(path)) from None
     except OSError as e:
         raise InputError(f"cannot be read: {e.strerror or e}", where=str(path)) from None
+    text, encoding = _decode(data, path)
+    if "\x00" in text:
+        raise InputError("holds NUL bytes: not a CSV text file", where=str(path))
     if not text.strip():
         raise InputError("is empty", where=str(path))
+    first, _, rest = text.partition("\n")
+    if first.strip().lower().startswith("sep=") and len(first.strip()) == 5:  # Excel's separator hint
+        separator, text = first.strip()[4], rest
+    else:
+        separator = _separator(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator, quotechar='"', doublequote=True)
+    records: list[list[str]] = []
     try:
-        dialect = csv.Sniffer().sniff(text.splitlines()[0], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(text.splitlines(keepends=True), dialect)
-    try:
-        header = next(reader)
-        rows = []
         for cells in reader:
-            rows.append((reader.line_num, cells))
+            records.append(cells)
     except csv.Error as e:
-        raise InputError(f"is not a readable CSV: {e}", where=f"{path} row {reader.line_num}") from None
-    return header, rows
+        raise InputError(f"is not a readable CSV: {e}", where=f"{path} row {len(records) + 1}") from None
+    while records and not any(c.strip() for c in records[0]):
+        records.pop(0)  # blank lines above the header
+    if not records:
+        raise InputError("is empty", where=str(path))
+    header = [h.strip() for h in records[0]]
+    _check_header(header, path)
+    rows = [(n, cells) for n, cells in enumerate(records[1:], start=2)]
+    return CsvTable(path, header, rows, separator, encoding)
+
+
+def _check_header(header: Sequence[str], path: Path) -> None:
+    """Two columns with one name would make a value depend on which one is read: refuse them."""
+    seen: dict[str, int] = {}
+    for i, name in enumerate(header, start=1):
+        key = slug(name)
+        if not key:
+            continue
+        if key in seen:
+            raise InputError(
+                f"the column {name!r} appears twice (columns {seen[key]} and {i}): keep one",
+                where=f"{path} header row",
+                value=name,
+            )
+        seen[key] = i
 
 
 def read_roster(path: Path, criteria: Criteria = FOUR_CRITERIA) -> list[RoleRow]:
@@ -49,28 +149,31 @@ def read_roster(path: Path, criteria: Criteria = FOUR_CRITERIA) -> list[RoleRow]
 
 
 def read_scored_roster(path: Path, criteria: Criteria = FOUR_CRITERIA) -> list[ScoredRow]:
-    header, rows = read_table(path)
+    table = read_table(path)
     try:
-        return scored_rows(header, rows, criteria=criteria)
+        return scored_rows(table.header, table.rows, criteria=criteria, decimal_comma=table.decimal_comma)
     except InputError as e:
         raise InputError(e.problem, where=f"{path.name} {e.where}".strip(), value=e.value) from None
 
 
 def roster_gives_weights(path: Path) -> bool:
     """True when the roster has a grape_weight column (so a one-criterion grid holds it)."""
-    header, _ = read_table(path)
-    return has_weight_column(header)
+    table = read_table(path)
+    try:
+        return has_weight_column(table.header)
+    except InputError as e:
+        raise InputError(e.problem, where=f"{path.name} {e.where}".strip(), value=e.value) from None
 
 
 def read_criteria(path: Path) -> Criteria:
     """A criteria table: columns ``name`` and ``weight`` (or the first two columns)."""
-    header, rows = read_table(path)
-    names = [h.strip().lower() for h in header]
+    table = read_table(path)
+    names = [h.strip().lower() for h in table.header]
     i_name = names.index("name") if "name" in names else 0
     i_weight = names.index("weight") if "weight" in names else 1
     pairs = [
         (cells[i_name] if i_name < len(cells) else "", cells[i_weight] if i_weight < len(cells) else "")
-        for _, cells in rows
+        for _, cells in table.rows
         if any(c.strip() for c in cells)
     ]
-    return Criteria.from_rows(pairs, source=path.name)
+    return Criteria.from_rows(pairs, source=path.name, decimal_comma=table.decimal_comma)

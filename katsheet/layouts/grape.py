@@ -9,13 +9,22 @@ and what the checker expects when it reads one back.
   are typed here, once.
 - Compact / Expanded: the parameter block (E3 the threshold override, E7 the average weight, every
   option a named cell) and the member table, which follows the Scoring rows index by index.
-- Members: each member's totals over all role rows.
+- Members: each member's totals over all role rows (of every SubDAO in the workbook).
 - Guide: colours, the monthly cycle, and what made the file.
+
+A workbook holds one SubDAO, or several: each SubDAO has its own Scoring and allocation sheet,
+whose defined names carry a suffix (Budget, Budget_2, ...), and the Members sheet sums them all.
+
+How the formulas compute (docs/decisions.md, "Spreadsheet arithmetic"): totals are whole numbers
+of units (10^-Decimals), ROUND(amount x UnitsPerToken x Nudge + 0.5, 0) - 1, which every engine
+evaluates alike (ROUNDDOWN and INT do not: LibreOffice rounds them to 12 to 15 digits); pools come
+from sums of weights in whole millionths; sums of totals are sums of units.
 """
 
 from __future__ import annotations
 
-import bisect
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -23,18 +32,10 @@ from functools import cached_property
 from typing import Any
 
 from .. import __version__
-from ..engine import (
-    DEFAULT_LEVELS,
-    FOUR_CRITERIA,
-    Allocation,
-    Criteria,
-    MemberSummary,
-    Options,
-    allocate,
-    empty_allocation,
-    summarize,
-)
-from ..engine.allocation import CAP_RULES, MAX_DECIMALS
+from ..engine import DEFAULT_LEVELS, FOUR_CRITERIA, Allocation, Criteria, InputError, Options, allocate
+from ..engine.allocation import CAP_RULES, MAX_DECIMALS, NUDGE_BITS, empty_allocation, excel_trim, member_key
+from ..engine.limits import MAX_MIN_DIVISOR
+from ..engine.numbers import exact_sum, to_units
 from ..engine.roster import UNASSIGNED, ScoredRow
 from .model import (
     Chart,
@@ -43,34 +44,53 @@ from .model import (
     Note,
     Param,
     ParamConditional,
+    Printing,
     Sheet,
     Table,
     Validation,
     WorkbookLayout,
     col_letter,
+    scope_names,
 )
 
 TEMPLATES = ("compact", "expanded")
 #: Bumped whenever a cell address or formula of these templates changes: the checker reads it.
-LAYOUT_VERSION = 2  # 2: row formulas without AND (element-wise, for column evaluation)
+LAYOUT_VERSION = 3  # 3: totals in whole units, pools from weight sums, MATCH/SUMIF member numbering
 DEFAULT_ROWS = 100
 #: Spare rows kept below a roster that is longer than --rows.
 MIN_SPARE_ROWS = 20
 TABLE_HEADER_ROW = 15
 #: GRAPE weights have 6 decimals: formulas that must round them exactly work in millionths.
 MICRO = 1_000_000
+#: Criterion weights have at most 3 decimals: the weight formula works in thousandths of them.
+MILLI = 1_000
 SCORING = "Scoring"
 MEMBERS = "Members"
 GUIDE = "Guide"
+#: A SubDAO's name becomes part of its sheets' names (Excel allows 31 characters).
+SUBDAO_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._&-]{0,19}")
+AMOUNT_WIDTH = 19  # 9,999,999,999,999.00: the largest amount a workbook holds (10^13 units)
+UNITS_WIDTH = 16
 
 
 def template_id(template: str) -> str:
     return f"grape-{template}"
 
 
+def check_subdao_name(name: str, *, where: str) -> str:
+    """A SubDAO name that can be part of a sheet name: letters, digits, space . _ & -, up to 20."""
+    if not SUBDAO_NAME.fullmatch(name) or name != name.strip():
+        raise InputError(
+            "a SubDAO name is 1 to 20 letters, digits, spaces or . _ & - (it names the SubDAO's sheets)",
+            where=where,
+            value=name,
+        )
+    return name
+
+
 @dataclass(frozen=True)
 class Month:
-    """Everything a monthly workbook shows: the inputs, and (derived) the engine's allocation."""
+    """One SubDAO's month: the inputs, and (derived) the engine's allocation."""
 
     template: str = "expanded"
     month: str = ""
@@ -83,6 +103,11 @@ class Month:
     #: where each table row's member is in ``rows`` (None: a blank row). Default: rows first, in
     #: order; a workbook read back may have blank rows between members.
     slots: tuple[int | None, ...] | None = None
+    #: the SubDAO's name ("" when the workbook holds one SubDAO)
+    subdao: str = ""
+    #: the allocation table's rows as the sheet shows them: row i shows table index order[i]
+    #: (None: in order). A sorted sheet numbers its members in the order it shows them.
+    order: tuple[int, ...] | None = None
 
     def row_at(self, i: int) -> int | None:
         """The index in ``rows`` of the member in table row i, or None for a blank row."""
@@ -103,38 +128,117 @@ class Month:
         return allocate(budget, [r.role_row() for r in self.rows], self.options)
 
     @cached_property
-    def summary(self) -> list[MemberSummary]:
-        return summarize(self.allocation) if self.rows else []
-
-    @cached_property
-    def first_rows(self) -> list[bool]:
-        """Per member row: is it the member's first row (names compared as Excel's = does)?"""
-        seen: set[str] = set()
-        out = []
-        for r in self.rows:
-            key = r.member.casefold()
-            out.append(key not in seen)
-            seen.add(key)
-        return out
-
-    @cached_property
-    def member_numbers(self) -> list[int | str]:
-        """Per member row: 1, 2, ... at each member's first row, blank at their other rows."""
-        out: list[int | str] = []
-        count = 0
-        for first in self.first_rows:
-            count += first
-            out.append(count if first else "")
-        return out
-
-    @cached_property
-    def sorted_totals(self) -> list[Decimal]:
-        return sorted(m.total for m in self.allocation.members)
+    def sorted_units(self) -> list[int]:
+        return sorted(m.units for m in self.allocation.members)
 
     def rank(self, k: int) -> int:
-        """1 + how many role rows have a larger total (ties share a rank), as COUNTIF does."""
-        total = self.allocation.members[k].total
-        return len(self.sorted_totals) - bisect.bisect_right(self.sorted_totals, total) + 1
+        """1 + how many role rows have more units (ties share a rank), as COUNTIF does."""
+        import bisect
+
+        units = self.allocation.members[k].units
+        return len(self.sorted_units) - bisect.bisect_right(self.sorted_units, units) + 1
+
+    @cached_property
+    def book(self) -> Book:
+        """This month as a workbook of one SubDAO."""
+        return Book((self,))
+
+
+@dataclass(frozen=True)
+class MemberLine:
+    """One member of the Members sheet: the name as the sheet shows it, role rows, total."""
+
+    member: str
+    role_rows: int
+    total: Decimal
+
+
+@dataclass
+class PartNumbering:
+    """Per table index of one SubDAO's allocation sheet: the Members-helper columns' values."""
+
+    first_at: list[Any]
+    first: list[Any]
+    running: list[int]
+    member_no: list[Any]
+    prior: list[Any]
+
+
+@dataclass(frozen=True)
+class Book:
+    """What one workbook holds: one or several SubDAO months, and the Members sheet over them."""
+
+    parts: tuple[Month, ...]
+
+    @property
+    def first(self) -> Month:
+        return self.parts[0]
+
+    @property
+    def template(self) -> str:
+        return self.first.template
+
+    @property
+    def month(self) -> str:
+        return self.first.month
+
+    @property
+    def total_budget(self) -> Decimal:
+        return exact_sum(p.budget or Decimal(0) for p in self.parts)
+
+    @property
+    def member_rows(self) -> int:
+        """Rows of the Members sheet: room for every role row of every SubDAO."""
+        return sum(p.table_rows for p in self.parts)
+
+    @cached_property
+    def numbering(self) -> tuple[list[PartNumbering], list[MemberLine]]:
+        """Member numbers as the sheets compute them: in the order the sheets show the rows,
+        SubDAO after SubDAO, a member numbered at their first row (names compared as
+        member_key does, which is what TRIM and MATCH do), and the Members sheet's lines."""
+        numbers: dict[str, int] = {}
+        lines: list[list[Any]] = []
+        out: list[PartNumbering] = []
+        running = 0
+        for part in self.parts:
+            n = part.table_rows
+            order = part.order or tuple(range(n))
+            num = PartNumbering([""] * n, [""] * n, [0] * n, [""] * n, [""] * n)
+            seen_here: dict[str, int] = {}
+            earlier_parts = dict(numbers)  # what a later SubDAO's "prior" column looks up
+            for position, k in enumerate(order, start=1):
+                r = part.row_at(k)
+                if r is None:
+                    num.running[k] = running
+                    continue
+                row, alloc = part.rows[r], part.allocation.members[r]
+                key = member_key(row.member)
+                earlier = earlier_parts.get(key)
+                first_at = seen_here.setdefault(key, position)
+                is_first = earlier is None and first_at == position
+                if part is not self.parts[0]:
+                    num.prior[k] = earlier if earlier is not None else ""
+                num.first_at[k], num.first[k] = first_at, is_first
+                if is_first:
+                    running += 1
+                    numbers[key] = running
+                    lines.append([excel_trim(row.member), 0, Decimal(0)])
+                num.running[k] = running
+                number = numbers[key]
+                num.member_no[k] = number
+                line = lines[number - 1]
+                line[1] += 1
+                line[2] = exact_sum((alloc.total,), line[2])
+            out.append(num)
+        return out, [MemberLine(*line) for line in lines]
+
+    @property
+    def members(self) -> list[MemberLine]:
+        return self.numbering[1]
+
+
+def as_book(month: Month | Book) -> Book:
+    return month if isinstance(month, Book) else month.book
 
 
 def next_month(today: date | None = None) -> str:
@@ -146,8 +250,15 @@ def next_month(today: date | None = None) -> str:
 # ---------------------------------------------------------------------------------------------
 # Value helpers: what each computed cell shows, from the engine. ``m`` is a Month, ``i`` a row.
 
+Value = Callable[[Any, int], Any]
 
-def _member(attr: str):
+
+def _part(p: int, fn: Callable[[Month, int], Any]) -> Value:
+    """A column value of SubDAO ``p``, given the Month or Book the writer or checker passes."""
+    return lambda obj, i: fn(as_book(obj).parts[p], i)
+
+
+def _member(attr: str) -> Callable[[Month, int], Any]:
     """The value of a member table column: an engine figure of the row's member, or blank."""
 
     def value(m: Month, i: int) -> Any:
@@ -157,7 +268,7 @@ def _member(attr: str):
     return value
 
 
-def _row(fn):
+def _row(fn: Callable[[Month, int], Any]) -> Callable[[Month, int], Any]:
     """``fn(month, k)`` for the member k in table row i, blank for a blank row."""
 
     def value(m: Month, i: int) -> Any:
@@ -167,8 +278,8 @@ def _row(fn):
     return value
 
 
-def _figure(attr: str):
-    return lambda m: getattr(m.allocation, attr)
+def _numbering(p: int, attr: str) -> Value:
+    return lambda obj, i: getattr(as_book(obj).numbering[0][p], attr)[i]
 
 
 BLANK = '""'
@@ -180,67 +291,97 @@ def _guard(expr: str) -> str:
     return f"=IF({MEMBER_BLANK},{BLANK},{expr})"
 
 
+def _escaped(cell: str) -> str:
+    """A name as a MATCH key: its wildcards (* ? ~) escaped, so a name is only ever itself."""
+    return f'SUBSTITUTE(SUBSTITUTE(SUBSTITUTE({cell},"~","~~"),"*","~*"),"?","~?")'
+
+
 # ---------------------------------------------------------------------------------------------
 # The parameter block, shared by Compact and Expanded. E3 and E7 are where the original has them.
 
 
-def _parameter_block(template: str) -> tuple[Param, ...]:
-    excess_pool = (
-        "=Budget-SUM(Bases)-SUM(BonusesBeforeCap)"
-        if template == "expanded"
-        else '=BonusPool-IF(BonusOn,BonusPool*SUMIF(Weights,">"&Threshold)/Divisor,0)'
+def _parameter_block(template: str, p: int) -> tuple[Param, ...]:
+    def fig(attr: str):
+        return lambda obj: getattr(as_book(obj).parts[p].allocation, attr)
+
+    def opt(attr: str):
+        return lambda obj: getattr(as_book(obj).parts[p].options, attr)
+
+    def month(fn):
+        return lambda obj: fn(as_book(obj).parts[p])
+
+    bonus_pool = f"=IF(RoleHolders=0,Budget,Budget*(RoleHolders*{MICRO}-WeightSum)/(RoleHolders*{MICRO}))"
+    excess_pool = f"=IF(BonusOn,BonusPool*(Divisor*{MICRO}-EligibleWeightSum)/(Divisor*{MICRO}),BonusPool)"
+    # excess_i > base_i for the eligible <=> (N*10^6 - sum w)(D*10^6 - sum w_E) > D^2 * 10^12 (with
+    # bonus; without, N*10^6 - sum w > D*10^6): whole numbers, so an exact tie stays a tie
+    cap_test = (
+        f"IF(BonusOn,(RoleHolders*{MICRO}-WeightSum)*(Divisor*{MICRO}-EligibleWeightSum)>Divisor*Divisor*{MICRO}*{MICRO},"
+        f"RoleHolders*{MICRO}-WeightSum>Divisor*{MICRO})"
     )
     return (
-        Param("Budget", "Budget (tokens)", "E2", "input", "amount", lambda m: m.budget,
-              help="The month's token budget, a number >= 0.",
+        Param("Budget", "Budget (tokens)", "E2", "input", "amount", month(lambda m: m.budget),
+              help="The month's token budget, a number >= 0 with at most Decimals decimals.",
               validation=Validation("decimal", minimum=0, blank_ok=False)),
-        Param("ThresholdOverride", "Bonus threshold override", "E3", "override", "weight",
-              lambda m: m.options.threshold,
+        Param("ThresholdOverride", "Bonus threshold override", "E3", "override", "weight", opt("threshold"),
               help="Optional. Blank: the threshold is the average GRAPE weight (E7). "
                    "Type 0% to 100% to override it.",
               validation=Validation("decimal", minimum=0, maximum=1)),
-        Param("MinDivisor", "Minimum bonus divisor", "E4", "input", "count", lambda m: m.options.min_divisor,
+        Param("MinDivisor", "Minimum bonus divisor", "E4", "input", "count", opt("min_divisor"),
               help="Bonus and excess are never shared in fewer parts than this (default 3).",
-              validation=Validation("whole", minimum=1, blank_ok=False)),
-        Param("BonusOn", "Bonus tier on", "E5", "input", "flag", lambda m: m.options.bonus,
+              validation=Validation("whole", minimum=1, maximum=MAX_MIN_DIVISOR, blank_ok=False)),
+        Param("BonusOn", "Bonus tier on", "E5", "input", "flag", opt("bonus"),
               help="TRUE: members above the threshold share the bonus pool.",
               validation=Validation("list", source=("TRUE", "FALSE"), blank_ok=False)),
-        Param("ExcessOn", "Excess tier on", "E6", "input", "flag", lambda m: m.options.excess,
+        Param("ExcessOn", "Excess tier on", "E6", "input", "flag", opt("excess"),
               help="TRUE: members above the threshold share what the bonus left.",
               validation=Validation("list", source=("TRUE", "FALSE"), blank_ok=False)),
-        Param("AverageWeight", "Average GRAPE weight", "E7", "computed", "weight", _figure("average_weight"),
+        Param("AverageWeight", "Average GRAPE weight", "E7", "computed", "weight", fig("average_weight"),
               # in whole millionths, so an exact half at the 7th decimal rounds up in every engine
-              formula=f'=IF(Performers=0,0,ROUND(ROUND(SUMIF(Weights,">0")*{MICRO},0)/Performers,0)/{MICRO})',
+              formula=f"=IF(Performers=0,0,ROUND(WeightSum/Performers,0)/{MICRO})",
               help="Mean weight of the members above 0%, rounded to 6 decimals."),
-        Param("CapRule", "Dynamic cap rule", "E8", "input", "text", lambda m: m.options.cap_rule,
+        Param("CapRule", "Dynamic cap rule", "E8", "input", "text", opt("cap_rule"),
               help="scale (the original), at-base (excess cut to base) or off.",
               validation=Validation("list", source=CAP_RULES, blank_ok=False)),
-        Param("Decimals", "Decimals of totals", "E9", "input", "count", lambda m: m.options.decimals,
+        Param("Decimals", "Decimals of totals", "E9", "input", "count", opt("decimals"),
               help=f"Totals are rounded down to this many decimals (0 to {MAX_DECIMALS}).",
               validation=Validation("whole", minimum=0, maximum=MAX_DECIMALS, blank_ok=False)),
-        Param("RoleHolders", "Role holders (N)", "H2", "computed", "count", _figure("role_holders"),
+        Param("UnitsPerToken", "Units per token (10^Decimals)", "E10", "computed", "count",
+              month(lambda m: 10**m.options.decimals), formula="=10^Decimals"),
+        Param("BudgetUnits", "Budget in units", "E11", "computed", "count",
+              month(lambda m: to_units(m.allocation.budget, m.options.decimals)),
+              formula="=ROUND(Budget*UnitsPerToken,0)"),
+        Param("WeightSum", "Sum of weights, in millionths", "E12", "computed", "count",
+              month(lambda m: sum(int(r.grape_weight * MICRO) for r in m.allocation.members)),
+              formula=f'=ROUND(SUMIF(Weights,">0")*{MICRO},0)'),
+        Param("EligibleWeightSum", "Sum of eligible weights, in millionths", "E13", "computed", "count",
+              month(lambda m: sum(int(r.grape_weight * MICRO) for r in m.allocation.members if r.bonus_eligible)),
+              formula=f'=ROUND(SUMIF(Weights,">"&Threshold)*{MICRO},0)'),
+        Param("Nudge", f"Rounding guard (1 + 2^-{NUDGE_BITS})", "E14", "computed", "general",
+              lambda obj: 1 + 2.0**-NUDGE_BITS, formula=f"=1+2^-{NUDGE_BITS}",
+              help="Amounts are raised by 2^-47 of themselves before they are rounded down, so binary "
+                   "noise never costs a whole unit (docs/decisions.md)."),
+        Param("RoleHolders", "Role holders (N)", "H2", "computed", "count", fig("role_holders"),
               formula="=SUMPRODUCT(1*(LEN(MemberNames)>0))"),
-        Param("Performers", "Performers (above 0%)", "H3", "computed", "count", _figure("performers"),
+        Param("Performers", "Performers (above 0%)", "H3", "computed", "count", fig("performers"),
               formula='=COUNTIF(Weights,">0")'),
-        Param("BaseAllotted", "Base allotted (Budget / N)", "H4", "computed", "amount", _figure("base_allotted"),
+        Param("BaseAllotted", "Base allotted (Budget / N)", "H4", "computed", "amount", fig("base_allotted"),
               formula="=IF(RoleHolders=0,0,Budget/RoleHolders)"),
-        Param("Threshold", "Bonus threshold in use", "H5", "computed", "weight", _figure("threshold"),
+        Param("Threshold", "Bonus threshold in use", "H5", "computed", "weight", fig("threshold"),
               formula="=IF(ISBLANK(ThresholdOverride),AverageWeight,ThresholdOverride)"),
-        Param("EligibleCount", "Bonus eligible", "H6", "computed", "count", _figure("bonus_eligible"),
+        Param("EligibleCount", "Bonus eligible", "H6", "computed", "count", fig("bonus_eligible"),
               formula='=COUNTIF(Weights,">"&Threshold)'),
-        Param("Divisor", "Bonus divisor", "H7", "computed", "count", _figure("bonus_divisor"),
+        Param("Divisor", "Bonus divisor", "H7", "computed", "count", fig("bonus_divisor"),
               formula="=MAX(MinDivisor,EligibleCount)"),
-        Param("BonusPool", "Bonus pool", "H8", "computed", "amount", _figure("bonus_pool"),
-              formula="=Budget-SUM(Bases)"),
-        Param("ExcessPool", "Excess pool", "H9", "computed", "amount", _figure("excess_pool"), formula=excess_pool),
-        Param("CapEngaged", "Dynamic cap engaged", "H10", "computed", "flag", _figure("cap_engaged"),
-              formula='=AND(EligibleCount>0,ExcessOn,CapRule<>"off",ExcessPool/Divisor>BaseAllotted)'),
-        Param("CapRatio", "Cap ratio", "H11", "computed", "ratio", _figure("cap_ratio"),
+        Param("BonusPool", "Bonus pool", "H8", "computed", "amount", fig("bonus_pool"), formula=bonus_pool),
+        Param("ExcessPool", "Excess pool", "H9", "computed", "amount", fig("excess_pool"), formula=excess_pool),
+        Param("CapEngaged", "Dynamic cap engaged", "H10", "computed", "flag", fig("cap_engaged"),
+              formula=f'=AND(EligibleCount>0,ExcessOn,CapRule<>"off",Budget>0,{cap_test})'),
+        Param("CapRatio", "Cap ratio", "H11", "computed", "ratio", fig("cap_ratio"),
               formula='=IF(CapEngaged,IF(CapRule="scale",ExcessPool/Budget,BaseAllotted*Divisor/ExcessPool),1)'),
-        Param("TotalAllocated", "Total allocated", "H12", "computed", "amount", _figure("total_allocated"),
-              formula="=SUM(Totals)", spread=lambda m: len(m.rows)),
-        Param("Returned", "Returned to treasury", "H13", "computed", "amount", _figure("returned_to_treasury"),
-              formula="=Budget-TotalAllocated", spread=lambda m: len(m.rows)),
+        Param("TotalAllocated", "Total allocated", "H12", "computed", "amount", fig("total_allocated"),
+              formula="=SUM(TotalUnits)/UnitsPerToken"),
+        Param("Returned", "Returned to treasury", "H13", "computed", "amount", fig("returned_to_treasury"),
+              formula="=(BudgetUnits-SUM(TotalUnits))/UnitsPerToken"),
     )  # fmt: skip
 
 
@@ -252,176 +393,219 @@ def _parameter_block(template: str) -> tuple[Param, ...]:
 _ELIGIBLE = "IF({weight}>0,{weight}>Threshold,FALSE)"
 
 
-def _mirror_columns() -> tuple[Column, ...]:
+def _mirror_columns(p: int, scoring: str) -> tuple[Column, ...]:
     """No., member, role and weight: the Scoring row numbered No., looked up by position.
 
     INDEX by a row number (not a direct reference such as Scoring!$A20) keeps the table right when
     rows are inserted, deleted or sorted on either sheet: Excel would shift or #REF! a direct one.
+    TRIM makes names compare as the rules compare them (spaces around and doubled do not count).
     """
     return (
         Column("no", "No.", "label", "count", lambda m, i: i + 1, width=6, name="RowNumbers"),
-        Column("member", "Member", "computed", "text", _row(lambda m, k: m.rows[k].member), name="MemberNames",
-               formula='=IFERROR(IF(INDEX(ScoredMembers,{no})="","",INDEX(ScoredMembers,{no})),"")', width=24),
-        Column("role", "Skill Role", "computed", "text", _row(lambda m, k: m.rows[k].role or UNASSIGNED),
-               formula=_guard(f'IF(INDEX(ScoredRoles,{{no}})="","{UNASSIGNED}",INDEX(ScoredRoles,{{no}}))'), width=18),
-        Column("weight", "GRAPE weight", "computed", "weight", _member("grape_weight"), name="Weights",
+        Column("member", "Member", "computed", "text", _part(p, _row(lambda m, k: excel_trim(m.rows[k].member))),
+               name="MemberNames",
+               formula='=IFERROR(IF(INDEX(ScoredMembers,{no})="","",TRIM(INDEX(ScoredMembers,{no}))),"")', width=24),
+        Column("role", "Skill Role", "computed", "text",
+               _part(p, _row(lambda m, k: excel_trim(m.rows[k].role) or UNASSIGNED)),
+               formula=_guard(f'IF(INDEX(ScoredRoles,{{no}})="","{UNASSIGNED}",TRIM(INDEX(ScoredRoles,{{no}})))'),
+               width=18),
+        Column("weight", "GRAPE weight", "computed", "weight", _part(p, _member("grape_weight")), name="Weights",
                formula=_guard("INDEX(GrapeWeights,{no})")),
     )  # fmt: skip
 
 
-def _tail_columns() -> tuple[Column, ...]:
+def _total_columns(p: int) -> tuple[Column, ...]:
+    """Units, total and share: the total is a whole number of units, rounded down after the guard."""
     return (
-        Column("total", "Total", "computed", "amount", _member("total"), name="Totals", width=15,
-               formula=_guard("ROUNDDOWN({base}+{bonus}+{excess},Decimals)")),
+        Column("units", "Total in units", "computed", "count", _part(p, _member("units")), name="TotalUnits",
+               formula=_guard("ROUND(({base}+{bonus}+{excess})*UnitsPerToken*Nudge+0.5,0)-1"), width=UNITS_WIDTH,
+               help="The total in units of the last decimal (10^-Decimals), rounded down."),
+        Column("total", "Total", "computed", "amount", _part(p, _member("total")), name="Totals", width=AMOUNT_WIDTH,
+               formula=_guard("{units}/UnitsPerToken")),
         Column("share", "Share of budget", "computed", "percent",
-               _row(lambda m, k: m.allocation.members[k].total / m.budget if m.budget else Decimal(0)),
+               _part(p, _row(lambda m, k: m.allocation.members[k].total / m.budget if m.budget else Decimal(0))),
                formula=_guard("IF(Budget=0,0,{total}/Budget)")),
     )  # fmt: skip
 
 
-def _compact_columns() -> tuple[Column, ...]:
+def _compact_columns(p: int, scoring: str) -> tuple[Column, ...]:
     bonus = (
         f'IF(BonusOn,IF({_ELIGIBLE},{{weight}}*BonusPool/Divisor*IF(AND(CapEngaged,CapRule="scale"),CapRatio,1),0),0)'
     )
     excess = f"IF(ExcessOn,IF({_ELIGIBLE},{{weight}}*ExcessPool/Divisor*CapRatio,0),0)"
     return (
-        *_mirror_columns(),
-        Column("base", "Base", "computed", "amount", _member("base"), name="Bases",
-               formula=_guard("{weight}*BaseAllotted"), width=15),
-        Column("bonus", "Bonus", "computed", "amount", _member("bonus"), name="Bonuses",
-               formula=_guard(bonus), width=15),
-        Column("excess", "Excess", "computed", "amount", _member("excess"), name="Excesses",
-               formula=_guard(excess), width=15),
-        *_tail_columns(),
+        *_mirror_columns(p, scoring),
+        Column("base", "Base", "computed", "amount", _part(p, _member("base")), name="Bases",
+               formula=_guard("{weight}*BaseAllotted"), width=AMOUNT_WIDTH),
+        Column("bonus", "Bonus", "computed", "amount", _part(p, _member("bonus")), name="Bonuses",
+               formula=_guard(bonus), width=AMOUNT_WIDTH),
+        Column("excess", "Excess", "computed", "amount", _part(p, _member("excess")), name="Excesses",
+               formula=_guard(excess), width=AMOUNT_WIDTH),
+        *_total_columns(p),
     )  # fmt: skip
 
 
-def _expanded_columns() -> tuple[Column, ...]:
+def _expanded_columns(p: int, scoring: str) -> tuple[Column, ...]:
     return (
-        *_mirror_columns(),
-        Column("performer", "Performer", "computed", "flag", _member("performer"),
+        *_mirror_columns(p, scoring),
+        Column("performer", "Performer", "computed", "flag", _part(p, _member("performer")),
                formula=_guard("{weight}>0")),
-        Column("eligible", "Bonus eligible", "computed", "flag", _member("bonus_eligible"),
+        Column("eligible", "Bonus eligible", "computed", "flag", _part(p, _member("bonus_eligible")),
                formula=_guard(_ELIGIBLE)),
-        Column("base_allotted", "Base allotted", "computed", "amount", _row(lambda m, k: m.allocation.base_allotted),
-               formula=_guard("BaseAllotted"), width=15),
-        Column("base", "Base allocated", "computed", "amount", _member("base"), name="Bases",
-               formula=_guard("{weight}*BaseAllotted"), width=15),
-        Column("bonus_before_cap", "Bonus allotted", "computed", "amount", _member("bonus_before_cap"),
+        Column("base_allotted", "Base allotted", "computed", "amount",
+               _part(p, _row(lambda m, k: m.allocation.base_allotted)), formula=_guard("BaseAllotted"),
+               width=AMOUNT_WIDTH),
+        Column("base", "Base allocated", "computed", "amount", _part(p, _member("base")), name="Bases",
+               formula=_guard("{weight}*BaseAllotted"), width=AMOUNT_WIDTH),
+        Column("bonus_before_cap", "Bonus allotted", "computed", "amount", _part(p, _member("bonus_before_cap")),
                name="BonusesBeforeCap", formula=_guard("IF(BonusOn,IF({eligible},{weight}*BonusPool/Divisor,0),0)"),
-               width=15),
-        Column("excess_before_cap", "Excess allotted", "computed", "amount", _member("excess_before_cap"),
+               width=AMOUNT_WIDTH),
+        Column("excess_before_cap", "Excess allotted", "computed", "amount", _part(p, _member("excess_before_cap")),
                name="ExcessesBeforeCap", formula=_guard("IF(ExcessOn,IF({eligible},{weight}*ExcessPool/Divisor,0),0)"),
-               width=15),
+               width=AMOUNT_WIDTH),
         Column("cap_ratio", "Cap ratio applied", "computed", "ratio",
-               _row(lambda m, k: m.allocation.cap_ratio if m.allocation.members[k].bonus_eligible else Decimal(1)),
+               _part(p, _row(lambda m, k: m.allocation.cap_ratio if m.allocation.members[k].bonus_eligible
+                             else Decimal(1))),
                formula=_guard("IF(CapEngaged,IF({eligible},CapRatio,1),1)")),
-        Column("bonus", "Bonus allocated", "computed", "amount", _member("bonus"), name="Bonuses",
-               formula=_guard('{bonus_before_cap}*IF(CapRule="scale",{cap_ratio},1)'), width=15),
-        Column("excess", "Excess allocated", "computed", "amount", _member("excess"), name="Excesses",
-               formula=_guard("{excess_before_cap}*{cap_ratio}"), width=15),
-        *_tail_columns(),
-        Column("rank", "Rank", "computed", "count", _row(lambda m, k: m.rank(k)),
-               formula=_guard('COUNTIF(Totals,">"&{total})+1'), width=8),
+        Column("bonus", "Bonus allocated", "computed", "amount", _part(p, _member("bonus")), name="Bonuses",
+               formula=_guard('{bonus_before_cap}*IF(CapRule="scale",{cap_ratio},1)'), width=AMOUNT_WIDTH),
+        Column("excess", "Excess allocated", "computed", "amount", _part(p, _member("excess")), name="Excesses",
+               formula=_guard("{excess_before_cap}*{cap_ratio}"), width=AMOUNT_WIDTH),
+        *_total_columns(p),
+        Column("rank", "Rank", "computed", "count", _part(p, _row(lambda m, k: m.rank(k))),
+               formula=_guard('COUNTIF(TotalUnits,">"&{units})+1'), width=8),
     )  # fmt: skip
 
 
-def _member_number_columns() -> tuple[Column, ...]:
-    """Helpers for the Members sheet: each member's first row, and members numbered 1, 2, ...
+def _member_number_columns(p: int, earlier: tuple[str, ...]) -> tuple[Column, ...]:
+    """Helpers for the Members sheet: where each member's first row is, and members numbered 1, 2, ...
 
-    Only whole named columns are used, ordered by No. (never a range growing row by row, such as
-    $A$16:$A21: the `formulas` package builds each such range on its own, which made a
-    1,000-member workbook take minutes to evaluate; and never one ending at the row above, which
-    an inserted row falls outside of).
+    Each is a lookup or a running count (near-linear in every engine): MATCH finds the first row
+    with the same name, a running count numbers the first rows, and INDEX gives every role row
+    its member's number. A later SubDAO first looks the name up in the earlier SubDAOs' sheets
+    (``earlier``: their name suffixes), so a member of two SubDAOs is one member.
     """
-    return (
-        Column("first", "First row of member", "computed", "flag", _row(lambda m, k: m.first_rows[k]), width=11,
-               name="FirstRows", formula=_guard("SUMPRODUCT(1*(MemberNames={member})*(RowNumbers<{no}))=0")),
-        Column("member_no", "Member no.", "computed", "count", _row(lambda m, k: m.member_numbers[k]), width=11,
-               name="MemberNumbers",
-               formula=_guard('IF({first},SUMPRODUCT(1*(FirstRows=TRUE)*(RowNumbers<={no})),"")')),
-    )  # fmt: skip
+    start = f"MAX(MembersSoFar{earlier[-1]})" if earlier else "0"
+    prior = '""'
+    for suffix in reversed(earlier):
+        prior = f"IFERROR(INDEX(MemberNos{suffix},MATCH({_escaped('{member}')},MemberNames{suffix},0)),{prior})"
+    columns: list[Column] = []
+    if earlier:
+        columns.append(Column("prior", "Member no. in an earlier SubDAO", "computed", "count",
+                              _numbering(p, "prior"), formula=_guard(prior), width=12))  # fmt: skip
+    first = "INDEX(RowNumbers,{first_at})={no}"
+    if earlier:
+        first = f'IF({{prior}}="",{first},FALSE)'
+    number = "INDEX(MembersSoFar,{first_at})"
+    if earlier:
+        number = f'IF({{prior}}<>"",{{prior}},{number})'
+    columns += [
+        Column("first_at", "First row of this name", "computed", "count", _numbering(p, "first_at"), width=11,
+               name="FirstAt", formula=_guard(f"MATCH({_escaped('{member}')},MemberNames,0)")),
+        Column("first", "First row of member", "computed", "flag", _numbering(p, "first"), width=11,
+               name="FirstRows", formula=_guard(first)),
+        Column("running", "Members so far", "computed", "count", _numbering(p, "running"), width=11,
+               name="MembersSoFar",
+               formula=f"=IF(ISNUMBER({{running.above}}),{{running.above}},{start})+IF({{first}}=TRUE,1,0)"),
+        Column("member_no", "Member no.", "computed", "count", _numbering(p, "member_no"), width=11,
+               name="MemberNos", formula=_guard(number)),
+    ]  # fmt: skip
+    return tuple(columns)
 
 
-def allocation_sheet(template: str, rows: int) -> Sheet:
-    columns = (*(_compact_columns() if template == "compact" else _expanded_columns()), *_member_number_columns())
+def _print_rows(p: int) -> Value:
+    """The rows with members when the file is written (a blank template prints its header only)."""
+    return lambda obj: len(as_book(obj).parts[p].rows) or 1
+
+
+def allocation_sheet(template: str, rows: int, p: int, name: str, scoring: str, earlier: tuple[str, ...]) -> Sheet:
+    base = _compact_columns(p, scoring) if template == "compact" else _expanded_columns(p, scoring)
+    columns = (*base, *_member_number_columns(p, earlier))
     table = Table(TABLE_HEADER_ROW, rows, columns)
     title = "GRAPE emissions: compact" if template == "compact" else "GRAPE emissions: expanded (every step)"
     anchor = f"{col_letter(table.last_col + 2)}2"
+    helpers = table.index("first_at") - (1 if earlier else 0)
     return Sheet(
-        name=template.capitalize(),
-        params=_parameter_block(template),
+        name=name,
+        params=_parameter_block(template, p),
         table=table,
         notes=(
             Note("A1", title, "title"),
             Note("A2", "Yellow: required input. Purple: optional override. No fill: computed.", "text"),
             Note(f"A{TABLE_HEADER_ROW - 1}", "Row No. n shows the n-th row of the Scoring sheet.", "text"),
+            Note(f"{col_letter(helpers)}{TABLE_HEADER_ROW - 1}", "Helpers for the Members sheet:", "text"),
         ),
         conditionals=(
-            Conditional(tuple(c.key for c in columns), f"=AND(ISNUMBER({{weight}}),{_ELIGIBLE})", "eligible"),
+            Conditional(tuple(c.key for c in base), f"=AND(ISNUMBER({{weight}}),{_ELIGIBLE})", "eligible"),
             Conditional(("bonus", "excess"), f"=AND(CapEngaged,ISNUMBER({{weight}}),{_ELIGIBLE})", "cap"),
         ),
         param_conditionals=(ParamConditional("CapEngaged", "=CapEngaged", "cap"),),
-        # the rows holding members when written: a hundred empty slots would crush the bars
-        chart=Chart("Total per member", "member", "total", anchor, shown=lambda m: len(m.rows) or m.table_rows),
+        # one bar per member (the Members sheet), not per role row
+        chart=Chart("Total per member (all roles)", "member", "total", anchor, source=MEMBERS,
+                    shown=lambda obj: len(as_book(obj).members) or 1),
         freeze=f"C{TABLE_HEADER_ROW + 1}",
-    )
+        printing=Printing(pages_wide=1 if template == "compact" else 2, repeat_columns="A:B", rows=_print_rows(p)),
+        part=p,
+    )  # fmt: skip
 
 
-def _score_value(c: int):
+def _score_value(p: int, c: int) -> Value:
     def value(m: Month, i: int) -> Any:
         k = m.row_at(i)
         return None if k is None else m.rows[k].scores[c]
 
-    return value
+    return _part(p, value)
 
 
-def scoring_sheet(criteria: Criteria, rows: int) -> Sheet:
+def scoring_sheet(criteria: Criteria, rows: int, p: int, name: str) -> Sheet:
     """The Scoring Grid: levels (A3:B7), criteria (D3:E...), then the member score table."""
     k = len(criteria.items)
     header_row = max(TABLE_HEADER_ROW, 6 + k)
     level_params = tuple(
-        Param(f"Level{n}", name, f"B{4 + n}", "input", "weight",
-              (lambda nm: lambda m: m.levels[nm])(name), help=f"The score that {name} stands for.",
+        Param(f"Level{n}", level, f"B{4 + n}", "input", "weight",
+              (lambda nm: lambda obj: as_book(obj).parts[p].levels[nm])(level),
+              help=f"The score that {level} stands for.",
               validation=Validation("decimal", minimum=0, maximum=1, blank_ok=False))
-        for n, name in enumerate(DEFAULT_LEVELS)
+        for n, level in enumerate(DEFAULT_LEVELS)
     )  # fmt: skip
     weight_params = tuple(
         Param(f"CriterionWeight{n + 1}", c.name, f"E{4 + n}", "input", "general",
-              (lambda w: lambda m: w)(c.weight), help="Weight of this criterion (>= 0; weights are normalised).",
-              validation=Validation("decimal", minimum=0, blank_ok=False))
+              (lambda i: lambda obj: as_book(obj).parts[p].criteria.items[i].weight)(n),
+              help="Weight of this criterion: 0 to 1,000 with at most 3 decimals (weights are normalised).",
+              validation=Validation("decimal", minimum=0, maximum=1000, blank_ok=False))
         for n, c in enumerate(criteria.items)
     )  # fmt: skip
-    # Scores in whole millionths: ROUND(score*10^6,0) is an exact integer, so a weighted mean that
-    # lies exactly half-way at the 7th decimal is seen as such by every engine (in plain floats it
-    # can land a hair below, and the `formulas` package then rounds down where Excel rounds up).
+    # Scores in whole millionths and criterion weights in whole thousandths: every product and
+    # sum is a whole number a double holds exactly, so a weighted mean that lies exactly half-way
+    # at the 7th decimal is seen as such by every engine and rounds up in each.
     terms = "+".join(
         f"ROUND(IF(ISNUMBER({{s{n}}}),{{s{n}}},IF(LEN({{s{n}}})=0,0,VLOOKUP({{s{n}}},LevelTable,2,FALSE)))*{MICRO},0)"
-        f"*CriterionWeight{n + 1}"
+        f"*ROUND(CriterionWeight{n + 1}*{MILLI},0)"
         for n in range(k)
     )
     level_list = tuple(DEFAULT_LEVELS)
     score_columns = tuple(
-        Column(f"s{n}", c.name, "input", "weight", _score_value(n), width=14,
+        Column(f"s{n}", c.name, "input", "weight", _score_value(p, n), width=14,
                help="A percentage (80%) or a level from the list (LEVEL 0 to LEVEL 3).",
                validation=Validation("list", source=level_list, strict=False))
         for n, c in enumerate(criteria.items)
     )  # fmt: skip
     columns = (
-        Column("member", "Member", "input", "text", _row(lambda m, k: m.rows[k].member), name="ScoredMembers",
+        Column("member", "Member", "input", "text", _part(p, _row(lambda m, r: m.rows[r].member)),
+               name="ScoredMembers",
                help="The member's name. Type it in a blank row to add a member.", width=24),
-        Column("role", "Skill Role", "input", "text", _row(lambda m, k: m.rows[k].role), name="ScoredRoles",
+        Column("role", "Skill Role", "input", "text", _part(p, _row(lambda m, r: m.rows[r].role)), name="ScoredRoles",
                help="The Skill Role held; blank means Unassigned. A member with two roles has two rows.", width=18),
         *score_columns,
-        Column("weight", "GRAPE weight", "computed", "weight", _member("grape_weight"), name="GrapeWeights",
-               formula=_guard(f"ROUND(({terms})/SUM(CriteriaWeights),0)/{MICRO}"), width=14),
+        Column("weight", "GRAPE weight", "computed", "weight", _part(p, _member("grape_weight")), name="GrapeWeights",
+               formula=_guard(f"ROUND(({terms})/ROUND(SUM(CriteriaWeights)*{MILLI},0),0)/{MICRO}"), width=14),
     )  # fmt: skip
     table = Table(header_row, rows, columns)
     bad_score = tuple(
         Conditional((f"s{n}",), f"=AND(ISNUMBER({{s{n}}}),OR({{s{n}}}<0,{{s{n}}}>1))", "bad") for n in range(k)
     )
     return Sheet(
-        name=SCORING,
+        name=name,
         params=level_params + weight_params,
         table=table,
         notes=(
@@ -440,46 +624,65 @@ def scoring_sheet(criteria: Criteria, rows: int) -> Sheet:
         ranges=(("LevelTable", "A4:B7"), ("CriteriaWeights", f"E4:E{3 + k}")),
         freeze=f"B{header_row + 1}",
         label_width=14,
+        printing=Printing(rows=_print_rows(p)),
+        part=p,
     )
 
 
-def _summary_rows(m: Month, i: int) -> int:
-    """A member's total adds up one rounded total per role row."""
-    return m.summary[i].role_rows if i < len(m.summary) else 1
+def _member_line(attr: str) -> Value:
+    def value(obj: Any, i: int) -> Any:
+        lines = as_book(obj).members
+        return getattr(lines[i], attr) if i < len(lines) else ""
+
+    return value
 
 
-def members_sheet(rows: int, allocation_name: str) -> Sheet:
+def _share(obj: Any, i: int) -> Any:
+    book = as_book(obj)
+    if i >= len(book.members):
+        return ""
+    budget = book.total_budget
+    return book.members[i].total / budget if budget else Decimal(0)
+
+
+def members_sheet(rows: int, parts: tuple[tuple[str, str], ...]) -> Sheet:
+    """One line per member over every SubDAO: ``parts`` are (name suffix, allocation sheet name)."""
+    suffixes = [s for s, _ in parts]
+    name = '""'
+    for suffix in reversed(suffixes):
+        name = f"IFERROR(INDEX(MemberNames{suffix},MATCH({{no}},MemberNos{suffix},0)),{name})"
+    role_rows = "+".join(f"COUNTIF(MemberNos{s},{{no}})" for s in suffixes)
+    total = "+".join(f"SUMIF(MemberNos{s},{{no}},TotalUnits{s})/UnitsPerToken{s}" for s in suffixes)
+    budget = "+".join(f"Budget{s}" for s in suffixes)
+    budget = budget if len(suffixes) == 1 else f"({budget})"
+    sheets = " and ".join(sheet for _, sheet in parts)
     columns = (
         Column("no", "No.", "label", "count", lambda m, i: i + 1, width=6),
-        Column("member", "Member", "computed", "text",
-               lambda m, i: m.summary[i].member if i < len(m.summary) else "",
-               formula='=IFERROR(INDEX(MemberNames,MATCH({no},MemberNumbers,0)),"")', width=24),
-        Column("role_rows", "Role rows", "computed", "count",
-               lambda m, i: m.summary[i].role_rows if i < len(m.summary) else "",
-               formula=_guard("SUMPRODUCT(1*(MemberNames={member}))"), width=10),
-        Column("total", "Total", "computed", "amount",
-               lambda m, i: m.summary[i].total if i < len(m.summary) else "",
-               formula=_guard("SUMPRODUCT(1*(MemberNames={member}),Totals)"), width=16, name="MemberTotals",
-               spread=_summary_rows),
-        Column("share", "Share of budget", "computed", "percent",
-               lambda m, i: (m.summary[i].total / m.budget if m.budget else Decimal(0)) if i < len(m.summary) else "",
-               formula=_guard("IF(Budget=0,0,{total}/Budget)"), width=14, spread=_summary_rows),
+        Column("member", "Member", "computed", "text", _member_line("member"), formula=f"={name}", width=24),
+        Column("role_rows", "Role rows", "computed", "count", _member_line("role_rows"),
+               formula=_guard(role_rows), width=10),
+        Column("total", "Total", "computed", "amount", _member_line("total"),
+               formula=_guard(total), width=AMOUNT_WIDTH, name="MemberTotals"),
+        Column("share", "Share of budget", "computed", "percent", _share,
+               formula=_guard(f"IF({budget}=0,0,{{total}}/{budget})"), width=14),
     )  # fmt: skip
+    plural = "s" if len(parts) > 1 else ""
+    members_shown = lambda obj: len(as_book(obj).members) or 1  # noqa: E731
     return Sheet(
         name=MEMBERS,
         table=Table(4, rows, columns),
         notes=(
             Note("A1", "Members: totals over all role rows", "title"),
-            Note("A2", f"Sums each member's totals on the {allocation_name} sheet over every role they hold.", "text"),
+            Note("A2", f"Sums each member's totals on the {sheets} sheet{plural} over every role they hold.", "text"),
         ),
-        chart=Chart(
-            "Total per member (all roles)", "member", "total", "G2", shown=lambda m: len(m.summary) or m.table_rows
-        ),
+        chart=Chart("Total per member (all roles)", "member", "total", "G2", shown=members_shown),
         freeze="A5",
+        printing=Printing(landscape=False, rows=members_shown),
     )
 
 
-def guide_sheet(month: Month, allocation_name: str) -> Sheet:
+def guide_sheet(book: Book, allocation_names: list[str]) -> Sheet:
+    first = allocation_names[0]
     lines = [
         Note("A1", "katsheet monthly workbook: guide", "title"),
         Note("A3", "Colours", "heading"),
@@ -490,44 +693,115 @@ def guide_sheet(month: Month, allocation_name: str) -> Sheet:
         Note("A8", "Dynamic cap engaged: bonus and excess were cut", "legend-cap"),
         Note("A10", "The monthly cycle", "heading"),
         Note("A11", "1. Scoring sheet: one row per member and role; score each criterion (80% or LEVEL 0-3)."),
-        Note("A12", f"2. {allocation_name} sheet: type the budget (E2); set the options if the DAO uses others."),
+        Note("A12", f"2. {first} sheet: type the budget (E2); set the options if the DAO uses others."),
         Note("A13", "3. Optional: type a bonus threshold in E3 to override the average (E7)."),
         Note("A14", "4. Read the totals, the chart and the Members sheet; the returned amount goes back."),
         Note("A15", "5. Before tokens move: katsheet check this-file.xlsx"),
-        Note("A17", "This file", "heading"),
-        Note("A18", "Template"),
-        Note("B18", template_id(month.template)),
-        Note("A19", "Layout version"),
-        Note("B19", str(LAYOUT_VERSION)),
-        Note("A20", "Month"),
-        Note("B20", month.month or "(not set)"),
-        Note("A21", "Generated by"),
-        Note("B21", f"katsheet {__version__}"),
-        Note("A22", "Criteria"),
-        Note("B22", ", ".join(f"{c.name} {c.weight}" for c in month.criteria.items)),
-    ]
-    return Sheet(name=GUIDE, notes=tuple(lines), label_width=60)
+        Note("A17", "How totals are rounded", "heading"),
+        Note("A18", "Each total is rounded down to Decimals, in whole units (10^-Decimals), after a guard of "
+                    "2^-47 of itself;"),
+        Note("A19", "sums are sums of units, so every spreadsheet program shows the same digits as katsheet."),
+        Note("A21", "This file", "heading"),
+        Note("A22", f"Template: {template_id(book.template)}"),
+        Note("A23", f"Layout version: {LAYOUT_VERSION}"),
+        Note("A24", f"Month: {book.month or '(not set)'}"),
+        Note("A25", f"Generated by: katsheet {__version__}"),
+    ]  # fmt: skip
+    row = 26
+    for part in book.parts:
+        label = f"Criteria ({part.subdao})" if part.subdao else "Criteria"
+        lines.append(Note(f"A{row}", f"{label}: " + ", ".join(f"{c.name} {c.weight}" for c in part.criteria.items)))
+        row += 1
+    return Sheet(name=GUIDE, notes=tuple(lines), label_width=100, widths=(("A", 100),),
+                 printing=Printing(landscape=False))  # fmt: skip
 
 
-def grape_layout(month: Month) -> WorkbookLayout:
-    """The whole workbook for one month (or a blank template when ``month.rows`` is empty)."""
-    if month.template not in TEMPLATES:
-        raise ValueError(f"unknown template {month.template!r}")
-    rows = month.table_rows
-    allocation = allocation_sheet(month.template, rows)
+def sheet_names(template: str, subdao: str) -> tuple[str, str]:
+    """The Scoring and allocation sheet names of a SubDAO ("" for a workbook of one)."""
+    if not subdao:
+        return SCORING, template.capitalize()
+    return f"{SCORING} {subdao}", f"{template.capitalize()} {subdao}"
+
+
+def suffix(p: int) -> str:
+    """Defined names of the p-th SubDAO (0-based): Budget, Budget_2, Budget_3, ..."""
+    return "" if p == 0 else f"_{p + 1}"
+
+
+def _scoped(sheet: Sheet, names: set[str], tail: str) -> Sheet:
+    """The sheet with its own defined names (and references to them) given the SubDAO's suffix."""
+    if not tail:
+        return sheet
+    import dataclasses
+
+    def f(text: str | None) -> str | None:
+        return scope_names(text, names, tail) if text else text
+
+    params = tuple(dataclasses.replace(p, name=p.name + tail, formula=f(p.formula)) for p in sheet.params)
+    table = sheet.table
+    if table is not None:
+        table = dataclasses.replace(table, columns=tuple(
+            dataclasses.replace(c, name=c.name + tail if c.name else None, formula=f(c.formula)) for c in table.columns
+        ))  # fmt: skip
+    return dataclasses.replace(
+        sheet,
+        params=params,
+        table=table,
+        conditionals=tuple(dataclasses.replace(c, formula=f(c.formula)) for c in sheet.conditionals),
+        param_conditionals=tuple(
+            dataclasses.replace(c, param=c.param + tail, formula=f(c.formula)) for c in sheet.param_conditionals
+        ),
+        ranges=tuple((n + tail, ref) for n, ref in sheet.ranges),
+    )
+
+
+def _local_names(*sheets: Sheet) -> set[str]:
+    out: set[str] = set()
+    for sheet in sheets:
+        out |= {p.name for p in sheet.params}
+        out |= {n for n, _ in sheet.ranges}
+        if sheet.table:
+            out |= {c.name for c in sheet.table.columns if c.name}
+    return out
+
+
+def grape_layout(month: Month | Book) -> WorkbookLayout:
+    """The whole workbook for one month (or a blank template when the month has no rows)."""
+    book = as_book(month)
+    template = book.template
+    if template not in TEMPLATES:
+        raise ValueError(f"unknown template {template!r}")
+    if len({p.template for p in book.parts}) != 1:
+        raise ValueError("every SubDAO of a workbook uses the same template")
+    parts_sheets: list[Sheet] = []
+    allocation_names: list[str] = []
+    members_parts: list[tuple[str, str]] = []
+    for p, part in enumerate(book.parts):
+        scoring_name, allocation_name = sheet_names(template, part.subdao)
+        tail = suffix(p)
+        scoring = scoring_sheet(part.criteria, part.table_rows, p, scoring_name)
+        allocation = allocation_sheet(
+            template, part.table_rows, p, allocation_name, scoring_name, tuple(suffix(q) for q in range(p))
+        )
+        names = _local_names(scoring, allocation)
+        parts_sheets += [_scoped(scoring, names, tail), _scoped(allocation, names, tail)]
+        allocation_names.append(allocation_name)
+        members_parts.append((tail, allocation_name))
+    constants = {
+        "KatsheetTemplate": template_id(template),
+        "KatsheetLayoutVersion": str(LAYOUT_VERSION),
+        "KatsheetMonth": book.month,
+        "KatsheetVersion": __version__,
+    }
+    if len(book.parts) > 1:
+        constants["KatsheetSubDAOs"] = "|".join(p.subdao for p in book.parts)
     return WorkbookLayout(
-        template=template_id(month.template),
+        template=template_id(template),
         version=LAYOUT_VERSION,
         sheets=(
-            guide_sheet(month, allocation.name),
-            scoring_sheet(month.criteria, rows),
-            allocation,
-            members_sheet(rows, allocation.name),
+            guide_sheet(book, allocation_names),
+            *parts_sheets,
+            members_sheet(book.member_rows, tuple(members_parts)),
         ),
-        constants={
-            "KatsheetTemplate": template_id(month.template),
-            "KatsheetLayoutVersion": str(LAYOUT_VERSION),
-            "KatsheetMonth": month.month,
-            "KatsheetVersion": __version__,
-        },
+        constants=constants,
     )

@@ -165,7 +165,11 @@ class ParamConditional:
 
 @dataclass(frozen=True)
 class Chart:
-    """A bar chart of ``values`` per ``categories`` of the sheet's table, anchored at ``anchor``."""
+    """A bar chart of ``values`` per ``categories`` of a table, anchored at ``anchor``.
+
+    The table is the sheet's own unless ``source`` names another sheet (the allocation sheet
+    charts the Members sheet: one bar per member, not per role row).
+    """
 
     title: str
     categories: str
@@ -173,6 +177,18 @@ class Chart:
     anchor: str
     #: how many table rows to plot, from the month (None: all rows)
     shown: ParamValue | None = None
+    source: str | None = None
+
+
+@dataclass(frozen=True)
+class Printing:
+    """How a sheet prints: pages wide, columns repeated on every page, how many table rows."""
+
+    pages_wide: int = 1
+    landscape: bool = True
+    repeat_columns: str | None = None
+    #: table rows to print, from the month (None: all); spare rows never print empty pages
+    rows: ParamValue | None = None
 
 
 @dataclass(frozen=True)
@@ -198,6 +214,11 @@ class Sheet:
     protect: bool = True
     #: extra defined names for fixed ranges of this sheet, e.g. ("LevelTable", "A4:B7")
     ranges: tuple[tuple[str, str], ...] = ()
+    printing: Printing = field(default_factory=Printing)
+    #: column widths for columns outside the table and the parameter block, e.g. (("A", 100),)
+    widths: tuple[tuple[str, float], ...] = ()
+    #: the SubDAO (part of the workbook) whose figures the sheet shows; None: the whole workbook
+    part: int | None = None
 
     def param(self, name: str) -> Param:
         for p in self.params:
@@ -243,6 +264,25 @@ class WorkbookLayout:
 
 def quote_sheet(name: str) -> str:
     return name if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) else "'" + name.replace("'", "''") + "'"
+
+
+_STRING_OR_NAME = re.compile(r'"(?:[^"]|"")*"|(?<![\w.$!\'])([A-Za-z_][A-Za-z0-9_]*)(?![\w(!.])')
+
+
+def scope_names(formula: str, names: set[str], suffix: str) -> str:
+    """``formula`` with each of ``names`` (whole words, outside strings) given ``suffix``.
+
+    One template serves every SubDAO of a workbook: the second SubDAO's sheets use Budget_2,
+    Weights_2, ... for the same formulas.
+    """
+    if not suffix:
+        return formula
+
+    def sub(m: re.Match[str]) -> str:
+        word = m.group(1)
+        return word + suffix if word is not None and word in names else m.group(0)
+
+    return _STRING_OR_NAME.sub(sub, formula)
 
 
 _PLACEHOLDER = re.compile(r"\{(?:([A-Za-z_][A-Za-z0-9_ ]*)!)?([a-z_0-9]+)(?:\.(first|last|above|header))?\}")

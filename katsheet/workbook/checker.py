@@ -1,13 +1,18 @@
 """The checker: do the numbers in this workbook follow the rules? (workbook.md, "Checking")
 
 Findings, each with its sheet and cell:
+- structure: the table was edited in a way the formulas cannot follow (a row inserted or deleted
+  on the allocation sheet, a column header renamed): reported once, at the edited row;
+- bad-input: from the reader (scores out of range, text in a number cell, missing budget, ...);
 - formula-drift: a computed cell whose formula is not the layout's for that cell (overwritten with
   a number, cleared, or changed), even when the number it shows happens to be right;
-- bad-input: from the reader (scores out of range, text in a number cell, missing budget, ...);
 - wrong-number: the engine's figure for the workbook's own inputs differs from what the
   workbook's formulas compute (evaluated by the `formulas` package) and from its cached value;
 - stale-value: the formulas compute the right number but the stored (cached) value is another:
-  the file was saved by something that did not recalculate.
+  the file was saved by something that did not recalculate (or never calculated at all).
+
+A structure finding or an input the sheet cannot compute with stops the number check: every
+figure would differ for that one reason, and the one finding says what to fix.
 """
 
 from __future__ import annotations
@@ -16,12 +21,13 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from ..layouts.model import split_cell
 from .columnwise import Unsupported, evaluate_cells
 from .evaluate import evaluate
 from .expected import agrees, expected_cells, formula_cells, is_blank
 from .reader import Finding, Workbook
 
-KINDS = ("formula-drift", "bad-input", "wrong-number", "stale-value", "structure")
+KINDS = ("structure", "bad-input", "formula-drift", "wrong-number", "stale-value")
 
 
 def normalise(formula: str) -> str:
@@ -44,15 +50,20 @@ def _shown(value: Any) -> str:
     return repr(value) if isinstance(value, str) else f"{value}"
 
 
+def _broken(book: Workbook, sheet: str, cell: str) -> bool:
+    col, row = split_cell(cell)
+    return (sheet, row) in book.broken_rows or (sheet, col) in book.broken_columns
+
+
 def drift(book: Workbook) -> list[Finding]:
     """Every computed cell whose formula is not the layout's (re-rendered in the file's geometry)."""
     out = []
     for fc in formula_cells(book.layout):
         found = book.formulas.get((fc.sheet, fc.cell))
-        if found == fc.formula:  # as written (the common case): no need to normalise
+        if found == fc.formula or _broken(book, fc.sheet, fc.cell):  # as written (the common case)
             continue
-        if isinstance(found, str) and found.startswith("="):
-            if normalise(found) != normalise(fc.formula):
+        if (fc.sheet, fc.cell) in book.formula_keys:
+            if normalise(str(found)) != normalise(fc.formula):
                 out.append(Finding("formula-drift", fc.sheet, fc.cell, fc.formula, found, "the formula was changed"))
         else:
             what = "cleared" if is_blank(found) else "overwritten with a value"
@@ -62,32 +73,45 @@ def drift(book: Workbook) -> list[Finding]:
     return out
 
 
-def numbers(book: Workbook, evaluated: dict[tuple[str, str], Any] | None) -> list[Finding]:
-    """Engine vs the workbook's formulas (evaluated) and vs its cached values."""
+def never_calculated(book: Workbook) -> Finding | None:
+    """A workbook saved by a program that does not calculate (openpyxl, a script) stores no value
+    for any formula: that is one finding, not one per cell."""
+    cells = [fc for fc in formula_cells(book.layout) if (fc.sheet, fc.cell) in book.formula_keys]
+    if not cells or any(book.cached.get((fc.sheet, fc.cell)) is not None for fc in cells):
+        return None
+    first = cells[0]
+    return Finding("stale-value", first.sheet, first.cell, "calculated values", "no value stored in any formula cell",
+                   "the workbook was never calculated: open it in Excel or LibreOffice, save it, and check it again")  # fmt: skip
+
+
+def numbers(book: Workbook, evaluated: dict[tuple[str, str], Any] | None, *, cached: bool = True) -> list[Finding]:
+    """Engine vs the workbook's formulas (evaluated) and vs its cached values (unless ``cached``
+    is False: a workbook never calculated has none)."""
     month = book.month
     if month is None:
         return []
     out = []
-    budget = float(month.budget or 0)
-    d = month.options.decimals
     for e in expected_cells(book.layout, month, book.row_maps):
         key = (e.sheet, e.cell)
-        cached = book.cached.get(key)
-        cached_ok = agrees(e.value, cached, e.fmt, d, budget, e.units)
-        computed = evaluated.get(key) if evaluated is not None else None
-        computed_ok = evaluated is None or agrees(e.value, computed, e.fmt, d, budget, e.units)
+        stored = book.cached.get(key)
+        cached_ok = not cached or agrees(e.value, stored, e.fmt, e.decimals, e.budget)
+        # a cell the evaluator could not follow (a formula replaced by one it does not know) is
+        # compared by its stored value alone; its drift finding says why
+        evaluable = evaluated is not None and key in evaluated
+        computed = evaluated.get(key) if evaluable else None  # type: ignore[union-attr]
+        computed_ok = not evaluable or agrees(e.value, computed, e.fmt, e.decimals, e.budget)
         if computed_ok and cached_ok:
             continue
         expected = _shown(e.value)
-        if computed_ok and evaluated is not None:
-            out.append(Finding("stale-value", e.sheet, e.cell, expected, _shown(cached),
+        if computed_ok and evaluable:
+            out.append(Finding("stale-value", e.sheet, e.cell, expected, _shown(stored),
                                f"{e.label}: the stored value is stale; the formulas give the right number"))  # fmt: skip
-        elif evaluated is None:
-            out.append(Finding("wrong-number", e.sheet, e.cell, expected, _shown(cached),
+        elif not evaluable:
+            out.append(Finding("wrong-number", e.sheet, e.cell, expected, _shown(stored),
                                f"{e.label}: the stored value differs from the rules"))  # fmt: skip
         else:
             out.append(Finding("wrong-number", e.sheet, e.cell, expected,
-                               f"{_shown(computed)} (stored {_shown(cached)})",
+                               f"{_shown(computed)} (stored {_shown(stored)})" if cached else _shown(computed),
                                f"{e.label}: the workbook computes another number than the rules"))  # fmt: skip
     return out
 
@@ -97,7 +121,7 @@ class Report:
     path: str
     template: str
     findings: list[Finding]
-    #: False when the inputs could not be allocated (see the bad-input findings): no numbers checked
+    #: False when the inputs could not be trusted (see the bad-input findings): no numbers checked
     numbers_checked: bool = True
 
     @property
@@ -111,23 +135,43 @@ class Report:
         return out
 
 
+def layout_cells(book: Workbook) -> tuple[dict[tuple[str, str], Any], set[tuple[str, str]]]:
+    """The cells as the evaluator takes them: the layout's formula cells by their formulas, every
+    other cell by the value it shows (a formula in a notes cell, however exotic, is not ours to
+    evaluate, and an input typed as a formula counts with its value, as the reader reads it)."""
+    ours = {(fc.sheet, fc.cell) for fc in formula_cells(book.layout)}
+    cells = {
+        key: (value if key in ours else book.cached.get(key)) if key in book.formula_keys else value
+        for key, value in book.formulas.items()
+    }
+    return cells, ours & book.formula_keys
+
+
 def evaluate_book(book: Workbook, *, whole_model: bool = False) -> dict[tuple[str, str], Any]:
     """The workbook's formulas evaluated by `formulas`: column by column (columnwise/), or, when
-    asked or when the workbook holds something that evaluator does not follow, by `formulas`'
-    own ExcelModel, cell by cell (the same answers, minutes instead of a second at 1,000 rows)."""
-    if not whole_model:
-        try:
-            return evaluate_cells(book.formulas, book.formula_keys, book.names)
-        except Unsupported:
-            pass
-    return evaluate(book.path, [s.name for s in book.layout.sheets] + ["Guide"])
+    asked, by `formulas`' own ExcelModel, cell by cell (the same answers, minutes instead of a
+    second at 1,000 rows). Cells the column evaluator cannot follow are left out (compared by
+    their stored values), never a reason to fall back to minutes of the whole model."""
+    if whole_model:
+        return evaluate(book.path, [s.name for s in book.layout.sheets])
+    cells, keys = layout_cells(book)
+    try:
+        return evaluate_cells(cells, keys, book.names)
+    except Unsupported:  # e.g. circular references put in by hand: their drift is reported
+        return {}
 
 
 def check(book: Workbook, *, evaluate_formulas: bool = True, whole_model: bool = False) -> Report:
+    uncalculated = never_calculated(book)
     evaluated = None
     if evaluate_formulas and book.month is not None:
         evaluated = evaluate_book(book, whole_model=whole_model)
-    findings = [*book.findings, *drift(book), *numbers(book, evaluated)]
+    findings = [
+        *book.findings,
+        *drift(book),
+        *([uncalculated] if uncalculated else []),
+        *numbers(book, evaluated, cached=uncalculated is None),
+    ]
     order = {k: i for i, k in enumerate(KINDS)}
     findings.sort(key=lambda f: (order.get(f.kind, 9), f.sheet, _cell_order(f.cell)))
     return Report(str(book.path), book.template, findings, numbers_checked=book.month is not None)

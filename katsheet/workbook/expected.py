@@ -2,19 +2,24 @@
 
 Used by the tests that recalculate workbooks in other engines, and by the checker: both compare
 a spreadsheet's numbers with the engine's through the same layout and the same tolerance
-(grape.md section 3: one unit in the d-th decimal for amounts; exact for counts, flags, weights).
+(grape.md section 3: one unit in the d-th decimal for amounts, absolute; exact for counts,
+flags and weights). The workbooks compute totals in whole units (layouts/grape.py), so every
+engine shows the engine's digits and one unit, absolute, is room enough: a stored amount raised
+by two units is a finding at any budget.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
 from typing import Any
 
 from ..layouts.model import Column, Param, WorkbookLayout, col_letter, compile_row_formula
 
-#: Floats carry ~15-16 significant digits; anything closer than this is the same number.
-FLOAT_NOISE = 1e-9
+#: Relative noise of a double that went through a few operations (ratios, shares, the guard).
+FLOAT_NOISE = 1e-12
 
 
 @dataclass(frozen=True)
@@ -49,7 +54,8 @@ def formula_cells(layout: WorkbookLayout) -> Iterator[FormulaCell]:
 
 @dataclass(frozen=True)
 class Expected:
-    """One computed cell: where it is, which formula it holds, and the engine's value."""
+    """One computed cell: where it is, which formula it holds, the engine's value, and the scale
+    its tolerance is measured in (the decimals of its SubDAO's totals and its budget)."""
 
     sheet: str
     cell: str
@@ -57,8 +63,23 @@ class Expected:
     value: Any
     label: str
     formula: str
-    #: how many rounded amounts the cell adds up: each may differ by a unit, so the sum by this many
-    units: int = 1
+    decimals: int
+    budget: Decimal
+
+
+def _scales(layout: WorkbookLayout, month: Any) -> dict[str, tuple[int, Decimal]]:
+    """Per sheet: the decimals of the totals it shows and the budget its shares divide by."""
+    from ..layouts.grape import as_book
+
+    book = as_book(month)
+    out = {}
+    for sheet in layout.sheets:
+        if sheet.part is not None and sheet.part < len(book.parts):
+            part = book.parts[sheet.part]
+            out[sheet.name] = (part.options.decimals, part.budget or Decimal(0))
+        else:
+            out[sheet.name] = (max(p.options.decimals for p in book.parts), book.total_budget)
+    return out
 
 
 def expected_cells(
@@ -70,30 +91,39 @@ def expected_cells(
     whose rows carry their own number, No.); by default row i shows index i.
     """
     maps = row_maps or {}
+    scales = _scales(layout, month)
     for fc in formula_cells(layout):
         spec = fc.spec
         if isinstance(spec, Param):
-            value, spread = spec.value(month), spec.spread(month) if spec.spread else 1
-            label = spec.label
+            value, label = spec.value(month), spec.label
         else:
             row_map = maps.get(fc.sheet)
             k = row_map[fc.row] if row_map is not None else fc.row
-            value, spread = spec.value(month, k), spec.spread(month, k) if spec.spread else 1
-            label = spec.header
-        units = max(1, spread) if isinstance(spread, int) else 1
-        yield Expected(fc.sheet, fc.cell, spec.fmt, value, label, fc.formula, units)
+            value, label = spec.value(month, k), spec.header
+        decimals, budget = scales[fc.sheet]
+        yield Expected(fc.sheet, fc.cell, spec.fmt, value, label, fc.formula, decimals, budget)
 
 
 def is_blank(value: Any) -> bool:
     return value is None or value == ""
 
 
-def agrees(expected: Any, found: Any, fmt: str, decimals: int, budget: float = 1.0, units: int = 1) -> bool:
+def _exact(value: Any) -> Fraction | None:
+    """A number as an exact fraction (a float through its shortest repr, as Excel shows it)."""
+    try:
+        if isinstance(value, float):
+            return Fraction(Decimal(repr(value)))
+        return Fraction(value)
+    except (ValueError, TypeError, InvalidOperation, OverflowError):
+        return None
+
+
+def agrees(expected: Any, found: Any, fmt: str, decimals: int, budget: Any = 1) -> bool:
     """Does a spreadsheet's ``found`` value match the engine's ``expected`` within grape.md 3?
 
-    Amounts: one unit in the d-th decimal, ``units`` units for a sum of that many rounded totals.
-    Shares of the budget: that divided by the budget. Counts and weights: exact. Ratios: the same
-    number up to float noise.
+    Amounts: one unit in the d-th decimal, absolute. Shares of the budget: that unit divided by
+    the budget. Counts, flags and weights: exactly. Ratios and the rounding guard: up to the
+    noise of a double.
     """
     if is_blank(expected) or is_blank(found):
         return is_blank(expected) and is_blank(found)
@@ -101,11 +131,15 @@ def agrees(expected: Any, found: Any, fmt: str, decimals: int, budget: float = 1
         return isinstance(found, (bool, int, float)) and bool(found) == bool(expected) and found in (0, 1, True, False)
     if isinstance(expected, str) or isinstance(found, str):
         return str(expected) == str(found)
-    exp, got = float(expected), float(found)
+    exp, got = _exact(expected), _exact(found)
+    if exp is None or got is None:
+        return False
+    difference = abs(exp - got)
     if fmt == "amount":
-        tolerance = units * 10.0**-decimals
-    elif fmt == "percent":
-        tolerance = units * 10.0**-decimals / budget if budget else 0.0
-    else:  # counts and ROUND(..., 6) weights exactly; ratios up to float noise
-        tolerance = 0.0
-    return abs(exp - got) <= tolerance + FLOAT_NOISE * max(1.0, abs(exp))
+        return difference <= Fraction(1, 10**decimals)
+    if fmt == "percent":
+        unit = Fraction(1, 10**decimals) / Fraction(budget) if budget else Fraction(0)
+        return difference <= unit + Fraction(FLOAT_NOISE) * abs(exp)
+    if fmt in ("ratio", "general"):
+        return difference <= Fraction(FLOAT_NOISE) * max(Fraction(1), abs(exp))
+    return difference == 0  # counts, units, ROUND(..., 6) weights

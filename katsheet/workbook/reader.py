@@ -1,9 +1,13 @@
-"""Read a katsheet workbook back, through its layout: template, parameters, member rows.
+"""Read a katsheet workbook back, through its layout: template, SubDAOs, parameters, member rows.
 
 The geometry comes from the workbook itself: Excel and LibreOffice update defined names when
 rows or columns are inserted or deleted, so a named column's range says where a table now is,
 and header texts say where each column went. Inputs that are wrong become findings (with their
 cell), not exceptions: the checker reports them all at once. Only an unusable file raises.
+
+One mistake gives one finding: an input the sheet cannot compute with (text in a number cell,
+criteria weights all zero, a budget a workbook cannot hold) is reported at its cell and the
+numbers are not checked, since every figure downstream would differ for that one reason.
 """
 
 from __future__ import annotations
@@ -17,11 +21,12 @@ from typing import Any
 
 import openpyxl
 
-from ..engine import CAP_RULES, Criteria, Criterion, InputError, Options, parse_bool, parse_decimal, parse_score
-from ..engine.allocation import MAX_DECIMALS
-from ..engine.criteria import DEFAULT_LEVELS, grape_weight
-from ..engine.roster import ScoredRow
-from ..layouts.grape import LAYOUT_VERSION, SCORING, TEMPLATES, Month, grape_layout, template_id
+from ..engine import CAP_RULES, Criteria, Criterion, InputError, Options, parse_decimal, parse_score
+from ..engine.allocation import MAX_DECIMALS, check_budget, member_key
+from ..engine.criteria import DEFAULT_LEVELS, check_criterion_weight, grape_weight
+from ..engine.limits import MAX_MIN_DIVISOR, MAX_ROLE_ROWS, check_budget_fits
+from ..engine.roster import ScoredRow, check_name
+from ..layouts.grape import LAYOUT_VERSION, TEMPLATES, Book, Month, grape_layout, sheet_names, suffix, template_id
 from ..layouts.model import Sheet, Table, WorkbookLayout, col_index, col_letter, split_cell
 from .safe_open import check_file
 
@@ -49,7 +54,7 @@ class Workbook:
     layout: WorkbookLayout
     formulas: Cells
     cached: Cells
-    month: Month | None
+    month: Book | None
     findings: list[Finding] = field(default_factory=list)
     #: the cells that hold a formula (a text typed as "=..." is in ``formulas`` too, but is text)
     formula_keys: set[tuple[str, str]] = field(default_factory=set)
@@ -57,6 +62,18 @@ class Workbook:
     names: dict[str, str] = field(default_factory=dict)
     #: per sheet whose rows carry their number (No.): the index each row shows (sorted tables)
     row_maps: dict[str, list[int]] = field(default_factory=dict)
+    #: table rows (sheet, row) and columns (sheet, letter) whose structure is broken: their
+    #: formulas are not held to the layout (the structure finding says why, once)
+    broken_rows: set[tuple[str, int]] = field(default_factory=set)
+    broken_columns: set[tuple[str, str]] = field(default_factory=set)
+    #: findings that report without stopping the number check (a member typed below the table:
+    #: neither the sheet nor the rules count it)
+    informational: list[Finding] = field(default_factory=list)
+
+    def blocking(self) -> list[Finding]:
+        """The findings that make the workbook's numbers untrustworthy."""
+        kept = {id(f) for f in self.informational}
+        return [f for f in self.findings if f.kind in ("bad-input", "structure") and id(f) not in kept]
 
 
 class FunctionsWorkbook(Exception):
@@ -65,6 +82,24 @@ class FunctionsWorkbook(Exception):
     def __init__(self, path: Path, formulas: Cells, cached: Cells, sheetnames: list[str]) -> None:
         super().__init__(str(path))
         self.path, self.formulas, self.cached, self.sheetnames = path, formulas, cached, sheetnames
+
+
+# -- formulas as writers write them ------------------------------------------------------------
+
+_STRING = re.compile(r'("(?:[^"]|"")*")')
+_PREFIX = re.compile(r"_xl(?:fn|ws|udf)\.", re.IGNORECASE)
+_BOOL_CALL = re.compile(r"\b(TRUE|FALSE)\(\)", re.IGNORECASE)
+
+
+def normalise_formula(text: str) -> str:
+    """A formula as we write it, whatever program saved it: LibreOffice's ``TRUE()`` is TRUE,
+    Excel's ``_xlfn.`` prefixes go. Only what lies outside string literals changes."""
+    if "(" not in text and "_" not in text:
+        return text
+    parts = _STRING.split(text)
+    for i in range(0, len(parts), 2):
+        parts[i] = _BOOL_CALL.sub(lambda m: m.group(1).upper(), _PREFIX.sub("", parts[i]))
+    return "".join(parts)
 
 
 def _load(path: Path) -> tuple[Cells, Cells, set[tuple[str, str]], dict[str, str], list[str]]:
@@ -76,10 +111,12 @@ def _load(path: Path) -> tuple[Cells, Cells, set[tuple[str, str]], dict[str, str
     except Exception as e:  # openpyxl raises many kinds for a broken file
         raise InputError(f"cannot be read as a workbook ({_reason(e)})", where=str(path)) from None
     try:
-        names = {n: d.attr_text for n, d in wb.defined_names.items()}
+        names = {n: str(d.attr_text) for n, d in wb.defined_names.items()}
         keys: set[tuple[str, str]] = set()
         formulas, cached = _cells(wb, keys), _cells(values)
         return formulas, cached, keys, names, list(wb.sheetnames)
+    except InputError:
+        raise
     except Exception as e:
         raise InputError(f"cannot be read as a workbook ({_reason(e)})", where=str(path)) from None
     finally:
@@ -94,7 +131,8 @@ def _reason(e: BaseException) -> str:
         chain.append(chain[-1].__cause__ or chain[-1].__context__)  # type: ignore[arg-type]
     if any(type(x).__module__.startswith("defusedxml") for x in chain):
         return "its XML declares entities, a known attack; refused"
-    return f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
+    text = str(e).splitlines()[0] if str(e) else ""
+    return f"{type(e).__name__}: {text[:120]}"
 
 
 def _cells(wb: Any, formula_keys: set[tuple[str, str]] | None = None) -> Cells:
@@ -107,21 +145,43 @@ def _cells(wb: Any, formula_keys: set[tuple[str, str]] | None = None) -> Cells:
                     value = c.value
                     if type(value).__name__ == "ArrayFormula":  # {=GRAPE_ALLOCATE(...)}: its text
                         value = value.text
-                    out[(ws.title, f"{c.column_letter}{c.row}")] = value
+                    key = (ws.title, f"{c.column_letter}{c.row}")
                     if formula_keys is not None and c.data_type == "f":
-                        formula_keys.add((ws.title, f"{c.column_letter}{c.row}"))
+                        formula_keys.add(key)
+                        value = normalise_formula(str(value))
+                    out[key] = value
     return out
+
+
+# -- names and geometry ------------------------------------------------------------------------
 
 
 def _target(ref: str) -> tuple[str, str, str]:
     """'Compact'!$E$2 or Scoring!$A$16:$A$115 -> (sheet, first cell, last cell)."""
-    m = re.fullmatch(r"(?:'((?:[^']|'')+)'|([^!]+))!\$?([A-Z]+)\$?(\d+)(?::\$?([A-Z]+)\$?(\d+))?", ref)
+    m = re.fullmatch(r"(?:'((?:[^']|'')+)'|([^!]+))!\$?([A-Z]{1,3})\$?(\d+)(?::\$?([A-Z]{1,3})\$?(\d+))?", ref.strip())
     if not m:
         raise ValueError(ref)
     sheet = (m.group(1) or "").replace("''", "'") or m.group(2)
     first = f"{m.group(3)}{m.group(4)}"
     last = f"{m.group(5)}{m.group(6)}" if m.group(5) else first
     return sheet, first, last
+
+
+def _named(names: dict[str, str], name: str, path: Path) -> tuple[str, str, str]:
+    """Where a defined name of the layout points; one line when it points nowhere usable."""
+    text = names[name]
+    try:
+        return _target(text)
+    except ValueError:
+        what = (
+            "points nowhere (#REF!: its cells were deleted)"
+            if "#REF!" in text
+            else f"is not a cell range ({text[:40]})"
+        )
+        raise InputError(
+            f"the defined name {name} {what}: restore it (Formulas > Name Manager) or start from a new workbook",
+            where=str(path),
+        ) from None
 
 
 def _constant(names: dict[str, str], name: str) -> str | None:
@@ -146,23 +206,30 @@ def read_workbook(path: Path) -> Workbook:
     version = _constant(names, "KatsheetLayoutVersion")
     if version != str(LAYOUT_VERSION):
         raise InputError(
-            f"was made with layout version {version}; this katsheet reads version {LAYOUT_VERSION}", where=str(path)
+            f"was made with layout version {version}; this katsheet reads version {LAYOUT_VERSION}: "
+            "make this month again with `katsheet new` (or the katsheet that made it)",
+            where=str(path),
         )
+    subdaos = (_constant(names, "KatsheetSubDAOs") or "").split("|")
     findings: list[Finding] = []
-    criteria = _criteria(names, formulas, findings)
-    base = grape_layout(Month(template=kinds[template], criteria=criteria))
-    layout = _actual_geometry(base, names, formulas, findings, sheetnames)
-    book = Workbook(path, kinds[template], layout, formulas, cached, None, findings, formula_keys, names)
+    criteria = [_criteria(names, formulas, findings, suffix(p), path) for p in range(len(subdaos))]
+    kind = kinds[template]
+    skeleton = Book(tuple(Month(template=kind, criteria=c, subdao=s) for c, s in zip(criteria, subdaos, strict=True)))
+    layout = _actual_geometry(grape_layout(skeleton), names, formulas, findings, sheetnames, path)
+    book = Workbook(path, kind, layout, formulas, cached, None, findings, formula_keys, names)
+    book.broken_columns = {(f.sheet, re.sub(r"\d", "", f.cell)) for f in findings if f.kind == "structure"}
     book.row_maps = _row_maps(book)
-    book.month = _month(book, names, criteria)
+    book.month = _book(book, names, criteria, subdaos)
     return book
 
 
 def _row_maps(book: Workbook) -> dict[str, list[int]]:
     """Tables whose rows carry their number (No.) may have been sorted: map each row to it.
 
-    Every number from 1 to the table's size must appear once; one missing means a Scoring row
-    (or a member) is not shown, so it is reported and the table is read in its written order.
+    Every number from 1 to the table's size must appear once. A row without a number was
+    inserted, a number missing means a row was deleted: either way some Scoring row is shown
+    twice or not at all. That is one structure finding, at the edited row, and the numbers are
+    not checked (every total would differ for that one reason).
     """
     maps: dict[str, list[int]] = {}
     for sheet in book.layout.sheets:
@@ -171,75 +238,113 @@ def _row_maps(book: Workbook) -> dict[str, list[int]]:
             continue
         letter = col_letter(table.index("no"))
         numbers = [_input(book, sheet.name, f"{letter}{table.first_row + i}") for i in range(table.rows)]
-        wanted = list(range(1, table.rows + 1))
         as_int = [
             int(n) if isinstance(n, (int, float)) and not isinstance(n, bool) and n == int(n) else None for n in numbers
         ]
+        wanted = list(range(1, table.rows + 1))
         if sorted(x for x in as_int if x is not None) == wanted:
             if as_int != wanted:
                 maps[sheet.name] = [x - 1 for x in as_int]  # type: ignore[operator]
             continue
-        missing = sorted(set(wanted) - set(as_int))
-        book.findings.append(
-            Finding("structure", sheet.name, f"{letter}{table.first_row}", f"the numbers 1 to {table.rows} once each",
-                    f"missing {missing[:5]}" if missing else "a number twice",
-                    "the No. column was changed: some rows are shown twice or not at all")
-        )  # fmt: skip
+        finding = _numbering_finding(sheet, table, letter, as_int)
+        book.findings.append(finding)
+        book.broken_rows.add((sheet.name, split_cell(finding.cell)[1]))
     return maps
 
 
-def _criteria(names: dict[str, str], cells: Cells, findings: list[Finding]) -> Criteria:
+def _numbering_finding(sheet: Sheet, table: Table, letter: str, numbers: list[int | None]) -> Finding:
+    """One finding at the edited row: a row inserted (no No.), a No. twice, or a row deleted."""
+    seen: set[int] = set()
+    for i, n in enumerate(numbers):
+        row = table.first_row + i
+        if n is None or not 1 <= n <= table.rows + 1:
+            return Finding("structure", sheet.name, f"{letter}{row}", "a row number (No.)", "(blank)" if n is None
+                           else str(n), f"a row was inserted in the {sheet.name} table at row {row}: delete it "
+                           "(members are added on the Scoring sheet)")  # fmt: skip
+        if n in seen:
+            return Finding("structure", sheet.name, f"{letter}{row}", "each No. once", str(n),
+                           f"No. {n} appears twice in the {sheet.name} table: undo the copy or delete the row")  # fmt: skip
+        seen.add(n)
+    missing = min(set(range(1, table.rows + 2)) - seen)
+    # where the deletion happened: the first row whose No. is past the missing one (in written order)
+    at = next((i for i, n in enumerate(numbers) if n is not None and n > missing), 0)
+    return Finding("structure", sheet.name, f"{letter}{table.first_row + at}", f"No. {missing}",
+                   f"No. {numbers[at]}", f"a row was deleted from the {sheet.name} table above this row (No. "
+                   f"{missing}): that Scoring row is not shown; undo the deletion")  # fmt: skip
+
+
+def _criteria(names: dict[str, str], cells: Cells, findings: list[Finding], tail: str, path: Path) -> Criteria:
     items = []
     n = 1
-    while f"CriterionWeight{n}" in names:
-        sheet, cell, _ = _target(names[f"CriterionWeight{n}"])
+    while f"CriterionWeight{n}{tail}" in names:
+        sheet, cell, _ = _named(names, f"CriterionWeight{n}{tail}", path)
         col, row = split_cell(cell)
         label = str(cells.get((sheet, f"{col_letter(col_index(col) - 1)}{row}"), f"Criterion {n}"))
         raw = cells.get((sheet, cell))
         try:
+            if isinstance(raw, str):
+                raise InputError("text in a number cell: type the weight as a number")
             weight = parse_decimal(raw, what="criterion weight", where=f"{sheet}!{cell}")
-            if weight < 0:
-                raise InputError("a criterion weight must be >= 0", where=f"{sheet}!{cell}", value=raw)
+            check_criterion_weight(weight, where=f"{sheet}!{cell}", value=raw)
         except InputError as e:
-            findings.append(Finding("bad-input", sheet, cell, "a weight >= 0", repr(raw), e.problem))
-            weight = Decimal(0)
-        items.append(Criterion(label, weight))
+            findings.append(Finding("bad-input", sheet, cell, "a weight from 0 to 1,000", repr(raw), e.problem))
+            weight = Decimal(1)
+        items.append(Criterion(label or f"Criterion {n}", weight))
         n += 1
     try:
         return Criteria(tuple(items))
     except InputError as e:
-        sheet, cell, _ = _target(names.get("CriterionWeight1", "Scoring!$E$4"))
-        findings.append(Finding("bad-input", sheet, cell, "criteria weights summing to > 0", "", e.problem))
+        sheet, cell, _ = _named(names, f"CriterionWeight1{tail}", path)
+        findings.append(Finding("bad-input", sheet, cell, "criteria weights summing to > 0", "all 0", e.problem))
         return Criteria(
             tuple(dataclasses.replace(c, weight=Decimal(1)) for c in items) or (Criterion("Score", Decimal(1)),)
         )
 
 
 def _actual_geometry(
-    base: WorkbookLayout, names: dict[str, str], cells: Cells, findings: list[Finding], sheetnames: list[str]
+    base: WorkbookLayout,
+    names: dict[str, str],
+    cells: Cells,
+    findings: list[Finding],
+    sheetnames: list[str],
+    path: Path,
 ) -> WorkbookLayout:
     """The layout moved to where the workbook's names and headers say its cells now are."""
     sheets = []
     for sheet in base.sheets:
         if sheet.name not in sheetnames:
-            raise InputError(f"has no sheet named {sheet.name!r}: not a katsheet {base.template} workbook")
+            raise InputError(
+                f"has no sheet named {sheet.name!r}: not a katsheet {base.template} workbook", where=str(path)
+            )
         params = tuple(
-            dataclasses.replace(p, cell=_target(names[p.name])[1]) if p.name in names else p for p in sheet.params
+            dataclasses.replace(p, cell=_named(names, p.name, path)[1]) if p.name in names else p for p in sheet.params
         )
-        table = _actual_table(sheet, names, cells, findings) if sheet.table else None
+        table = _actual_table(sheet, names, cells, findings, path) if sheet.table else None
         sheets.append(dataclasses.replace(sheet, params=params, table=table))
     return dataclasses.replace(base, sheets=tuple(sheets))
 
 
-def _actual_table(sheet: Sheet, names: dict[str, str], cells: Cells, findings: list[Finding]) -> Table:
+def _actual_table(sheet: Sheet, names: dict[str, str], cells: Cells, findings: list[Finding], path: Path) -> Table:
     table = sheet.table
     assert table is not None
     named = next((c for c in table.columns if c.name and c.name in names), None)
     header_row, rows = table.header_row, table.rows
     if named:
-        _, first, last = _target(names[named.name])  # type: ignore[index]
+        where, first, last = _named(names, named.name, path)  # type: ignore[arg-type]
         header_row = split_cell(first)[1] - 1
         rows = split_cell(last)[1] - header_row
+        if where != sheet.name or rows < 1 or split_cell(first)[0] != split_cell(last)[0]:
+            raise InputError(
+                f"the defined name {named.name} no longer covers one column of the {sheet.name} table "
+                f"({names[named.name][:40]}): restore it or start from a new workbook",
+                where=str(path),
+            )
+        if rows > MAX_ROLE_ROWS:
+            raise InputError(
+                f"the {sheet.name} table (name {named.name}) spans {rows:,} rows; katsheet reads tables of up to "
+                f"{MAX_ROLE_ROWS:,} rows: was the name stretched to the end of the sheet?",
+                where=str(path),
+            )
     headers = {
         str(v).strip(): col_index(split_cell(cell)[0])
         for (s, cell), v in cells.items()
@@ -260,13 +365,15 @@ def _actual_table(sheet: Sheet, names: dict[str, str], cells: Cells, findings: l
     return dataclasses.replace(table, header_row=header_row, rows=rows, positions=tuple(positions))
 
 
+# -- inputs ------------------------------------------------------------------------------------
+
+
 def _input(book: Workbook, sheet: str, cell: str) -> Any:
     """An input cell's value. Should it hold a formula (LibreOffice saves TRUE as =TRUE(), or
     someone typed =0.5*2), the value it shows is what the sheet computes with."""
-    raw = book.formulas.get((sheet, cell))
-    if isinstance(raw, str) and raw.startswith("="):
+    if (sheet, cell) in book.formula_keys:
         return book.cached.get((sheet, cell))
-    return raw
+    return book.formulas.get((sheet, cell))
 
 
 def _param(book: Workbook, name: str) -> tuple[str, Any]:
@@ -278,80 +385,122 @@ def _param(book: Workbook, name: str) -> tuple[str, Any]:
 
 
 def _bad(book: Workbook, where: str, expected: str, found: Any, message: str) -> None:
-    sheet, cell = where.split("!")
+    sheet, cell = where.rsplit("!", 1)
     book.findings.append(Finding("bad-input", sheet, cell, expected, "" if found is None else repr(found), message))
 
 
-def _options(book: Workbook) -> tuple[Decimal | None, Options]:
-    defaults = Options()
-    where, raw = _param(book, "Budget")
-    budget = None
+TEXT_IN_NUMBER = "text in a number cell: the sheet cannot compute with it; type it as a number"
+
+
+def _number(book: Workbook, where: str, raw: Any, expected: str, what: str) -> Decimal | None:
+    """A number input as the sheet sees it: text (even '100,000') is what the sheet cannot use."""
     if raw is None or raw == "":
-        _bad(book, where, "a budget >= 0", raw, "the budget is missing")
-    else:
-        try:
-            budget = parse_decimal(raw, what="budget", where=where)
-            if budget < 0:
-                _bad(book, where, "a budget >= 0", raw, "the budget is negative")
-                budget = None
-        except InputError as e:
-            _bad(book, where, "a budget >= 0", raw, e.problem)
+        _bad(book, where, expected, raw, f"{what} is missing")
+        return None
+    if isinstance(raw, str):
+        _bad(book, where, expected, raw, TEXT_IN_NUMBER)
+        return None
+    try:
+        return parse_decimal(raw, what=what, where=where)
+    except InputError as e:
+        _bad(book, where, expected, raw, e.problem)
+        return None
+
+
+def _whole(book: Workbook, name: str, low: int, high: int) -> int | None:
+    where, raw = _param(book, name)
+    number = _number(book, where, raw, f"a whole number from {low} to {high:,}", name)
+    if number is None:
+        return None
+    if number != number.to_integral_value() or not low <= number <= high:
+        _bad(book, where, f"a whole number from {low} to {high:,}", raw, f"{name} must be a whole number from {low} "
+             f"to {high:,}")  # fmt: skip
+        return None
+    return int(number)
+
+
+def _flag(book: Workbook, name: str) -> bool | None:
+    where, raw = _param(book, name)
+    if isinstance(raw, bool):
+        return raw
+    if isinstance(raw, (int, float)) and raw in (0, 1):
+        return bool(raw)
+    _bad(book, where, "TRUE or FALSE", raw, f"{name} must be TRUE or FALSE (chosen from the list, not typed as text)")
+    return None
+
+
+def _options(book: Workbook, tail: str) -> tuple[Decimal | None, Options | None]:
+    """The SubDAO's budget and options, or None where an input cannot be used (reported)."""
     values: dict[str, Any] = {}
-    where, raw = _param(book, "ThresholdOverride")
+    ok = True
+    decimals = _whole(book, "Decimals" + tail, 0, MAX_DECIMALS)
+    where, raw = _param(book, "Budget" + tail)
+    budget = _number(book, where, raw, "a budget >= 0", "the budget")
+    if budget is not None:
+        try:
+            if budget < 0:
+                raise InputError("the budget is negative")
+            if decimals is not None:
+                check_budget_fits(budget, decimals, where=where, value=raw)
+                check_budget(budget, decimals, where=where, value=raw)
+        except InputError as e:
+            _bad(book, where, "a budget >= 0 the workbook can hold", raw, e.problem)
+            budget = None
+    where, raw = _param(book, "ThresholdOverride" + tail)
     if raw not in (None, ""):
-        try:
-            t = parse_decimal(raw, what="threshold", where=where, percent=True)
-            if not Decimal(0) <= t <= Decimal(1):
-                raise InputError("the threshold override must lie in [0, 1]")
-            values["threshold"] = t
-        except InputError as e:
-            _bad(book, where, "blank or a value in [0, 1]", raw, e.problem)
-    for name, key, check in (
-        ("MinDivisor", "min_divisor", lambda v: int(v) if v == int(v) and v >= 1 else None),
-        ("Decimals", "decimals", lambda v: int(v) if v == int(v) and 0 <= v <= MAX_DECIMALS else None),
-    ):
-        where, raw = _param(book, name)
-        try:
-            number = check(parse_decimal(raw, what=name, where=where))
-        except InputError:
+        number = _number(book, where, raw, "blank or a value in [0, 1]", "the threshold override")
+        if number is not None and not Decimal(0) <= number <= Decimal(1):
+            _bad(book, where, "blank or a value in [0, 1]", raw, "the threshold override must lie in [0, 1]")
             number = None
-        if number is None:
-            _bad(book, where, "a whole number in range", raw, f"{name} is not a valid whole number")
-        else:
-            values[key] = number
-    for name, key in (("BonusOn", "bonus"), ("ExcessOn", "excess")):
-        where, raw = _param(book, name)
-        try:
-            values[key] = parse_bool(raw, what=name, where=where)
-        except InputError as e:
-            _bad(book, where, "TRUE or FALSE", raw, e.problem)
-    where, raw = _param(book, "CapRule")
-    if raw in CAP_RULES:
-        values["cap_rule"] = raw
+        ok &= number is not None
+        values["threshold"] = number
+    values["min_divisor"] = _whole(book, "MinDivisor" + tail, 1, MAX_MIN_DIVISOR)
+    values["decimals"] = decimals
+    values["bonus"] = _flag(book, "BonusOn" + tail)
+    values["excess"] = _flag(book, "ExcessOn" + tail)
+    where, raw = _param(book, "CapRule" + tail)
+    rule = raw.strip().lower() if isinstance(raw, str) else None
+    if rule in CAP_RULES:
+        values["cap_rule"] = rule
     else:
-        _bad(book, where, " / ".join(CAP_RULES), raw, "unknown cap rule")
-    return budget, dataclasses.replace(defaults, **values)
+        _bad(book, where, " / ".join(CAP_RULES), raw, "unknown cap rule: choose scale, at-base or off from the list")
+        ok = False
+    if not ok or any(values[k] is None for k in ("min_divisor", "decimals", "bonus", "excess")):
+        return budget, None
+    return budget, Options(**values)
 
 
-def _levels(book: Workbook) -> dict[str, Decimal]:
+def _levels(book: Workbook, tail: str) -> dict[str, Decimal]:
     levels = dict(DEFAULT_LEVELS)
     for n, name in enumerate(DEFAULT_LEVELS):
-        where, raw = _param(book, f"Level{n}")
-        try:
-            levels[name] = parse_score(raw, where=where, levels={}, what=f"score of {name}")
-        except InputError as e:
-            _bad(book, where, "a score in [0, 1]", raw, e.problem)
+        where, raw = _param(book, f"Level{n}{tail}")
+        number = _number(book, where, raw, "a score in [0, 1]", f"the score of {name}")
+        if number is not None:
+            try:
+                levels[name] = parse_score(number, where=where, levels={}, what=f"score of {name}")
+            except InputError as e:
+                _bad(book, where, "a score in [0, 1]", raw, e.problem)
     return levels
 
 
-def _month(book: Workbook, names: dict[str, str], criteria: Criteria) -> Month | None:
-    """The month the workbook's own inputs describe, or None when they cannot be allocated."""
-    before = len(book.findings)
-    budget, options = _options(book)
-    readable = 0  # findings that are reported but do not stop the month being computed
-    levels = _levels(book)
-    scoring = book.layout.sheet(SCORING)
-    table = scoring.table
+def _book(book: Workbook, names: dict[str, str], criteria: list[Criteria], subdaos: list[str]) -> Book | None:
+    """The months the workbook's own inputs describe, or None when they cannot be trusted."""
+    parts = []
+    for p, subdao in enumerate(subdaos):
+        part = _part(book, names, criteria[p], subdao, p)
+        if part is not None:
+            parts.append(part)
+    if book.blocking() or len(parts) != len(subdaos):
+        return None
+    return Book(tuple(parts))
+
+
+def _part(book: Workbook, names: dict[str, str], criteria: Criteria, subdao: str, p: int) -> Month | None:
+    tail = suffix(p)
+    budget, options = _options(book, tail)
+    levels = _levels(book, tail)
+    scoring_name, allocation_name = sheet_names(book.template, subdao)
+    table = book.layout.sheet(scoring_name).table
     assert table is not None
     member_col = col_letter(table.index("member"))
     role_col = col_letter(table.index("role"))
@@ -361,70 +510,90 @@ def _month(book: Workbook, names: dict[str, str], criteria: Criteria) -> Month |
     seen: dict[tuple[str, str], str] = {}
     for i in range(table.rows):
         r = table.first_row + i
-        member = _input(book, SCORING, f"{member_col}{r}")
-        role = _input(book, SCORING, f"{role_col}{r}")
-        raw_scores = [_input(book, SCORING, f"{c}{r}") for c in score_cols]
-        name = "" if member is None else str(member).strip()
-        if not name:
+        member = _input(book, scoring_name, f"{member_col}{r}")
+        role = _input(book, scoring_name, f"{role_col}{r}")
+        raw_scores = [_input(book, scoring_name, f"{c}{r}") for c in score_cols]
+        name = "" if member is None else str(member).strip(" ")
+        where = f"{scoring_name}!{member_col}{r}"
+        if not name.strip():
             slots.append(None)
             if any(s not in (None, "") for s in raw_scores):
-                _bad(
-                    book, f"{SCORING}!{member_col}{r}", "a member name", member, "a row with scores has no member name"
-                )
+                _bad(book, where, "a member name", member, "a row with scores has no member name")
+            continue
+        role_text = "" if role is None else str(role).strip(" ")
+        try:
+            check_name(name, what="member name", where=where)
+            check_name(role_text, what="role", where=f"{scoring_name}!{role_col}{r}")
+        except InputError as e:
+            _bad(book, e.where, "a name without control characters, up to 100 characters", e.value, e.problem)
+            slots.append(None)
             continue
         scores: list[Decimal | str] = []
         parsed: list[Decimal] = []
         for c, raw in zip(score_cols, raw_scores, strict=True):
-            where = f"{SCORING}!{c}{r}"
-            if raw is None or raw == "":
-                scores.append(Decimal(0))
-                parsed.append(Decimal(0))
-                continue
-            level = " ".join(raw.upper().split()) if isinstance(raw, str) else None
-            try:
-                value = parse_score(raw, where=where, levels=levels)
-            except InputError as e:
-                _bad(book, where, "a score in [0, 1] or a level", raw, e.problem)
-                scores.append(Decimal(0))
-                parsed.append(Decimal(0))
-                continue
-            if level is not None and level not in levels:  # "80%" typed as text: read, but reported
-                _bad(book, where, "a number", raw, "text in a number cell: the sheet cannot compute with it")
-                readable += 1
-            scores.append(level if level in levels else value)
+            cell = f"{scoring_name}!{c}{r}"
+            value, shown = _score(book, cell, raw, levels)
+            scores.append(shown)
             parsed.append(value)
-        role_text = "" if role is None else str(role).strip()
-        key = (name.casefold(), role_text.casefold())
+        key = (member_key(name), member_key(role_text))
         if key in seen:
-            _bad(book, f"{SCORING}!{member_col}{r}", "one row per member and role", f"{name} / {role_text}",
+            _bad(book, where, "one row per member and role", f"{name} / {role_text}",
                  f"the same member and role twice (first at {seen[key]})")  # fmt: skip
-        seen[key] = f"{SCORING}!{member_col}{r}"
+        seen[key] = where
         slots.append(len(rows))
-        rows.append(
-            ScoredRow(
-                name, role_text, tuple(scores), grape_weight(parsed, criteria), where=f"{SCORING}!{member_col}{r}"
-            )
-        )
-    readable += _appended(book, table, member_col)
-    if len(book.findings) - readable > before or budget is None or not rows:
+        rows.append(ScoredRow(name, role_text, tuple(scores), grape_weight(parsed, criteria), where=where))
+    _appended(book, scoring_name, table, member_col)
+    shown = book.layout.sheet(allocation_name).table.rows  # type: ignore[union-attr]
+    hidden = next((i for i, slot in enumerate(slots) if slot is not None and i >= shown), None)
+    if hidden is not None:
+        row = table.first_row + hidden
+        book.findings.append(Finding(
+            "structure", scoring_name, f"{member_col}{row}", f"a member within the {shown} rows {allocation_name} shows",
+            repr(rows[slots[hidden]].member), f"the {allocation_name} sheet shows the first {shown} Scoring rows: this "
+            "member is not allocated; make the month again with more --rows",
+        ))  # fmt: skip
+    if budget is None or options is None:
         return None
+    order = book.row_maps.get(allocation_name)
     return Month(
         template=book.template, month=_constant(names, "KatsheetMonth") or "", criteria=criteria, levels=levels,
-        budget=budget, options=options, rows=tuple(rows), capacity=table.rows, slots=tuple(slots),
+        budget=budget, options=options, rows=tuple(rows), capacity=shown, slots=tuple(slots), subdao=subdao,
+        order=tuple(order) if order else None,
     )  # fmt: skip
 
 
-def _appended(book: Workbook, table: Table, member_col: str) -> int:
-    """Members typed below the table are not counted by the sheet's formulas: say so (how many)."""
-    count = 0
+def _score(book: Workbook, cell: str, raw: Any, levels: dict[str, Decimal]) -> tuple[Decimal, Decimal | str]:
+    """A score cell: (the value it means, what it shows). Blank is 0%; a level is its score."""
+    if raw is None or raw == "":
+        return Decimal(0), Decimal(0)
+    if isinstance(raw, str):
+        level = " ".join(raw.upper().split())
+        if level in levels:
+            return levels[level], level
+        _bad(book, cell, "a number or a level", raw, TEXT_IN_NUMBER + " (or choose a level from the list)")
+        return Decimal(0), Decimal(0)
+    try:
+        value = parse_score(raw, where=cell, levels=levels)
+    except InputError as e:
+        _bad(book, cell, "a score in [0, 1] or a level", raw, e.problem)
+        return Decimal(0), Decimal(0)
+    return value, value
+
+
+def _appended(book: Workbook, sheet_name: str, table: Table, member_col: str) -> None:
+    """Members typed below the table are not counted by the sheet's formulas: say so."""
     for (sheet, cell), value in book.formulas.items():
-        if sheet != SCORING or not cell.startswith(member_col):
+        if sheet != sheet_name or not cell.startswith(member_col):
             continue
         col, row = split_cell(cell)
         if col == member_col and row > table.last_row and str(value).strip():
-            book.findings.append(
-                Finding("bad-input", sheet, cell, f"a member inside rows {table.first_row}-{table.last_row}",
-                        repr(value), "a member below the table is not counted: insert a row inside the table")
-            )  # fmt: skip
-            count += 1
-    return count
+            finding = Finding(
+                "bad-input",
+                sheet,
+                cell,
+                f"a member inside rows {table.first_row}-{table.last_row}",
+                repr(value),
+                "a member below the table is not counted: insert a row inside the table",
+            )
+            book.findings.append(finding)
+            book.informational.append(finding)

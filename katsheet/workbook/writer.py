@@ -39,8 +39,9 @@ FILLS = {"input": YELLOW, "override": PURPLE}
 CONDITIONAL_FILLS = {"eligible": GREEN, "cap": ORANGE, "bad": RED}
 LEGEND_FILLS = {"legend-input": YELLOW, "legend-override": PURPLE, "legend-eligible": GREEN, "legend-cap": ORANGE}
 
-#: Width of a parameter's value column: room for 100,000,000.000000.
-PARAM_WIDTH = 17
+#: Width of a parameter's value column: room for the largest budget a workbook holds
+#: (10^13 units: 9,999,999,999,999 at 0 decimals, 9,999,999.999999 at 6).
+PARAM_WIDTH = 19
 #: A fixed creation date keeps regenerated templates identical to the shipped ones.
 FIXED_CREATED = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
@@ -139,6 +140,9 @@ class SheetWriter:
         self.ws: Worksheet = workbook.add_worksheet(sheet.name)
 
     def write(self) -> None:
+        for letter, width in self.sheet.widths:
+            c = col_index(letter)
+            self.ws.set_column(c, c, width)
         self._notes()
         self._params()
         if self.sheet.table:
@@ -161,12 +165,25 @@ class SheetWriter:
             )
 
     def _print_setup(self) -> None:
-        """Landscape, one page wide, the table header repeated: a month prints (or PDFs) readably."""
-        self.ws.set_landscape()
+        """A month prints (or PDFs) readably: A4, as many pages wide as the sheet needs to stay
+        legible, the table header (and the member's name) on every page, and only the rows that
+        hold members: a hundred spare rows would print as empty pages."""
+        printing = self.sheet.printing
+        if printing.landscape:
+            self.ws.set_landscape()
+        else:
+            self.ws.set_portrait()
         self.ws.set_paper(9)  # A4
-        self.ws.fit_to_pages(1, 0)
-        if self.sheet.table:
-            self.ws.repeat_rows(self.sheet.table.header_row - 1)
+        self.ws.fit_to_pages(printing.pages_wide, 0)
+        self.ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
+        self.ws.set_footer("&L&A&RPage &P of &N")
+        table = self.sheet.table
+        if table:
+            self.ws.repeat_rows(table.header_row - 1)
+            if printing.repeat_columns:
+                self.ws.repeat_columns(printing.repeat_columns)
+            shown = table.rows if printing.rows is None else max(1, min(table.rows, printing.rows(self.month)))
+            self.ws.print_area(0, 0, table.header_row - 1 + shown, table.last_col)
 
     def _notes(self) -> None:
         for note in self.sheet.notes:
@@ -240,23 +257,20 @@ class SheetWriter:
                 _write_value(ws, first + i, c, col.value(month, i), fmt)
 
     def _chart(self) -> None:
-        spec, table = self.sheet.chart, self.sheet.table
+        spec = self.sheet.chart
+        source = self.layout.sheet(spec.source) if spec is not None and spec.source else self.sheet
+        table = source.table
         if spec is None or table is None:
             return
         chart = self.workbook.add_chart({"type": "bar"})
-        shown = min(table.rows, spec.shown(self.month)) if spec.shown else table.rows
+        shown = max(1, min(table.rows, spec.shown(self.month))) if spec.shown else table.rows
         first, last = table.first_row - 1, table.first_row - 2 + shown
+        categories, values = table.index(spec.categories), table.index(spec.values)
         chart.add_series(
             {
                 "name": spec.title,
-                "categories": [
-                    self.sheet.name,
-                    first,
-                    table.index(spec.categories),
-                    last,
-                    table.index(spec.categories),
-                ],
-                "values": [self.sheet.name, first, table.index(spec.values), last, table.index(spec.values)],
+                "categories": [source.name, first, categories, last, categories],
+                "values": [source.name, first, values, last, values],
                 "fill": {"color": "#5B9BD5"},
             }
         )

@@ -1,23 +1,23 @@
-"""Aggregates over the whole table keyed by each row, for a whole column at once.
+"""Lookups and aggregates over a whole table, keyed by each row, for a whole column at once.
 
-The templates need a few formulas of this kind: rank (``COUNTIF(Totals,">"&$N16)``), first
-occurrence and member numbering (``SUMPRODUCT(1*(MemberNames=$B16)*(RowNumbers<$A16))``) and the
-Members sheet (``SUMPRODUCT(1*(MemberNames=$B5),Totals)``). Evaluated row by row, `formulas`
-compares every row with every other in Python: minutes for 1,000 members. Here the same Excel
-semantics - `formulas`' own, which the tests hold these kernels to on random data - are computed
-on typed numpy arrays: a (table, rows) matrix per comparison, in blocks of rows.
+The templates need a few formulas of this kind: rank (``COUNTIF(TotalUnits,">"&$N16)``), the
+first row of a member (``MATCH(name,MemberNames,0)``), ``INDEX(column,row)`` mirrors, and the
+Members sheet (``SUMIF(MemberNos,$A5,TotalUnits)``, ``COUNTIF(MemberNos,$A5)``). Evaluated row by
+row, `formulas` compares every row with every other in Python: minutes for 1,000 members. Here the
+same semantics - `formulas`' own, which the tests hold these kernels to on random data - come from
+a sort, a hash or a gather: near-linear in the table's size. (SUMPRODUCT of comparisons, which
+older templates used, is a block-wise matrix.)
 
-Only what the kernels understand is taken: comparisons, + - * /, numbers, strings, references and
-names inside SUMPRODUCT; a number criterion with a comparison inside COUNTIF. Anything else (a
-text criterion, wildcards, an error value, text in arithmetic) returns None and the run is
-evaluated row by row by `formulas` instead.
+Each kernel answers the rows it understands; a row it does not (an error value, a criterion with a
+wildcard, a fraction as a row number) is evaluated by `formulas` itself, for that row alone. One
+deliberate difference: MATCH follows Excel and LibreOffice where a key escapes a wildcard with
+``~``, which `formulas` 1.3 gets wrong (docs/workbooks.md).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from numbers import Real
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from .runs import Evaluator, Run
 
 AGGREGATE = "_KSAGG"
-_CALL = re.compile(r'"(?:[^"]|"")*"|(?<![\w.])(SUMPRODUCT|COUNTIF|INDEX)\s*\(', re.IGNORECASE)
+_CALL = re.compile(r'"(?:[^"]|"")*"|(?<![\w.])(SUMPRODUCT|COUNTIF|SUMIF|MATCH|INDEX)\s*\(', re.IGNORECASE)
 _NAME = re.compile(r"[A-Za-z_][\w.]*")
 BLOCK = 2_000_000  # matrix cells per block: bounds memory at ~50 MB whatever the table size
 
@@ -361,10 +361,13 @@ def _refs(tree: Any) -> list[str]:
 
 
 _CRITERION = re.compile(r"(>=|<=|<>|<|>|=)?\s*([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)")
+_OPERATORS = (">=", "<=", "<>", "<", ">", "=")
+#: a row the kernel leaves to `formulas` (see ``compute``)
+IRREGULAR = object()
 
 
 def _by_row(expr: str, leaves: _Leaves, ev: Evaluator, run: Run, n: int) -> np.ndarray | None:
-    """An element-wise argument (a criterion, a row number) for every row, by `formulas`."""
+    """An element-wise argument (a criterion, a row number, a key) for every row, by `formulas`."""
     from .runs import Compiled
 
     compiled = Compiled.of("=" + expr)
@@ -375,73 +378,231 @@ def _by_row(expr: str, leaves: _Leaves, ev: Evaluator, run: Run, n: int) -> np.n
     return np.broadcast_to(value.reshape(-1), (n,)) if value.size in (1, n) else None
 
 
-def _range_and_keys(
-    args: tuple[str, ...], leaves: _Leaves, ev: Evaluator, run: Run, n: int
-) -> tuple[np.ndarray, np.ndarray] | None:
-    """For FUNC(fixed range, per-row argument): the range's values (table, 1) and each row's argument."""
-    if len(args) != 2 or not _NAME.fullmatch(args[0]) or args[0].upper() in leaves.vectors:
+def _fixed(name: str, leaves: _Leaves) -> np.ndarray | None:
+    """A fixed range argument (a defined name or an absolute reference) as a flat array."""
+    if not _NAME.fullmatch(name) or name.upper() in leaves.vectors:
         return None
-    keys = _by_row(args[1], leaves, ev, run, n)
-    return None if keys is None else (leaves.get(args[0])[1], keys)
+    return np.asarray(leaves.get(name)[1], dtype=object).reshape(-1)
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
+
+
+def _is_error(v: Any) -> bool:
+    return type(v).__name__ == "XlError"
 
 
 def _index(args: tuple[str, ...], leaves: _Leaves, ev: Evaluator, run: Run, n: int) -> np.ndarray | None:
     """INDEX(column, row) for each row's own row number: the cell's value, blank kept blank (as
     `formulas` gives it through the reference INDEX returns in a cell)."""
-    given = _range_and_keys(args, leaves, ev, run, n)
-    if given is None:
+    if len(args) != 2:
         return None
-    column, rows = given
+    column = _fixed(args[0], leaves)
+    rows = _by_row(args[1], leaves, ev, run, n)
+    if column is None or rows is None:
+        return None
     out = np.empty(n, dtype=object)
     for i, r in enumerate(rows):
-        if type(r).__name__ == "XlError":
+        if _is_error(r):
             out[i] = r  # INDEX passes an error in its row number on
-        elif isinstance(r, Real) and not isinstance(r, (bool, np.bool_)) and r == int(r) and 1 <= r <= len(column):
-            out[i] = column[int(r) - 1, 0]
+        elif _is_number(r) and r == int(r) and 1 <= r <= len(column):
+            out[i] = column[int(r) - 1]
         else:
-            return None  # row 0, out of range, text, fractions: left to `formulas` row by row
+            out[i] = IRREGULAR  # row 0, out of range, text, fractions: `formulas` answers
     return out
+
+
+def _count_criterion(c: Any) -> tuple[str, Any] | None:
+    """A COUNTIF/SUMIF criterion as (kind, value): ("num", op, x) or ("text", casefolded text)."""
+    if _is_number(c):
+        return ("num", ("=", float(c)))
+    if isinstance(c, str) and c is not EMPTY:
+        if m := _CRITERION.fullmatch(c.strip()):
+            return ("num", (m.group(1) or "=", float(m.group(2))))
+        # plain text (no operator, no wildcard) counts the cells equal to it, case-blind; what
+        # `formulas` makes of an operator with text after it is left to `formulas`
+        if not (c.startswith(_OPERATORS) or any(w in c for w in "*?~")):
+            return ("text", c.casefold())
+    return None
+
+
+class _CountIndex:
+    """A fixed range prepared for COUNTIF: its numbers sorted, its texts counted (case-blind)."""
+
+    def __init__(self, raw: np.ndarray) -> None:
+        from formulas.functions import replace_empty, text2num
+
+        numbers = np.asarray(text2num(replace_empty(raw.reshape(-1, 1), "")), dtype=object).reshape(-1)
+        self.values = np.sort(np.array([float(v) for v in numbers if _is_number(v)]))
+        self.texts: dict[str, int] = {}
+        for v in raw:
+            if isinstance(v, str):  # a blank cell (EMPTY, a str) reads as "", as `formulas` has it
+                key = "" if v is EMPTY else v.casefold()
+                self.texts[key] = self.texts.get(key, 0) + 1
+
+    def count(self, kind: str, spec: Any) -> int:
+        if kind == "text":
+            return self.texts.get(spec, 0)
+        op, x = spec
+        values = self.values
+        left, right = np.searchsorted(values, x, "left"), np.searchsorted(values, x, "right")
+        return int(
+            {
+                "=": right - left,
+                "<>": len(values) - (right - left),
+                "<": left,
+                "<=": right,
+                ">": len(values) - right,
+                ">=": len(values) - left,
+            }[op]
+        )
 
 
 def _countif(args: tuple[str, ...], leaves: _Leaves, ev: Evaluator, run: Run, n: int) -> np.ndarray | None:
-    from formulas.functions import replace_empty, text2num
-
-    given = _range_and_keys(args, leaves, ev, run, n)
-    if given is None:
+    if len(args) != 2:
         return None
-    raw, criteria = given
-    numbers = np.asarray(text2num(replace_empty(raw, "")), dtype=object).reshape(-1)
-    values = np.sort(np.array([float(v) for v in numbers if isinstance(v, (int, float)) and not isinstance(v, bool)]))
+    raw = _fixed(args[0], leaves)
+    criteria = _by_row(args[1], leaves, ev, run, n)
+    if raw is None or criteria is None:
+        return None
+    index = _CountIndex(raw)
     out = np.empty(n, dtype=object)
     for i, c in enumerate(criteria):
-        if isinstance(c, (int, float)) and not isinstance(c, bool):
-            op, x = "=", float(c)
-        elif isinstance(c, str) and (m := _CRITERION.fullmatch(c)):
-            op, x = m.group(1) or "=", float(m.group(2))
-        else:
-            return None
-        left, right = np.searchsorted(values, x, "left"), np.searchsorted(values, x, "right")
-        out[i] = {
-            "=": right - left,
-            "<>": len(values) - (right - left),
-            "<": left,
-            "<=": right,
-            ">": len(values) - right,
-            ">=": len(values) - left,
-        }[op]
+        spec = _count_criterion(c)
+        out[i] = IRREGULAR if spec is None else index.count(*spec)
     return out
 
 
-def compute(call: Call, ev: Evaluator, run: Run, vectors: dict[str, Any]) -> np.ndarray | None:
-    """The call's value for every row of the run, shape (n, 1); None when not for a kernel."""
+def _sumif(args: tuple[str, ...], leaves: _Leaves, ev: Evaluator, run: Run, n: int) -> np.ndarray | None:
+    """SUMIF(range, key, sum range) with a number key per row: a sum per distinct key (hash)."""
+    from formulas.functions import replace_empty, text2num
+
+    if len(args) != 3:
+        return None
+    raw, values = _fixed(args[0], leaves), _fixed(args[2], leaves)
+    criteria = _by_row(args[1], leaves, ev, run, n)
+    if raw is None or values is None or criteria is None or len(raw) != len(values):
+        return None
+    tests = np.asarray(text2num(replace_empty(raw.reshape(-1, 1), "")), dtype=object).reshape(-1)
+    sums: dict[float, Any] = {}
+    for t, v in zip(tests, values, strict=True):
+        if not _is_number(t):
+            continue
+        key = float(t)
+        if sums.get(key) is IRREGULAR:
+            continue
+        if _is_number(v):
+            sums[key] = sums.get(key, 0.0) + float(v)
+        elif v is not EMPTY:
+            sums[key] = IRREGULAR  # text, TRUE/FALSE or an error summed: `formulas` decides that sum
+    out = np.empty(n, dtype=object)
+    for i, c in enumerate(criteria):
+        spec = _count_criterion(c)
+        if spec is None or spec[0] != "num" or spec[1][0] != "=":
+            out[i] = IRREGULAR
+        else:
+            out[i] = sums.get(spec[1][1], 0.0)
+    return out
+
+
+_WILDCARD = re.compile(r"~(.)|([*?])", re.DOTALL)
+
+
+def _excel_pattern(key: str) -> tuple[str, re.Pattern[str] | None]:
+    """A MATCH key as Excel reads it: ``~`` escapes the next character, ``*`` and ``?`` are
+    wildcards. Returns the key without escapes, and a pattern when a wildcard remains."""
+    parts: list[str] = []
+    plain: list[str] = []
+    wild, pos = False, 0
+    for m in _WILDCARD.finditer(key):
+        parts.append(re.escape(key[pos : m.start()]))
+        plain.append(key[pos : m.start()])
+        if m.group(1) is not None:
+            parts.append(re.escape(m.group(1)))
+            plain.append(m.group(1))
+        else:
+            wild = True
+            parts.append(".*" if m.group(2) == "*" else ".")
+        pos = m.end()
+    parts.append(re.escape(key[pos:]))
+    plain.append(key[pos:])
+    text = "".join(plain)
+    return text, re.compile("".join(parts), re.IGNORECASE | re.DOTALL) if wild else None
+
+
+def _match(args: tuple[str, ...], leaves: _Leaves, ev: Evaluator, run: Run, n: int) -> np.ndarray | None:
+    """MATCH(key, range, 0) for each row's key: a hash of the range's first positions."""
+    from formulas.functions import Error
+
+    if len(args) != 3 or args[2].strip() != "0":
+        return None
+    raw = _fixed(args[1], leaves)
+    keys = _by_row(args[0], leaves, ev, run, n)
+    if raw is None or keys is None:
+        return None
+    numbers: dict[float, int] = {}
+    texts: dict[str, int] = {}
+    bools: dict[bool, int] = {}
+    for position, v in enumerate(raw, start=1):
+        if isinstance(v, (bool, np.bool_)):
+            bools.setdefault(bool(v), position)
+        elif _is_number(v):
+            numbers.setdefault(float(v), position)
+        elif isinstance(v, str) and v is not EMPTY:
+            texts.setdefault(v.casefold(), position)
+    missing = Error.errors["#N/A"]
+    out = np.empty(n, dtype=object)
+    for i, k in enumerate(keys):
+        if isinstance(k, (bool, np.bool_)):
+            found = bools.get(bool(k))
+        elif _is_number(k):
+            found = numbers.get(float(k))
+        elif isinstance(k, str) and k and k is not EMPTY:
+            text, pattern = _excel_pattern(k)
+            if pattern is None:
+                found = texts.get(text.casefold())
+            else:
+                found = next(
+                    (p for p, v in enumerate(raw, start=1) if isinstance(v, str) and v is not EMPTY
+                     and pattern.fullmatch(v)), None,
+                )  # fmt: skip
+        else:
+            out[i] = IRREGULAR  # an error, a blank key: `formulas` answers
+            continue
+        out[i] = missing if found is None else found
+    return out
+
+
+_KERNELS = {"SUMPRODUCT": None, "INDEX": _index, "COUNTIF": _countif, "SUMIF": _sumif, "MATCH": _match}
+
+
+def compute(
+    call: Call, ev: Evaluator, run: Run, vectors: dict[str, Any], blanked: np.ndarray | None = None
+) -> np.ndarray | None:
+    """The call's value for every row of the run, shape (n, 1); None when not for a kernel.
+
+    Rows a kernel marks IRREGULAR are evaluated by `formulas` one by one, with that row's values,
+    unless ``blanked`` says the formula's own IF discards them (spare rows): those stay blank.
+    """
     leaves = _Leaves(ev, run, {k.upper(): v for k, v in vectors.items()})
     try:
         if call.func == "SUMPRODUCT":
             out = _sumproduct(call.args, leaves, run.rows)
-        elif call.func == "INDEX":
-            out = _index(call.args, leaves, ev, run, run.rows)
         else:
-            out = _countif(call.args, leaves, ev, run, run.rows)
+            out = _KERNELS[call.func](call.args, leaves, ev, run, run.rows)  # type: ignore[misc]
     except ValueError:
         return None
-    return None if out is None else out.reshape(-1, 1)
+    if out is None:
+        return None
+    irregular = [i for i, v in enumerate(out) if v is IRREGULAR]
+    if blanked is not None:
+        for i in irregular:
+            if blanked[i]:
+                out[i] = EMPTY
+        irregular = [i for i in irregular if not blanked[i]]
+    if irregular:
+        ev.rows_by_row += len(irregular)
+        for i in irregular:
+            out[i] = ev.single_call(call, run, run.first + i)
+    return out.reshape(-1, 1)

@@ -58,6 +58,8 @@ ELEMENTWISE = frozenset(
         "LEN",
         "ABS",
         "INT",
+        "SUBSTITUTE",
+        "TRIM",
         "BYPASS",
     ]
 )
@@ -76,6 +78,8 @@ class Run:
     last: int
     shape: Shape
     deps: list[Rect] = field(default_factory=list)
+    #: the placeholder of a reference to this run's own column a row up (a running count)
+    recurrence: str | None = None
 
     @property
     def rows(self) -> int:
@@ -121,8 +125,9 @@ class Compiled:
         return True
 
 
-def _runs(formulas: dict[tuple[str, int, int], str]) -> list[Run]:
-    """Consecutive rows of a column with the same R1C1 formula, as runs."""
+def _runs(formulas: dict[tuple[str, int, int], str], unknown: set[tuple[str, int, int]]) -> list[Run]:
+    """Consecutive rows of a column with the same R1C1 formula, as runs. A formula this evaluator
+    cannot follow (a whole-column or external reference) goes into ``unknown`` instead."""
     out: list[Run] = []
     prev_key = None
     for (sheet, col, row), text in sorted(formulas.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2])):
@@ -130,8 +135,12 @@ def _runs(formulas: dict[tuple[str, int, int], str]) -> list[Run]:
         prev = out[-1] if out else None
         if prev and prev.sheet == sheet and prev.col == col and prev.last == row - 1 and key == prev_key:
             prev.last = row
-        else:
+            continue
+        try:
             out.append(Run(sheet, col, row, row, shape(text, col, row)))
+        except Unsupported:
+            unknown.add((sheet.upper(), col, row))
+            key = None
         prev_key = key
     return out
 
@@ -153,7 +162,10 @@ class Evaluator:
         for sheet, col, row, value in inputs:
             self.grid.put(sheet, col, row, value)
         self.names = {k.upper(): v for k, v in names.items()}
-        self.runs = _runs(formulas)
+        #: cells that cannot be evaluated (an unknown function, a syntax error, ...) and every
+        #: cell that depends on one: left out of the results, never guessed
+        self.unknown: set[tuple[str, int, int]] = set()
+        self.runs = _runs(formulas, self.unknown)
         self.rows_by_row = 0  # cells evaluated one by one (not column-wise): few, after hand edits
 
     # -- inputs ---------------------------------------------------------------------------------
@@ -182,8 +194,14 @@ class Evaluator:
 
     def _deps(self, run: Run, compiled: Compiled) -> list[Rect]:
         deps = []
-        for ref in run.shape.refs:
+        for i, ref in enumerate(run.shape.refs):
             first, last = self._ref_rect(run, ref, run.first), self._ref_rect(run, ref, run.last)
+            if self._recurrent(run, ref, first):
+                # the cell above in the same column: within the run it is an earlier cell of it;
+                # only the cell above the run's first row is a dependency on something else
+                run.recurrence = f"{PLACEHOLDER}{i}"
+                deps.append(first)
+                continue
             deps.append((first[0], first[1], min(first[2], last[2]), first[3], max(first[4], last[4])))
         for name in compiled.inputs:
             if not name.startswith(PLACEHOLDER) and not name.startswith(outer.AGGREGATE):
@@ -191,6 +209,19 @@ class Evaluator:
                 if rect:
                     deps.append(rect)
         return deps
+
+    @staticmethod
+    def _recurrent(run: Run, ref: Ref, at_first: Rect) -> bool:
+        """A single cell of this run's own column, a fixed number of rows up (``{x.above}``)."""
+        sheet, c1, r1, _, _ = at_first
+        return (
+            ref.single
+            and ref.moves_with_row
+            and sheet == run.sheet.upper()
+            and c1 == run.col
+            and r1 < run.first
+            and run.rows > 1
+        )
 
     # -- order ----------------------------------------------------------------------------------
     def _order(self) -> list[Run]:
@@ -279,58 +310,156 @@ class Evaluator:
         self.grid.put_column(run.sheet, run.col, run.first, values)
 
     def _by_rows(self, run: Run, compiled: Compiled) -> None:
-        out = np.empty(run.rows, dtype=object)
-        for i, row in enumerate(range(run.first, run.last + 1)):
-            out[i] = _top_left(compiled.fn(*self._args(compiled, run, row, {})))
-        self._store(run, out)
+        """`formulas` cell by cell, in order; each value is stored before the next row reads it."""
+        for row in range(run.first, run.last + 1):
+            self.grid.put(run.sheet, run.col, row, _top_left(compiled.fn(*self._args(compiled, run, row, {}))))
 
-    def _batched(self, run: Run, compiled: Compiled, vectors: dict[str, Any]) -> bool:
+    def single_call(self, call: outer.Call, run: Run, row: int) -> Any:
+        """One call of a run's formula (a kernel's irregular row) evaluated by `formulas` in ``row``."""
+        compiled = Compiled.of(f"={call.func}({','.join(call.args)})")
+        return _top_left(compiled.fn(*self._args(compiled, run, row, {})))
+
+    def _batched(self, run: Run, compiled: Compiled, vectors: dict[str, Any]) -> np.ndarray | None:
+        """The run's values from one call with whole columns, or None if the shape is not per row."""
         result = compiled.fn(*self._args(compiled, run, run.first, vectors))
         result = np.asarray(getattr(result, "value", result), dtype=object)
         if result.size == 1:
             values = np.empty(run.rows, dtype=object)
             values.fill(result.reshape(-1)[0])
-        elif result.shape == (run.rows, 1):
-            values = result.reshape(-1)
-        else:
-            return False
-        self._store(run, values)
-        return True
+            return values
+        if result.shape == (run.rows, 1):
+            return result.reshape(-1)
+        return None
 
     def evaluate(self, *, row_by_row: bool = False) -> None:
         """Evaluate every run; ``row_by_row`` calls `formulas` once per cell (the reference the
         tests hold the column-wise evaluation to)."""
+        runs = []
         for run in self.runs:
-            run.deps = self._deps(run, Compiled.of(run.shape.text))
+            try:
+                run.deps = self._deps(run, Compiled.of(run.shape.text))
+                runs.append(run)
+            except Unsupported:
+                self._give_up(run)
+        self.runs = runs
         for run in self._order():
+            if self._reads_unknown(run):
+                self._give_up(run)
+                continue
             c = Compiled.of(run.shape.text)
             if row_by_row:
                 self._by_rows(run, c)
                 continue
-            vectors = self._row_vectors(run) if run.rows > 1 else {}
-            if vectors is not None and self._column_wise(run, c, vectors):
+            try:
+                values = self._running(run) if run.recurrence else self._column_wise(run, c)
+            except Unsupported:
+                values = None  # a part the column-wise path cannot take: `formulas` row by row
+            if values is not None:
+                self._store(run, values)
                 continue
             self.rows_by_row += run.rows
-            self._by_rows(run, c)
+            try:
+                self._by_rows(run, c)
+            except Exception:  # `formulas` itself failed on this formula: not evaluated, not guessed
+                self._give_up(run)
 
-    def _column_wise(self, run: Run, c: Compiled, vectors: dict[str, Any]) -> bool:
-        """Evaluate the run in one call: its aggregates and lookups by row first (outer.py)."""
-        plan = outer.plan(run.shape.text, set(vectors)) if vectors else None
+    def _column_wise(self, run: Run, c: Compiled, text: str | None = None) -> np.ndarray | None:
+        """The run's values in one call (its aggregates and lookups by row first, outer.py), or
+        None when the run must be evaluated row by row. ``text``: a part of the run's formula."""
+        vectors = self._row_vectors(run) if run.rows > 1 else {}
+        if vectors is None:
+            return None
+        text = text or run.shape.text
+        plan = outer.plan(text, set(vectors)) if vectors else None
         if plan is None:
-            return c.elementwise_in(set(vectors)) and self._batched(run, c, vectors)
-        computed = {k: outer.compute(call, self, run, vectors) for k, call in plan.calls.items()}
+            return self._batched(run, c, vectors) if c.elementwise_in(set(vectors)) else None
+        blanked = self._blanked(run, text, vectors)
+        computed = {k: outer.compute(call, self, run, vectors, blanked) for k, call in plan.calls.items()}
         if any(v is None for v in computed.values()):
-            return False
+            return None
         rest = Compiled.of(plan.text)
         given = {**vectors, **computed}
-        return rest.elementwise_in(set(given)) and self._batched(run, rest, given)
+        return self._batched(run, rest, given) if rest.elementwise_in(set(given)) else None
+
+    def _blanked(self, run: Run, text: str, vectors: dict[str, Any]) -> np.ndarray | None:
+        """For ``=IF(cond,"",...)`` (a template's guard): the rows the IF blanks, whose lookups
+        nobody reads. None when the formula has no such guard."""
+        if not re.match(r"=IF\(", text, re.IGNORECASE):
+            return None
+        try:
+            args, end = outer._split_call(text, 3)
+        except ValueError:
+            return None
+        if end != len(text) or len(args) != 3 or args[1] != '""':
+            return None
+        condition = Compiled.of("=" + args[0])
+        if not condition.elementwise_in(set(vectors)):
+            return None
+        values = self._batched(run, condition, vectors)
+        if values is None:
+            return None
+        return np.array([isinstance(v, (bool, np.bool_)) and bool(v) for v in values])
+
+    def _running(self, run: Run) -> np.ndarray | None:
+        """A running count, ``IF(ISNUMBER(above),above,start)+step``: the steps column-wise, then
+        a cumulative sum, as `formulas` would add them row after row. None: evaluate in order."""
+        above = run.recurrence
+        text = run.shape.text
+        if not re.match(r"=IF\(", text, re.IGNORECASE):
+            return None
+        try:
+            args, end = outer._split_call(text, 3)
+        except ValueError:
+            return None
+        step = text[end:]
+        if (
+            len(args) != 3
+            or re.sub(r"\s", "", args[0]).upper() != f"ISNUMBER({above})"
+            or args[1] != above
+            or not step.startswith("+")
+            or re.search(rf"\b{above}\b", args[2] + step)
+        ):
+            return None
+        start = Compiled.of("=" + args[2])
+        if set(start.inputs) & set(self._row_vectors(run) or {}):
+            return None  # the start value varies by row: not a running count
+        steps = self._column_wise(run, Compiled.of("=" + step[1:]), "=" + step[1:])
+        if steps is None or not all(_number(v) for v in steps):
+            return None
+        previous = self.grid.get(run.sheet, run.col, run.first - 1)
+        if _number(previous):
+            value = previous
+        else:
+            value = _top_left(start.fn(*self._args(start, run, run.first, {})))
+            if not _number(value):
+                return None
+        out = np.empty(run.rows, dtype=object)
+        for i, v in enumerate(steps):
+            value = value + v
+            out[i] = value
+        return out
+
+    def _give_up(self, run: Run) -> None:
+        self.unknown.update((run.sheet.upper(), run.col, row) for row in range(run.first, run.last + 1))
+
+    def _reads_unknown(self, run: Run) -> bool:
+        return any(
+            sheet == s and c1 <= c <= c2 and r1 <= r <= r2
+            for s, c, r in self.unknown
+            for sheet, c1, r1, c2, r2 in run.deps
+        )
 
     def results(self) -> dict[tuple[str, str], Any]:
         out = {}
         for run in self.runs:
             for row in range(run.first, run.last + 1):
-                out[(run.sheet, f"{col_letter(run.col)}{row}")] = plain(self.grid.get(run.sheet, run.col, row))
+                if (run.sheet.upper(), run.col, row) not in self.unknown:
+                    out[(run.sheet, f"{col_letter(run.col)}{row}")] = plain(self.grid.get(run.sheet, run.col, row))
         return out
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
 
 
 def _excel_value(value: Any) -> Any:

@@ -48,6 +48,21 @@ class _StandIn(types.ModuleType):
         return _Later(self.__name__, (name,))
 
 
+def _excel_trim(text: str) -> str:
+    """Excel's and LibreOffice's TRIM: spaces (U+0020) around removed, runs inside made one."""
+    return " ".join(part for part in text.split(" ") if part)
+
+
+def _as_excel(table: dict[str, Any]) -> None:
+    """Where `formulas` 1.3 departs from Excel and LibreOffice in a function the templates use,
+    evaluate as Excel does: TRIM strips every kind of whitespace there and keeps doubled inner
+    spaces (``"a  b"``), so two spellings of one name would be two members."""
+    from formulas.functions import wrap_ufunc
+    from formulas.functions.text import _kw1
+
+    table["TRIM"] = wrap_ufunc(_excel_trim, **_kw1)
+
+
 @functools.cache
 def import_formulas() -> types.ModuleType:
     """`formulas`, with its function table loaded (once) and scipy deferred (see the module text)."""
@@ -63,5 +78,5 @@ def import_formulas() -> types.ModuleType:
             for name, module in stand_ins.items():
                 if sys.modules.get(name) is module:
                     del sys.modules[name]
-    formulas.get_functions()
+    _as_excel(formulas.get_functions())
     return formulas
