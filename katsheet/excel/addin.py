@@ -7,6 +7,7 @@ every function on the built-in sample roster. openpyxl keeps the VBA project (ke
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import openpyxl
@@ -64,5 +65,7 @@ def write_addin(out: Path, *, force: bool = False) -> Path:
 
         raise InputError("the add-in workbook must be an .xlsm file (it carries macros)", where="OUT", value=str(out))
     wb = build_addin_workbook()
-    write_atomic(out, lambda tmp: wb.save(tmp), force=force)
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    write_atomic(out, buffer.getvalue(), force=force)
     return out

@@ -10,7 +10,7 @@ from __future__ import annotations
 from importlib.resources import files
 from pathlib import Path
 
-from ..io.atomic import write_atomic
+from ..io.atomic import write_all
 
 MODULES = (
     "engine/errors.py",
@@ -76,6 +76,5 @@ def bundle() -> str:
 def write_lite(outdir: Path, *, force: bool = False) -> tuple[Path, Path]:
     outdir.mkdir(parents=True, exist_ok=True)
     main, requirements = outdir / "main.py", outdir / "requirements.txt"
-    write_atomic(main, lambda tmp: tmp.write_text(bundle(), encoding="utf-8"), force=force)
-    write_atomic(requirements, lambda tmp: tmp.write_text(REQUIREMENTS, encoding="utf-8"), force=force)
+    write_all([(main, bundle().encode("utf-8")), (requirements, REQUIREMENTS.encode("utf-8"))], force=force)
     return main, requirements

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections import defaultdict
 from pathlib import Path
 
@@ -32,5 +33,7 @@ def annotate(source: Path, report: Report, out: Path, *, force: bool = False) ->
         target = wb[sheet][cell]
         target.fill = RED
         target.comment = Comment("\n\n".join(notes)[:MAX_COMMENT], "katsheet check", width=400, height=160)
-    write_atomic(out, lambda tmp: wb.save(tmp), force=force)
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    write_atomic(out, buffer.getvalue(), force=force)
     return len(by_cell)

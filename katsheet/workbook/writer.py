@@ -8,6 +8,7 @@ so a name such as ``=HYPERLINK(...)`` stays a name.
 
 from __future__ import annotations
 
+import io
 from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -293,9 +294,17 @@ def _runs(indices: list[int]) -> list[tuple[int, int]]:
 
 
 def write_workbook(layout: WorkbookLayout, month: Any, path: Path, *, decimals: int) -> None:
-    """Write ``layout`` filled with ``month`` to ``path`` (which the caller makes atomic)."""
+    """Write ``layout`` filled with ``month`` to ``path`` (for scripts and tests: `katsheet new`
+    publishes ``workbook_bytes`` atomically instead)."""
+    Path(path).write_bytes(workbook_bytes(layout, month, decimals=decimals))
+
+
+def workbook_bytes(layout: WorkbookLayout, month: Any, *, decimals: int) -> bytes:
+    """``layout`` filled with ``month``, as the bytes of an .xlsx file (rendered in memory)."""
+    buffer = io.BytesIO()
     workbook = xlsxwriter.Workbook(
-        str(path), {"strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False}
+        buffer,
+        {"strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False, "in_memory": True},
     )
     workbook.set_properties(
         {
@@ -315,3 +324,4 @@ def write_workbook(layout: WorkbookLayout, month: Any, path: Path, *, decimals: 
     for sheet in layout.sheets:
         SheetWriter(workbook, sheet, layout, month, styles).write()
     workbook.close()
+    return buffer.getvalue()
