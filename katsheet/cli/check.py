@@ -10,15 +10,23 @@ import click
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
+from rich.text import Text
 
 from ..engine import InputError
 from ..workbook.annotate import annotate
 from ..workbook.checker import KINDS, Report, check
 from ..workbook.functions_check import check_functions
-from ..workbook.reader import FunctionsWorkbook, read_workbook
+from ..workbook.reader import Finding, FunctionsWorkbook, read_workbook
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_UNUSABLE = 0, 1, 2
-SHOWN = 200  # findings listed per file on the terminal (all of them in --json)
+#: cells listed per cause on the terminal (all of them in --json)
+SHOWN_PER_CAUSE = 5
+#: formulas and values longer than this are shortened in the middle on the terminal
+SHORT = 60
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"
 
 
 def summary_line(report: Report) -> str:
@@ -26,22 +34,48 @@ def summary_line(report: Report) -> str:
         return f"{report.path}: clean ({report.template}): the numbers follow the rules."
     counts = report.counts()
     parts = [f"{counts[k]} {k}" for k in KINDS if k in counts]
-    note = "" if report.numbers_checked else "; numbers not checked until the bad inputs are fixed"
-    return f"{report.path}: {len(report.findings)} findings ({', '.join(parts)}){note}."
+    note = "" if report.numbers_checked else "; numbers not checked until these are fixed"
+    return f"{report.path}: {plural(len(report.findings), 'finding')} ({', '.join(parts)}){note}."
+
+
+def shorten(text: str, limit: int = SHORT) -> str:
+    """A long formula or value on one screen line: its start and end, the middle elided."""
+    text = " ".join(str(text).split())
+    if len(text) <= limit:
+        return text
+    keep = (limit - 3) // 2
+    return f"{text[:keep]}...{text[-keep:]}"
+
+
+def causes(report: Report) -> list[tuple[str, str, list[Finding]]]:
+    """Findings grouped by kind and cause (their message), in the report's order."""
+    groups: dict[tuple[str, str], list[Finding]] = {}
+    for f in report.findings:
+        groups.setdefault((f.kind, f.message), []).append(f)
+    return [(kind, message, found) for (kind, message), found in groups.items()]
 
 
 def print_report(report: Report, console: Console) -> None:
-    console.print(summary_line(report), style="bold green" if report.clean else "bold red", highlight=False)
+    """The summary line, then each cause once with how many cells it touches and a few of them.
+
+    User text (names, paths, formulas) is printed as plain text: ``[/x]`` in a name is a name.
+    """
+    console.print(Text(summary_line(report), style="bold green" if report.clean else "bold red"))
     if report.clean:
         return
     table = Table(show_lines=False, header_style="bold")
-    for name in ("kind", "cell", "expected", "found", "what"):
+    for name in ("kind", "cells", "cause", "expected", "found"):
         table.add_column(name, overflow="fold")
-    for f in report.findings[:SHOWN]:
-        table.add_row(f.kind, f"{f.sheet}!{f.cell}", f.expected, f.found, f.message)
+    for kind, message, found in causes(report):
+        shown = found[:SHOWN_PER_CAUSE]
+        cells = ", ".join(f"{f.sheet}!{f.cell}" for f in shown)
+        if len(found) > len(shown):
+            cells += f" and {len(found) - len(shown):,} more"
+        first = found[0]
+        count = f" ({len(found)} cells)" if len(found) > 1 else ""
+        table.add_row(Text(kind), Text(cells), Text(message + count), Text(shorten(first.expected)),
+                      Text(shorten(first.found)))  # fmt: skip
     console.print(table)
-    if len(report.findings) > SHOWN:
-        console.print(f"... and {len(report.findings) - SHOWN} more (see --json)")
 
 
 def _files(paths: tuple[Path, ...]) -> list[Path]:
@@ -129,14 +163,14 @@ def check_command(
     else:
         for _, r in results:
             if isinstance(r, str):
-                errors.print(f"katsheet: error: {r}", style="bold red", highlight=False, markup=False, soft_wrap=True)
+                errors.print(Text(f"katsheet: error: {r}", style="bold red"), soft_wrap=True)
             else:
                 print_report(r, console)
         if len(results) > 1:
             _summary_table(results, console)
     if annotate_to is not None and isinstance(results[0][1], Report):
         marked = annotate(files[0], results[0][1], annotate_to, force=force)
-        errors.print(f"Wrote {annotate_to}: {marked} cells marked.", highlight=False)
+        errors.print(Text(f"Wrote {annotate_to}: {plural(marked, 'cell')} marked."))
     code = max((EXIT_UNUSABLE if isinstance(r, str) else EXIT_CLEAN if r.clean else EXIT_FINDINGS) for _, r in results)
     raise click.exceptions.Exit(code)
 
@@ -149,9 +183,9 @@ def _summary_table(results: list[tuple[Path, Report | str]], console: Console) -
         table.add_column(kind, justify="right")
     for path, r in results:
         if isinstance(r, str):
-            table.add_row(path.name, "[red]unusable[/]", *["" for _ in KINDS])
+            table.add_row(Text(path.name), Text("unusable", style="red"), *["" for _ in KINDS])
         else:
             counts = r.counts()
-            table.add_row(path.name, "[green]clean[/]" if r.clean else "[red]findings[/]",
+            table.add_row(Text(path.name), Text("clean", style="green") if r.clean else Text("findings", style="red"),
                           *[str(counts.get(k, "")) for k in KINDS])  # fmt: skip
     console.print(table)

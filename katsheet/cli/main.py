@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.text import Text
 
 from .. import __version__
 from ..engine import InputError, allocate
@@ -78,9 +79,7 @@ def excel_addin(out: Path, force: bool) -> None:
     from ..excel.addin import write_addin
 
     write_addin(out, force=force)
-    Console().print(
-        f"Wrote {out}. In Excel (Windows): xlwings tab, Import Functions; see the Demo sheet.", highlight=False
-    )
+    Console().print(Text(f"Wrote {out}. In Excel (Windows): xlwings tab, Import Functions; see the Demo sheet."))
 
 
 @cli.command()
@@ -93,7 +92,7 @@ def lite(outdir: Path, force: bool) -> None:
     if outdir.exists() and not outdir.is_dir():
         raise InputError("is a file, not a folder", where=str(outdir))
     main_py, requirements = write_lite(outdir, force=force)
-    Console().print(f"Wrote {main_py} and {requirements}: paste them into xlwings Lite's editor.", highlight=False)
+    Console().print(Text(f"Wrote {main_py} and {requirements}: paste them into xlwings Lite's editor."))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,32 +8,31 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.text import Text
 
-from ..engine import SINGLE_CRITERION, InputError
+from ..engine import SINGLE_CRITERION, InputError, Options
 from ..engine.limits import MAX_ROLE_ROWS
 from ..io.atomic import write_atomic
 from ..io.csvfile import read_scored_roster, roster_gives_weights
-from ..layouts.grape import DEFAULT_ROWS, MIN_SPARE_ROWS, TEMPLATES, Month, grape_layout, next_month
+from ..layouts.grape import DEFAULT_ROWS, TEMPLATES, Book, Month, check_subdao_name, grape_layout, next_month
 from ..samples import SAMPLE_BUDGET, sample_scored_roster
-from ..workbook.writer import write_workbook
+from ..workbook.writer import workbook_bytes
 from .options import allocation_options, build_options, choice, load_criteria, parse_budget, parse_whole
 
 
-def build_month(
+def _part(
     *,
     template: str,
+    label: str,
     roster: Path | None,
     sample: bool,
     criteria_spec: str | None,
     budget: str | None,
-    month: str | None,
-    rows: str,
-    options,
+    capacity: int,
+    options: Options,
+    subdao: str = "",
 ) -> Month:
-    """Everything `new` writes, checked before a byte is written."""
-    template = choice(template, TEMPLATES, what="the template", where="--template")
-    if sample and roster is not None:
-        raise InputError("give either --roster or --sample, not both", where="--roster", value=str(roster))
+    """One SubDAO's month, every input checked (a bad roster fails here, before a byte is written)."""
     gives_weights = roster is not None and roster_gives_weights(roster)
     if gives_weights and criteria_spec is not None and criteria_spec.strip().lower() != "single":
         raise InputError(
@@ -42,29 +41,81 @@ def build_month(
             value=criteria_spec,
         )
     criteria = SINGLE_CRITERION if gives_weights else load_criteria(criteria_spec)
-    scored = ()
+    scored: tuple = ()
     if sample:
         scored = tuple(sample_scored_roster(criteria))
     elif roster is not None:
         scored = tuple(read_scored_roster(roster, criteria))
-    d = options.decimals
-    amount: Decimal | None = parse_budget(budget, d) if budget is not None else (SAMPLE_BUDGET if sample else None)
+    amount: Decimal | None = (
+        parse_budget(budget, options.decimals) if budget is not None else (SAMPLE_BUDGET if sample else None)
+    )
+    result = Month(
+        template=template, month=label, criteria=criteria, budget=amount, options=options, rows=scored,
+        capacity=capacity, subdao=subdao,
+    )  # fmt: skip
+    _ = result.allocation  # bad input (duplicates, no names) fails here, before anything is written
+    return result
+
+
+_SUBDAO = re.compile(r"(?P<name>[^=]+)=(?P<roster>.+?)(?::(?P<budget>[0-9][0-9.,_eE+-]*))?")
+
+
+def parse_subdao(spec: str) -> tuple[str, Path, str | None]:
+    """``NAME=ROSTER.csv[:BUDGET]`` (a Windows path's drive colon is not a budget)."""
+    m = _SUBDAO.fullmatch(spec.strip())
+    if not m:
+        raise InputError("write a SubDAO as NAME=ROSTER.csv or NAME=ROSTER.csv:BUDGET", where="--subdao", value=spec)
+    name = check_subdao_name(m.group("name").strip(), where="--subdao")
+    return name, Path(m.group("roster").strip()), m.group("budget")
+
+
+def build_book(
+    *,
+    template: str,
+    roster: Path | None,
+    sample: bool,
+    criteria_spec: str | None,
+    budget: str | None,
+    month: str | None,
+    rows: str,
+    options: Options,
+    subdaos: tuple[str, ...] = (),
+) -> Book:
+    """Everything `new` writes, checked before a byte is written."""
+    template = choice(template, TEMPLATES, what="the template", where="--template")
+    if sample and roster is not None:
+        raise InputError("give either --roster or --sample, not both", where="--roster", value=str(roster))
+    if subdaos and (roster is not None or sample):
+        raise InputError("with --subdao every SubDAO names its own roster: leave out --roster and --sample",
+                         where="--subdao", value=subdaos[0])  # fmt: skip
     label = month.strip() if month is not None else next_month()
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", label):
         raise InputError("the month must be written YYYY-MM", where="--month", value=month)
     capacity = parse_whole(rows, what="--rows", where="--rows", low=1, high=MAX_ROLE_ROWS)
-    if len(scored) + MIN_SPARE_ROWS > MAX_ROLE_ROWS and len(scored) > capacity:
-        raise InputError(
-            f"the roster has {len(scored):,} role rows; a workbook holds up to {MAX_ROLE_ROWS - MIN_SPARE_ROWS:,} "
-            f"(with {MIN_SPARE_ROWS} spare rows): split it into SubDAO months",
-            where=str(roster) if roster is not None else "--sample",
+    common = {"template": template, "label": label, "criteria_spec": criteria_spec, "capacity": capacity,
+              "options": options}  # fmt: skip
+    if subdaos:
+        specs = [parse_subdao(s) for s in subdaos]
+        names = [n.casefold() for n, _, _ in specs]
+        if len(set(names)) != len(names):
+            raise InputError("two SubDAOs have one name", where="--subdao", value=", ".join(n for n, _, _ in specs))
+        if budget is not None:
+            raise InputError("with --subdao each SubDAO gives its budget (NAME=ROSTER.csv:BUDGET)", where="--budget",
+                             value=budget)  # fmt: skip
+        parts = tuple(
+            _part(roster=path, sample=False, budget=amount, subdao=name, **common) for name, path, amount in specs
         )
-    result = Month(
-        template=template, month=label, criteria=criteria, budget=amount, options=options, rows=scored,
-        capacity=capacity,
-    )  # fmt: skip
-    _ = result.allocation  # bad input (duplicates, no names) fails here, before anything is written
-    return result
+    else:
+        parts = (_part(roster=roster, sample=sample, budget=budget, **common),)
+    book = Book(parts)
+    total = sum(p.table_rows for p in parts)
+    if total > MAX_ROLE_ROWS:
+        raise InputError(
+            f"the workbook would hold {total:,} role rows; it holds up to {MAX_ROLE_ROWS:,} (spare rows included): "
+            "split the roster into SubDAO months, or give fewer --rows",
+            where=str(roster) if roster is not None else "--subdao" if subdaos else "--rows",
+        )
+    return book
 
 
 @click.command()
@@ -74,6 +125,13 @@ def build_month(
 @click.option("--month", help="The month, YYYY-MM (default: next month).")
 @click.option("--rows", default=str(DEFAULT_ROWS), show_default=True, help="Room for this many role rows.")
 @click.option("--force", is_flag=True, help="Overwrite OUT if it exists.")
+@click.option(
+    "--subdao",
+    "subdaos",
+    multiple=True,
+    help="A SubDAO of the workbook: NAME=ROSTER.csv or NAME=ROSTER.csv:BUDGET (repeat it for each; "
+    "the Members sheet sums them all).",
+)
 @allocation_options
 def new(
     out: Path,
@@ -82,6 +140,7 @@ def new(
     month: str | None,
     rows: str,
     force: bool,
+    subdaos: tuple[str, ...],
     budget: str | None,
     threshold: str | None,
     min_divisor: str,
@@ -96,23 +155,25 @@ def new(
     if out.suffix.lower() != ".xlsx":
         raise InputError("the workbook must be an .xlsx file", where="OUT", value=str(out))
     options = build_options(threshold, min_divisor, not no_bonus, not no_excess, cap_rule, decimals)
-    data = build_month(
+    book = build_book(
         template=template, roster=roster, sample=sample, criteria_spec=criteria_spec, budget=budget,
-        month=month, rows=rows, options=options,
+        month=month, rows=rows, options=options, subdaos=subdaos,
     )  # fmt: skip
-    layout = grape_layout(data)
-    write_atomic(out, lambda tmp: write_workbook(layout, data, tmp, decimals=options.decimals), force=force)
-    a = data.allocation
+    layout = grape_layout(book)
+    write_atomic(out, lambda: workbook_bytes(layout, book, decimals=options.decimals), force=force)
+    console = Console()
+    console.print(Text(f"Wrote {out} ({book.template} template, {book.month})."))
     d = options.decimals
-    people = f"{len(data.rows)} role rows" if data.rows else "no members yet"
-    Console().print(
-        f"Wrote {out} ({template} template, {data.month}): {people}, room for {data.table_rows}."
-        + (
-            f" Budget {a.budget:,.{d}f}: allocated {a.total_allocated:,.{d}f}, returned {a.returned_to_treasury:,.{d}f}"
-            + (" [bold yellow](dynamic cap engaged)[/]" if a.cap_engaged else "")
-            + "."
-            if data.rows
-            else ""
-        ),
-        highlight=False,
-    )
+    for part in book.parts:
+        a = part.allocation
+        people = f"{len(part.rows)} role rows" if part.rows else "no members yet"
+        line = Text(f"  {part.subdao + ': ' if part.subdao else ''}{people}, room for {part.table_rows}.")
+        if part.rows and part.budget is not None:
+            line.append(
+                f" Budget {a.budget:,.{d}f}: allocated {a.total_allocated:,.{d}f}, "
+                f"returned {a.returned_to_treasury:,.{d}f}"
+            )
+            if a.cap_engaged:
+                line.append(" (dynamic cap engaged)", style="bold yellow")
+            line.append(".")
+        console.print(line)

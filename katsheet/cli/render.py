@@ -10,6 +10,7 @@ from typing import Any
 from rich import box
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from ..engine import Allocation, plain, round_half_up
 from ..engine.numbers import fixed
@@ -93,8 +94,8 @@ def print_table(a: Allocation, console: Console) -> None:
     for m in a.members:
         share = m.total / a.budget if a.budget else Decimal(0)
         table.add_row(
-            m.member,
-            m.role,
+            Text(m.member),
+            Text(m.role),
             _percent(m.grape_weight),
             _amount(m.base, d),
             _amount(m.bonus, d),
