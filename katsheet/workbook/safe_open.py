@@ -7,6 +7,9 @@ a hostile file is refused quickly with one line and never hangs the checker:
   which are OLE compound files;
 - a zip bomb: declared uncompressed sizes (total and per member) and compression ratios;
 - a sheet with cells a million rows down (the cells are scanned; a declared size is ignored);
+- a workbook that two readers would read differently: a cell or a row written twice in a sheet's
+  XML, a defined name defined twice (Excel keeps one, openpyxl another: katsheet does not guess);
+- damaged compressed data (any error unpacking a part);
 - XML entity tricks: openpyxl parses through defusedxml, which we require;
 - macros: an .xlsm is read as data (openpyxl without keep_vba); nothing in it is ever run.
 """
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+import zlib
 from pathlib import Path
 
 from openpyxl.xml import DEFUSEDXML
@@ -29,11 +33,16 @@ MAX_MEMBER = 200 * 2**20
 #: Text XML compresses well, but not a thousandfold.
 MAX_RATIO = 200
 MAX_MEMBERS = 2_000
-#: Rows a sheet may declare: room for 100,000 members with headroom.
-MAX_ROWS = 200_000
+#: Rows a sheet may reach: a table of the largest size katsheet reads (MAX_ROLE_ROWS) with room
+#: around it. Anything further down is refused before a cell is parsed.
+MAX_ROWS = 20_000
 MAX_COLUMNS = 16_384
 
-_CELL = re.compile(rb'<(?:\w+:)?c\s+r="([A-Z]{1,4})(\d+)"')
+_CELL = re.compile(rb'<(?:\w+:)?c\s[^>]*?\br="([A-Z]{1,4})(\d+)"')
+_ROW = re.compile(rb'<(?:\w+:)?row\s[^>]*?\br="(\d+)"')
+_NAME = re.compile(rb"<(?:\w+:)?definedName\s([^>]*)>")
+_NAME_ATTR = re.compile(rb'\bname="([^"]*)"')
+_LOCAL = re.compile(rb'\blocalSheetId="(\d+)"')
 
 
 def check_file(path: Path) -> None:
@@ -59,11 +68,12 @@ def check_file(path: Path) -> None:
     try:
         with zipfile.ZipFile(path) as z:
             _check_members(z, where)
-            _check_dimensions(z, where)
-    except zipfile.BadZipFile as e:
-        raise InputError(f"is damaged or truncated ({e})", where=where) from None
-    except (OSError, EOFError, zipfile.LargeZipFile) as e:
-        raise InputError(f"is damaged or truncated ({e})", where=where) from None
+            _check_names(z, where)
+            _check_cells(z, where)
+    except InputError:
+        raise
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, zipfile.LargeZipFile, ValueError, RuntimeError) as e:
+        raise InputError(f"is damaged or truncated ({type(e).__name__}: {str(e)[:80]})", where=where) from None
 
 
 def _check_members(z: zipfile.ZipFile, where: str) -> None:
@@ -89,26 +99,83 @@ def _check_members(z: zipfile.ZipFile, where: str) -> None:
         raise InputError(f"unpacks to {total / 2**20:,.0f} MB: refusing (zip bomb?)", where=where)
 
 
-def _check_dimensions(z: zipfile.ZipFile, where: str) -> None:
-    """Refuse a sheet whose cells reach beyond MAX_ROWS rows or MAX_COLUMNS columns.
+def _check_names(z: zipfile.ZipFile, where: str) -> None:
+    """A defined name defined twice in one scope: which one counts is the reader's guess."""
+    data = z.read("xl/workbook.xml")
+    seen: set[tuple[bytes, bytes]] = set()
+    for m in _NAME.finditer(data):
+        name, local = _NAME_ATTR.search(m.group(1)), _LOCAL.search(m.group(1))
+        if name is None:
+            continue
+        key = (name.group(1).upper(), local.group(1) if local else b"")
+        if key in seen:
+            raise InputError(
+                f"is ambiguous: the defined name {name.group(1).decode(errors='replace')} is defined twice, and "
+                "programs differ on which one counts; save the workbook again in Excel or LibreOffice",
+                where=where,
+            )
+        seen.add(key)
+
+
+def _sheet_titles(z: zipfile.ZipFile) -> dict[str, str]:
+    """Worksheet part name -> sheet title, for messages (best effort: the part name otherwise)."""
+    try:
+        book = z.read("xl/workbook.xml")
+        rels = z.read("xl/_rels/workbook.xml.rels")
+    except KeyError:
+        return {}
+    targets = {
+        m.group(1): m.group(2).decode(errors="replace")
+        for m in re.finditer(rb'<Relationship\s[^>]*?Id="([^"]+)"[^>]*?Target="([^"]+)"', rels)
+    }
+    out = {}
+    for m in re.finditer(rb"<(?:\w+:)?sheet\s([^>]*)>", book):
+        title = re.search(rb'\bname="([^"]*)"', m.group(1))
+        rid = re.search(rb'\br:id="([^"]*)"', m.group(1)) or re.search(rb'\bid="([^"]*)"', m.group(1))
+        if title and rid and rid.group(1) in targets:
+            target = targets[rid.group(1)].lstrip("/")
+            out[target if target.startswith("xl/") else "xl/" + target] = title.group(1).decode(errors="replace")
+    return out
+
+
+def _check_cells(z: zipfile.ZipFile, where: str) -> None:
+    """Refuse a sheet whose cells reach beyond MAX_ROWS rows or MAX_COLUMNS columns, or that
+    writes one cell (or one row) twice.
 
     The cells themselves are scanned (a sheet's <dimension> is only a claim: LibreOffice writes
     A1:AMJ1048576 after an ordinary row deletion), and the reader ignores the claim too, so a
     sheet that merely declares a million rows costs nothing.
     """
+    titles = _sheet_titles(z)
     for info in z.infolist():
         if not re.fullmatch(r"xl/worksheets/[^/]+\.xml", info.filename):
             continue
+        sheet = titles.get(info.filename, info.filename)
+        cells: set[int] = set()
+        rows: set[int] = set()
         tail = b""
         with z.open(info) as f:
             while chunk := f.read(2**20):
                 data = tail + chunk
-                for m in _CELL.finditer(data):
-                    col, row = m.group(1), int(m.group(2))
-                    if row > MAX_ROWS or col_index(col.decode()) + 1 > MAX_COLUMNS:
+                cut = max(data.rfind(b"<"), 0)  # whole tags only: the rest waits for the next chunk
+                for m in _CELL.finditer(data, 0, cut):
+                    col, row = col_index(m.group(1).decode()) + 1, int(m.group(2))
+                    if row > MAX_ROWS or col > MAX_COLUMNS:
                         raise InputError(
-                            f"sheet part {info.filename} has a cell in row {row:,}: refusing "
-                            f"(katsheet reads up to {MAX_ROWS:,} rows)",
+                            f"sheet {sheet} has a cell in row {row:,}: refusing (katsheet reads up to {MAX_ROWS:,} "
+                            "rows)",
                             where=where,
                         )
-                tail = data[-64:]
+                    key = row * (MAX_COLUMNS + 1) + col
+                    if key in cells:
+                        raise InputError(f"is ambiguous: sheet {sheet} writes cell {m.group(1).decode()}{row} twice, "
+                                         "and programs differ on which one counts; save it again in Excel or LibreOffice",
+                                         where=where)  # fmt: skip
+                    cells.add(key)
+                for m in _ROW.finditer(data, 0, cut):
+                    row = int(m.group(1))
+                    if row in rows:
+                        raise InputError(f"is ambiguous: sheet {sheet} writes row {row} twice, and programs differ on "
+                                         "which one counts; save it again in Excel or LibreOffice", where=where)  # fmt: skip
+                    rows.add(row)
+                tail = data[cut:]
