@@ -3,6 +3,7 @@ workbook whose cells call GRAPE_WEIGHT, GRAPE_LEVEL, GRAPE_ALLOCATE or GRAPE_SUM
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -10,6 +11,32 @@ import numpy as np
 from .. import udfs
 
 NAMES = ("GRAPE_WEIGHT", "GRAPE_LEVEL", "GRAPE_ALLOCATE", "GRAPE_SUMMARY")
+#: `formulas` passes an omitted argument (``=GRAPE_ALLOCATE(B3,G6:G18,,,TRUE)``) as 0, which a
+#: function cannot tell from a typed 0; the checker writes KSOMITTED() in its place (see
+#: ``mark_omitted``) and the function sees None, as Excel hands an omitted argument to xlwings.
+OMITTED = "KSOMITTED"
+_OMITTED_VALUE = "\u2400katsheet-omitted"
+_CALL = re.compile(r'"(?:[^"]|"")*"|\b(GRAPE_(?:WEIGHT|LEVEL|ALLOCATE|SUMMARY))\s*\(', re.IGNORECASE)
+
+
+def mark_omitted(formula: str) -> str:
+    """The formula with every empty argument of a GRAPE_* call written as KSOMITTED()."""
+    from ..workbook.columnwise.outer import _split_call
+
+    out, pos = [], 0
+    for m in _CALL.finditer(formula):
+        if m.group(1) is None or m.start() < pos:
+            continue
+        try:
+            args, end = _split_call(formula, m.end() - 1)
+        except ValueError:
+            return formula
+        filled = [a if a.strip() else f"{OMITTED}()" for a in args]
+        if filled == [f"{OMITTED}()"]:  # GRAPE_X() has no arguments, not one omitted
+            filled = []
+        out.append(formula[pos : m.end() - 1] + "(" + ",".join(mark_omitted(a) for a in filled) + ")")
+        pos = end
+    return "".join(out) + formula[pos:]
 
 
 def _plain(value: Any) -> Any:
@@ -20,7 +47,7 @@ def _plain(value: Any) -> Any:
         if value.size == 1:
             return _plain(value.item())
         return [[_plain(v) for v in row] for row in value.tolist()]
-    if type(value).__name__ in ("XlError",) or str(value) == "empty":
+    if type(value).__name__ in ("XlError",) or str(value) in ("empty", _OMITTED_VALUE):
         return None
     if isinstance(value, np.generic):
         return value.item()
@@ -42,3 +69,4 @@ def register() -> None:
     table = formulas.get_functions()
     for name in NAMES:
         table[name] = _adapt(getattr(udfs, name))
+    table[OMITTED] = lambda: _OMITTED_VALUE

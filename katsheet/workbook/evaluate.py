@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import html
 import re
+import tempfile
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +23,10 @@ def evaluate(path: Path, sheetnames: list[str]) -> dict[tuple[str, str], Any]:
 def evaluate_with_ranges(
     path: Path, sheetnames: list[str]
 ) -> tuple[dict[tuple[str, str], Any], list[tuple[str, str, str]]]:
-    """Like ``evaluate``, and the ranges `formulas` reported whole: (sheet, first cell, last cell)."""
+    """Like ``evaluate``, and the ranges `formulas` reported whole: (sheet, first cell, last cell).
+
+    Empty arguments of katsheet's own functions are marked as omitted first (in a private copy
+    of the file; the workbook itself is never written)."""
     from ..excel.formulas_functions import register
     from .columnwise.startup import import_formulas
 
@@ -28,7 +34,9 @@ def evaluate_with_ranges(
 
     register()  # workbooks may call katsheet's own Excel functions
     titles = {name.upper(): name for name in sheetnames}
-    solution = formulas.ExcelModel().loads(str(path)).finish().calculate()
+    with tempfile.TemporaryDirectory(prefix="katsheet-eval-") as tmp:
+        copy = _with_omitted_marked(path, Path(tmp) / path.name)
+        solution = formulas.ExcelModel().loads(str(copy)).finish().calculate()
     out: dict[tuple[str, str], Any] = {}
     spilled: dict[tuple[str, str], Any] = {}
     ranges_seen: list[tuple[str, str, str]] = []
@@ -49,6 +57,33 @@ def evaluate_with_ranges(
             for j in range(c2 - c1 + 1):
                 spilled[(sheet, f"{_letters(c1 + j)}{r1 + i}")] = plain(values[i][j])
     return {**spilled, **out}, ranges_seen
+
+
+_FORMULA = re.compile(rb"(<(?:\w+:)?f\b[^>]*>)([^<]*)(</(?:\w+:)?f>)")
+
+
+def _with_omitted_marked(path: Path, copy: Path) -> Path:
+    """A copy of the workbook whose GRAPE_* calls name their omitted arguments (see
+    formulas_functions.mark_omitted); the original when nothing needed marking."""
+    from ..excel.formulas_functions import mark_omitted
+
+    def mark(m: re.Match[bytes]) -> bytes:
+        text = html.unescape(m.group(2).decode("utf-8"))
+        marked = mark_omitted(text)
+        if marked == text:
+            return m.group(0)
+        return m.group(1) + html.escape(marked, quote=False).encode("utf-8") + m.group(3)
+
+    changed = False
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(copy, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename.startswith("xl/worksheets/") and b"GRAPE_" in data.upper():
+                new = _FORMULA.sub(mark, data)
+                changed |= new != data
+                data = new
+            dst.writestr(info.filename, data)
+    return copy if changed else path
 
 
 def _split(cell: str) -> tuple[int, int]:

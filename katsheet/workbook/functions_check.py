@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from ..engine import InputError
 from .checker import Report, normalise
 from .evaluate import _letters, _split, evaluate_with_ranges
 from .expected import FLOAT_NOISE, is_blank
@@ -35,11 +36,29 @@ def _same(a: Any, b: Any) -> bool:
     return str(a) == str(b)
 
 
+#: `formulas`' whole model evaluates these sheets cell by cell; a sheet of katsheet's functions is
+#: a worksheet a person builds, not a 10,000-row table: beyond this it is refused, not ground through.
+MAX_CALL_SHEET_FORMULAS = 5_000
+
+
 def check_functions(path: Path, formulas: Cells, cached: Cells, sheetnames: list[str]) -> Report:
     """Findings for the cells of GRAPE_* calls (and the cells their arrays spill into)."""
+    targets = {k for k, v in formulas.items() if isinstance(v, str) and v.startswith("=") and CALL.search(v)}
+    count = sum(1 for v in formulas.values() if isinstance(v, str) and v.startswith("="))
+    if count > MAX_CALL_SHEET_FORMULAS:
+        raise InputError(
+            f"holds {count:,} formulas around katsheet's functions; katsheet checks such sheets up to "
+            f"{MAX_CALL_SHEET_FORMULAS:,} (a monthly template is checked at any size)",
+            where=str(path),
+        )
+    if targets and all(cached.get(k) is None for k in targets):
+        sheet, cell = min(targets, key=lambda k: (k[0], _split(k[1])[1], _split(k[1])[0]))
+        return Report(str(path), "katsheet functions", [Finding(
+            "stale-value", sheet, cell, "calculated values", "no value stored in any formula cell",
+            "the workbook was never calculated: open it in Excel (with the add-in) and save it; then check it again",
+        )])  # fmt: skip
     evaluated, ranges = evaluate_with_ranges(path, sheetnames)
     findings = []
-    targets = {k for k, v in formulas.items() if isinstance(v, str) and v.startswith("=") and CALL.search(v)}
     spill: set[tuple[str, str]] = set()  # the cells an array call fills beside its own cell
     for sheet, first, last in ranges:
         if (sheet, first) in targets:
