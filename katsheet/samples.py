@@ -13,6 +13,9 @@ from .io.csvfile import read_roster, read_scored_roster
 
 SAMPLE_BUDGET = Decimal("100000")
 SAMPLE_NAME = "sample_roster.csv"
+#: a second SubDAO for the sample with several SubDAOs (one member works in both)
+SAMPLE_ART_NAME = "sample_art_roster.csv"
+SAMPLE_ART_BUDGET = Decimal("40000")
 
 
 def sample_roster(criteria: Criteria = FOUR_CRITERIA) -> list[RoleRow]:
@@ -20,6 +23,6 @@ def sample_roster(criteria: Criteria = FOUR_CRITERIA) -> list[RoleRow]:
         return read_roster(Path(path), criteria)
 
 
-def sample_scored_roster(criteria: Criteria = FOUR_CRITERIA) -> list[ScoredRow]:
-    with as_file(files("katsheet.data") / SAMPLE_NAME) as path:
+def sample_scored_roster(criteria: Criteria = FOUR_CRITERIA, name: str = SAMPLE_NAME) -> list[ScoredRow]:
+    with as_file(files("katsheet.data") / name) as path:
         return read_scored_roster(Path(path), criteria)

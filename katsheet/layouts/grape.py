@@ -50,6 +50,7 @@ from .model import (
     Validation,
     WorkbookLayout,
     col_letter,
+    foreign,
     scope_names,
 )
 
@@ -485,10 +486,11 @@ def _member_number_columns(p: int, earlier: tuple[str, ...]) -> tuple[Column, ..
     its member's number. A later SubDAO first looks the name up in the earlier SubDAOs' sheets
     (``earlier``: their name suffixes), so a member of two SubDAOs is one member.
     """
-    start = f"MAX(MembersSoFar{earlier[-1]})" if earlier else "0"
+    start = f"MAX({foreign('MembersSoFar' + earlier[-1])})" if earlier else "0"
     prior = '""'
-    for suffix in reversed(earlier):
-        prior = f"IFERROR(INDEX(MemberNos{suffix},MATCH({_escaped('{member}')},MemberNames{suffix},0)),{prior})"
+    for tail in reversed(earlier):
+        nos, names = foreign("MemberNos" + tail), foreign("MemberNames" + tail)
+        prior = f"IFERROR(INDEX({nos},MATCH({_escaped('{member}')},{names},0)),{prior})"
     columns: list[Column] = []
     if earlier:
         columns.append(Column("prior", "Member no. in an earlier SubDAO", "computed", "count",
@@ -729,9 +731,8 @@ def suffix(p: int) -> str:
 
 
 def _scoped(sheet: Sheet, names: set[str], tail: str) -> Sheet:
-    """The sheet with its own defined names (and references to them) given the SubDAO's suffix."""
-    if not tail:
-        return sheet
+    """The sheet with its own defined names (and references to them) given the SubDAO's suffix
+    (and another SubDAO's names, marked ``foreign``, as written)."""
     import dataclasses
 
     def f(text: str | None) -> str | None:

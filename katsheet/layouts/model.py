@@ -266,23 +266,32 @@ def quote_sheet(name: str) -> str:
     return name if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) else "'" + name.replace("'", "''") + "'"
 
 
-_STRING_OR_NAME = re.compile(r'"(?:[^"]|"")*"|(?<![\w.$!\'])([A-Za-z_][A-Za-z0-9_]*)(?![\w(!.])')
+#: Marks a name that belongs to another part of the workbook (an earlier SubDAO's MemberNames):
+#: ``scope_names`` leaves it as written.
+FOREIGN = "\u00a4"
+_STRING_OR_NAME = re.compile(r'"(?:[^"]|"")*"|(?<![\w.$!\'' + FOREIGN + r"])([A-Za-z_][A-Za-z0-9_]*)(?![\w(!.])")
+
+
+def foreign(name: str) -> str:
+    """``name`` as another part's name, kept as it is when a SubDAO's names get their suffix."""
+    return FOREIGN + name
 
 
 def scope_names(formula: str, names: set[str], suffix: str) -> str:
-    """``formula`` with each of ``names`` (whole words, outside strings) given ``suffix``.
+    """``formula`` with each of ``names`` (whole words, outside strings) given ``suffix``, and
+    names marked ``foreign`` left as written.
 
     One template serves every SubDAO of a workbook: the second SubDAO's sheets use Budget_2,
     Weights_2, ... for the same formulas.
     """
-    if not suffix:
-        return formula
+    if suffix:
 
-    def sub(m: re.Match[str]) -> str:
-        word = m.group(1)
-        return word + suffix if word is not None and word in names else m.group(0)
+        def sub(m: re.Match[str]) -> str:
+            word = m.group(1)
+            return word + suffix if word is not None and word in names else m.group(0)
 
-    return _STRING_OR_NAME.sub(sub, formula)
+        formula = _STRING_OR_NAME.sub(sub, formula)
+    return formula.replace(FOREIGN, "")
 
 
 _PLACEHOLDER = re.compile(r"\{(?:([A-Za-z_][A-Za-z0-9_ ]*)!)?([a-z_0-9]+)(?:\.(first|last|above|header))?\}")

@@ -10,8 +10,8 @@ from decimal import Decimal
 from pathlib import Path
 
 from ..engine import FOUR_CRITERIA, SINGLE_CRITERION, Options
-from ..layouts.grape import TEMPLATES, Month, grape_layout, template_id
-from ..samples import SAMPLE_BUDGET, sample_scored_roster
+from ..layouts.grape import TEMPLATES, Book, Month, as_book, grape_layout, template_id
+from ..samples import SAMPLE_ART_BUDGET, SAMPLE_ART_NAME, SAMPLE_BUDGET, sample_scored_roster
 from .writer import write_workbook
 
 
@@ -24,10 +24,17 @@ def shipped_templates() -> dict[str, Month]:
     return out
 
 
-def sample_months() -> dict[str, Month]:
-    """sample_workbooks/: a realistic filled month, with the bonus threshold overridden to 70%."""
+def sample_months() -> dict[str, Month | Book]:
+    """sample_workbooks/: a realistic filled month, with the bonus threshold overridden to 70%, and a
+    month of two SubDAOs (one member in both) whose Members sheet sums them."""
     rows = tuple(sample_scored_roster())
+    art = tuple(sample_scored_roster(name=SAMPLE_ART_NAME))
+    subdaos = Book((
+        Month(template="expanded", month="2026-11", budget=SAMPLE_BUDGET, rows=rows, subdao="Main", capacity=20),
+        Month(template="expanded", month="2026-11", budget=SAMPLE_ART_BUDGET, rows=art, subdao="Art", capacity=12),
+    ))  # fmt: skip
     return {
+        "2026-11-subdaos.xlsx": subdaos,
         "2026-11-expanded.xlsx": Month(
             template="expanded", month="2026-11", budget=SAMPLE_BUDGET, rows=rows,
             options=Options(threshold=Decimal("0.7")),
@@ -39,6 +46,7 @@ def sample_months() -> dict[str, Month]:
     }  # fmt: skip
 
 
-def write_month(month: Month, path: Path) -> Path:
-    write_workbook(grape_layout(month), month, path, decimals=month.options.decimals)
+def write_month(month: Month | Book, path: Path) -> Path:
+    book = as_book(month)
+    write_workbook(grape_layout(book), book, path, decimals=book.first.options.decimals)
     return path

@@ -237,7 +237,7 @@ class Evaluator:
                         if other.first <= r2 and r1 <= other.last and j != i:
                             after[i].add(j)
                         elif j == i and run.first <= r2 and r1 <= run.last:
-                            raise Unsupported("a formula refers to its own run (a circular reference?)")
+                            self._give_up(run)  # a formula that reads its own column: circular
         order, done, state = [], set(), {}
         for start in range(len(self.runs)):  # depth-first, iterative: tables may be long
             stack = [(start, iter(after[start]))]
@@ -254,8 +254,11 @@ class Evaluator:
                     continue
                 if nxt in done:
                     continue
-                if state.get(nxt) == 1:
-                    raise Unsupported("circular references")
+                if state.get(nxt) == 1:  # a circular reference: its runs are left out, not guessed
+                    on_stack = [n for n, _ in stack]
+                    for n in on_stack[on_stack.index(nxt) :]:
+                        self._give_up(self.runs[n])
+                    continue
                 state[nxt] = 1
                 stack.append((nxt, iter(after[nxt])))
         return order
@@ -343,7 +346,7 @@ class Evaluator:
                 self._give_up(run)
         self.runs = runs
         for run in self._order():
-            if self._reads_unknown(run):
+            if (run.sheet.upper(), run.col, run.first) in self.unknown or self._reads_unknown(run):
                 self._give_up(run)
                 continue
             c = Compiled.of(run.shape.text)
