@@ -47,3 +47,14 @@ class Run:
 @pytest.fixture
 def run(capsys: pytest.CaptureFixture[str]) -> Run:
     return Run(capsys)
+
+
+@pytest.fixture(scope="session")
+def lo_editor():
+    """One LibreOffice (UNO) for every edit the tests make, started on first use."""
+    from libreoffice import Editor, require_uno
+
+    require_uno()
+    editor = Editor()
+    yield editor
+    editor.close()

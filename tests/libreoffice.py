@@ -6,6 +6,8 @@ sets OOXMLRecalcMode to 0 ("always recalculate"), so what comes back is LibreOff
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import shutil
 import subprocess
@@ -62,3 +64,56 @@ def recalculate(paths: list[Path], outdir: Path, *, timeout: float = 600) -> lis
     if missing:
         raise RuntimeError(f"LibreOffice did not write {missing[:3]}: {proc.stdout}\n{proc.stderr}")
     return out
+
+
+SYSTEM_PYTHON = "/usr/bin/python3"
+LO_EDIT = Path(__file__).with_name("lo_edit.py")
+
+
+def require_uno() -> None:
+    """LibreOffice and its Python bridge (python3-uno), for the edit tests; as require_libreoffice."""
+    require_libreoffice()
+    ok = (
+        Path(SYSTEM_PYTHON).exists()
+        and subprocess.run([SYSTEM_PYTHON, "-c", "import uno"], capture_output=True).returncode == 0
+    )
+    if not ok:
+        reason = "LibreOffice's Python bridge is missing (apt-get install python3-uno): the edit tests need it"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+
+
+class Editor:
+    """One LibreOffice for every edit of a test session (tests/lo_edit.py --worker): starting it
+    costs seconds, an edit a fraction of one. Restarted should it die."""
+
+    def __init__(self) -> None:
+        self.proc: subprocess.Popen | None = None
+
+    def _start(self) -> subprocess.Popen:
+        return subprocess.Popen(
+            [SYSTEM_PYTHON, str(LO_EDIT), "--worker"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        )  # fmt: skip
+
+    def edit(self, src: Path, dst: Path, ops: list) -> Path:
+        if self.proc is None or self.proc.poll() is not None:
+            self.proc = self._start()
+        assert self.proc.stdin and self.proc.stdout
+        self.proc.stdin.write(json.dumps({"src": str(src), "dst": str(dst), "ops": ops}) + "\n")
+        self.proc.stdin.flush()
+        answer = self.proc.stdout.readline().strip()
+        if answer != "ok":
+            self.close()
+            raise RuntimeError(f"LibreOffice edit failed: {answer or 'the worker died'}")
+        return dst
+
+    def close(self) -> None:
+        if self.proc is not None:
+            with contextlib.suppress(Exception):
+                self.proc.stdin.close()  # type: ignore[union-attr]
+                self.proc.wait(timeout=60)
+            if self.proc.poll() is None:
+                self.proc.kill()
+            self.proc = None

@@ -3,6 +3,9 @@
 Run with the system Python that has LibreOffice's `uno` module (Debian: python3-uno):
 
     /usr/bin/python3 tests/lo_edit.py IN.xlsx OUT.xlsx '[["insert_rows", "Scoring", 20, 1], ...]'
+    /usr/bin/python3 tests/lo_edit.py --worker     # one LibreOffice for many edits: JSON lines on
+                                                   # stdin ({"src", "dst", "ops"}), "ok" or "error: ..."
+                                                   # on stdout (the tests' session fixture uses this)
 
 Operations (rows and columns 1-based, as a person counts them):
   ["insert_rows", sheet, row, count]         rows inserted above `row`
@@ -92,8 +95,8 @@ def apply(doc, op):
         raise ValueError(f"unknown operation {kind}")
 
 
-def main():
-    src, dst, ops = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+def start_office():
+    """A headless LibreOffice listening on a private pipe, with a fresh profile; (process, desktop)."""
     profile = tempfile.mkdtemp(prefix="katsheet-uno-")
     pipe = f"katsheet{os.getpid()}"
     office = subprocess.Popen(
@@ -111,13 +114,30 @@ def main():
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    desktop = None
     try:
         ctx = connect(pipe)
         desktop = ctx.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
-        doc = desktop.loadComponentFromURL(
-            uno.systemPathToFileUrl(os.path.abspath(src)), "_blank", 0, (prop("Hidden", True),)
-        )
+    except BaseException:
+        office.kill()
+        raise
+    return office, desktop
+
+
+def stop_office(office, desktop):
+    with contextlib.suppress(Exception):
+        if desktop is not None:
+            desktop.terminate()
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        office.wait(timeout=30)
+    if office.poll() is None:
+        office.kill()
+
+
+def edit_file(desktop, src, dst, ops):
+    doc = desktop.loadComponentFromURL(
+        uno.systemPathToFileUrl(os.path.abspath(src)), "_blank", 0, (prop("Hidden", True),)
+    )
+    try:
         doc.calculateAll()
         for sheet in doc.Sheets:  # protection guards against slips; a person unprotects to edit
             sheet.unprotect("")
@@ -129,15 +149,36 @@ def main():
         for _ in range(3):
             doc.calculateAll()
         doc.storeToURL(uno.systemPathToFileUrl(os.path.abspath(dst)), (prop("FilterName", "Calc MS Excel 2007 XML"),))
-        doc.close(True)
     finally:
-        with contextlib.suppress(Exception):
-            if desktop is not None:
-                desktop.terminate()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            office.wait(timeout=30)
-        if office.poll() is None:
-            office.kill()
+        doc.close(True)
+
+
+def worker():
+    office, desktop = start_office()
+    try:
+        for line in sys.stdin:
+            if not line.strip():
+                continue
+            request = json.loads(line)
+            try:
+                edit_file(desktop, request["src"], request["dst"], request["ops"])
+                print("ok", flush=True)
+            except Exception as e:  # the test that asked fails with this message
+                print(f"error: {type(e).__name__}: {e}".replace("\n", " "), flush=True)
+    finally:
+        stop_office(office, desktop)
+
+
+def main():
+    if sys.argv[1:] == ["--worker"]:
+        worker()
+        return
+    src, dst, ops = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+    office, desktop = start_office()
+    try:
+        edit_file(desktop, src, dst, ops)
+    finally:
+        stop_office(office, desktop)
 
 
 if __name__ == "__main__":

@@ -69,6 +69,15 @@ class Workbook:
     #: findings that report without stopping the number check (a member typed below the table:
     #: neither the sheet nor the rules count it)
     informational: list[Finding] = field(default_factory=list)
+    _formula_cells: list[Any] | None = None
+
+    def formula_cells(self) -> list[Any]:
+        """The layout's formula cells in this workbook's geometry, rendered once."""
+        if self._formula_cells is None:
+            from .expected import formula_cells
+
+            self._formula_cells = list(formula_cells(self.layout))
+        return self._formula_cells
 
     def blocking(self) -> list[Finding]:
         """The findings that make the workbook's numbers untrustworthy."""
@@ -248,7 +257,9 @@ def _row_maps(book: Workbook) -> dict[str, list[int]]:
             continue
         finding = _numbering_finding(sheet, table, letter, as_int)
         book.findings.append(finding)
-        book.broken_rows.add((sheet.name, split_cell(finding.cell)[1]))
+        row = split_cell(finding.cell)[1]
+        # the edited row, and the one below: its "row above" references still skip the new row
+        book.broken_rows.update({(sheet.name, row), (sheet.name, row + 1)})
     return maps
 
 
