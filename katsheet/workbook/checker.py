@@ -24,7 +24,7 @@ from typing import Any
 from ..layouts.model import split_cell
 from .columnwise import Unsupported, evaluate_cells
 from .evaluate import evaluate
-from .expected import agrees, expected_cells, formula_cells, is_blank
+from .expected import agrees, expected_cells, is_blank
 from .reader import Finding, Workbook
 
 KINDS = ("structure", "bad-input", "formula-drift", "wrong-number", "stale-value")
@@ -58,7 +58,7 @@ def _broken(book: Workbook, sheet: str, cell: str) -> bool:
 def drift(book: Workbook) -> list[Finding]:
     """Every computed cell whose formula is not the layout's (re-rendered in the file's geometry)."""
     out = []
-    for fc in formula_cells(book.layout):
+    for fc in book.formula_cells():
         found = book.formulas.get((fc.sheet, fc.cell))
         if found == fc.formula or _broken(book, fc.sheet, fc.cell):  # as written (the common case)
             continue
@@ -76,7 +76,7 @@ def drift(book: Workbook) -> list[Finding]:
 def never_calculated(book: Workbook) -> Finding | None:
     """A workbook saved by a program that does not calculate (openpyxl, a script) stores no value
     for any formula: that is one finding, not one per cell."""
-    cells = [fc for fc in formula_cells(book.layout) if (fc.sheet, fc.cell) in book.formula_keys]
+    cells = [fc for fc in book.formula_cells() if (fc.sheet, fc.cell) in book.formula_keys]
     if not cells or any(book.cached.get((fc.sheet, fc.cell)) is not None for fc in cells):
         return None
     first = cells[0]
@@ -91,7 +91,7 @@ def numbers(book: Workbook, evaluated: dict[tuple[str, str], Any] | None, *, cac
     if month is None:
         return []
     out = []
-    for e in expected_cells(book.layout, month, book.row_maps):
+    for e in expected_cells(book.layout, month, book.row_maps, book.formula_cells()):
         key = (e.sheet, e.cell)
         stored = book.cached.get(key)
         cached_ok = not cached or agrees(e.value, stored, e.fmt, e.decimals, e.budget)
@@ -139,7 +139,7 @@ def layout_cells(book: Workbook) -> tuple[dict[tuple[str, str], Any], set[tuple[
     """The cells as the evaluator takes them: the layout's formula cells by their formulas, every
     other cell by the value it shows (a formula in a notes cell, however exotic, is not ours to
     evaluate, and an input typed as a formula counts with its value, as the reader reads it)."""
-    ours = {(fc.sheet, fc.cell) for fc in formula_cells(book.layout)}
+    ours = {(fc.sheet, fc.cell) for fc in book.formula_cells()}
     cells = {
         key: (value if key in ours else book.cached.get(key)) if key in book.formula_keys else value
         for key, value in book.formulas.items()

@@ -83,7 +83,10 @@ def _scales(layout: WorkbookLayout, month: Any) -> dict[str, tuple[int, Decimal]
 
 
 def expected_cells(
-    layout: WorkbookLayout, month: Any, row_maps: dict[str, list[int]] | None = None
+    layout: WorkbookLayout,
+    month: Any,
+    row_maps: dict[str, list[int]] | None = None,
+    cells: list[FormulaCell] | None = None,
 ) -> Iterator[Expected]:
     """Every formula cell of the layout with the value the engine says it must show.
 
@@ -92,7 +95,7 @@ def expected_cells(
     """
     maps = row_maps or {}
     scales = _scales(layout, month)
-    for fc in formula_cells(layout):
+    for fc in cells if cells is not None else formula_cells(layout):
         spec = fc.spec
         if isinstance(spec, Param):
             value, label = spec.value(month), spec.label
@@ -131,6 +134,24 @@ def agrees(expected: Any, found: Any, fmt: str, decimals: int, budget: Any = 1) 
         return isinstance(found, (bool, int, float)) and bool(found) == bool(expected) and found in (0, 1, True, False)
     if isinstance(expected, str) or isinstance(found, str):
         return str(expected) == str(found)
+    try:
+        fast = abs(float(expected) - float(found))
+    except (TypeError, ValueError, OverflowError):
+        return False
+    # in floats first: equal, clearly within or clearly beyond the tolerance; exactly only near it
+    scale = max(1.0, abs(float(expected)))
+    if fmt == "amount":
+        tolerance = 10.0**-decimals
+    elif fmt == "percent":
+        tolerance = 10.0**-decimals / float(budget) + FLOAT_NOISE * scale if budget else FLOAT_NOISE * scale
+    elif fmt in ("ratio", "general"):
+        tolerance = FLOAT_NOISE * scale
+    else:
+        tolerance = 0.0
+    if fast <= 0.5 * tolerance or fast == 0:
+        return True
+    if fast >= 2 * tolerance + 1e-9 * scale:
+        return False
     exp, got = _exact(expected), _exact(found)
     if exp is None or got is None:
         return False
