@@ -33,7 +33,18 @@ def fit_budget(budget: Decimal, decimals: int) -> Decimal:
     return _exact(Fraction(budget), decimals, ROUND_DOWN)
 
 
+def amounts(budget, weights, threshold=None, min_divisor=3, bonus=True, excess=True, cap_rule="scale"):
+    """Each role row's exact amount (base + bonus + excess, after the cap), before any rounding."""
+    return _allocate(budget, weights, threshold, min_divisor, bonus, excess, cap_rule)[0]
+
+
 def reference(budget, weights, threshold=None, min_divisor=3, bonus=True, excess=True, cap_rule="scale", decimals=6):
+    exact, engaged = _allocate(budget, weights, threshold, min_divisor, bonus, excess, cap_rule)
+    totals = [total_rule(x, decimals, budget) for x in exact]
+    return totals, Decimal(budget) - sum(totals), engaged
+
+
+def _allocate(budget, weights, threshold, min_divisor, bonus, excess, cap_rule):
     B = Fraction(budget)
     w = [Fraction(_exact(Fraction(x), 6, ROUND_HALF_UP)) for x in weights]
     N = len(w)
@@ -57,5 +68,4 @@ def reference(budget, weights, threshold=None, min_divisor=3, bonus=True, excess
                 bon[i], exc[i] = bon[i] * r, exc[i] * r
             else:
                 exc[i] = base[i]
-    totals = [total_rule(base[i] + bon[i] + exc[i], decimals, budget) for i in range(N)]
-    return totals, Decimal(budget) - sum(totals), engaged
+    return [base[i] + bon[i] + exc[i] for i in range(N)], engaged

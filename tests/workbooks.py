@@ -143,6 +143,12 @@ def formulas_values(path: Path) -> dict[tuple[str, str], Any]:
     return evaluate(path, openpyxl.load_workbook(path, read_only=True).sheetnames)
 
 
-def formulas_values_parallel(paths: list[Path]) -> list[dict[tuple[str, str], Any]]:
+def formulas_values_parallel(paths: list[Path], progress: Any = None) -> list[dict[tuple[str, str], Any]]:
+    """`formulas_values` of each path, a process per core; ``progress.advance()`` after each."""
     with ProcessPoolExecutor(max_workers=max(1, os.cpu_count() or 1)) as pool:
-        return list(pool.map(formulas_values, paths))
+        out = []
+        for values in pool.map(formulas_values, paths):
+            out.append(values)
+            if progress is not None:
+                progress.advance()
+        return out
