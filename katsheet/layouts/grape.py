@@ -700,9 +700,8 @@ def guide_sheet(book: Book, allocation_names: list[str]) -> Sheet:
         Note("A14", "4. Read the totals, the chart and the Members sheet; the returned amount goes back."),
         Note("A15", "5. Before tokens move: katsheet check this-file.xlsx"),
         Note("A17", "How totals are rounded", "heading"),
-        Note("A18", "Each total is rounded down to Decimals, in whole units (10^-Decimals), after a guard of "
-                    "2^-47 of itself;"),
-        Note("A19", "sums are sums of units, so every spreadsheet program shows the same digits as katsheet."),
+        Note("A18", "Each total is rounded down to Decimals, in whole units of 10^-Decimals, after a guard of"),
+        Note("A19", "2^-47 of itself; sums are sums of units: every spreadsheet program shows katsheet's digits."),
         Note("A21", "This file", "heading"),
         Note("A22", f"Template: {template_id(book.template)}"),
         Note("A23", f"Layout version: {LAYOUT_VERSION}"),
