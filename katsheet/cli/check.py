@@ -17,6 +17,7 @@ from ..workbook.annotate import annotate
 from ..workbook.checker import KINDS, Report, check
 from ..workbook.functions_check import check_functions
 from ..workbook.reader import Finding, FunctionsWorkbook, read_workbook
+from .options import PATH
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_UNUSABLE = 0, 1, 2
 #: cells listed per cause on the terminal (all of them in --json)
@@ -100,7 +101,7 @@ def _check_one(path: Path, evaluate: bool, whole_model: bool = False) -> Report 
 
 
 @click.command(name="check")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, required=True, type=PATH)
 @click.option(
     "--json", "as_json", is_flag=True, help="Print the findings as JSON (kind, sheet, cell, expected, found, message)."
 )
@@ -114,7 +115,7 @@ def _check_one(path: Path, evaluate: bool, whole_model: bool = False) -> Report 
 @click.option(
     "--annotate",
     "annotate_to",
-    type=click.Path(path_type=Path),
+    type=PATH,
     help="Write a copy of the workbook with the failing cells filled red and commented.",
 )
 @click.option("--force", is_flag=True, help="With --annotate: overwrite the copy if it exists.")

@@ -16,7 +16,7 @@ from ..io.csvfile import read_roster
 from ..samples import SAMPLE_BUDGET, sample_roster
 from .check import check_command
 from .new import new
-from .options import allocation_options, build_options, choice, load_criteria, parse_budget
+from .options import PATH, allocation_options, build_options, choice, load_criteria, parse_budget
 from .render import print_table, to_csv, to_json_dict
 
 EXIT_BAD_INPUT = 2
@@ -29,7 +29,7 @@ def cli() -> None:
 
 
 @cli.command()
-@click.argument("roster", required=False, type=click.Path(path_type=Path))
+@click.argument("roster", required=False, type=PATH)
 @allocation_options
 @click.option("--format", "fmt", default="table", show_default=True, help="table, json or csv.")
 def compute(
@@ -72,7 +72,7 @@ cli.add_command(check_command)
 
 
 @cli.command(name="excel-addin")
-@click.argument("out", type=click.Path(path_type=Path))
+@click.argument("out", type=PATH)
 @click.option("--force", is_flag=True, help="Overwrite OUT if it exists.")
 def excel_addin(out: Path, force: bool) -> None:
     """Write OUT.xlsm: xlwings' VBA module, an xlwings.conf sheet naming katsheet.udfs, a demo sheet."""
@@ -83,7 +83,7 @@ def excel_addin(out: Path, force: bool) -> None:
 
 
 @cli.command()
-@click.argument("outdir", type=click.Path(path_type=Path))
+@click.argument("outdir", type=PATH)
 @click.option("--force", is_flag=True, help="Overwrite main.py and requirements.txt if they exist.")
 def lite(outdir: Path, force: bool) -> None:
     """Write OUTDIR/main.py and requirements.txt to paste into xlwings Lite."""

@@ -17,7 +17,7 @@ from ..io.csvfile import read_scored_roster, roster_gives_weights
 from ..layouts.grape import DEFAULT_ROWS, TEMPLATES, Book, Month, check_subdao_name, grape_layout, next_month
 from ..samples import SAMPLE_BUDGET, sample_scored_roster
 from ..workbook.writer import workbook_bytes
-from .options import allocation_options, build_options, choice, load_criteria, parse_budget, parse_whole
+from .options import PATH, allocation_options, build_options, choice, load_criteria, parse_budget, parse_whole
 
 
 def _part(
@@ -119,9 +119,9 @@ def build_book(
 
 
 @click.command()
-@click.argument("out", type=click.Path(path_type=Path))
+@click.argument("out", type=PATH)
 @click.option("--template", default="expanded", show_default=True, help="compact or expanded.")
-@click.option("--roster", type=click.Path(path_type=Path), help="A roster CSV, as for `katsheet compute`.")
+@click.option("--roster", type=PATH, help="A roster CSV, as for `katsheet compute`.")
 @click.option("--month", help="The month, YYYY-MM (default: next month).")
 @click.option("--rows", default=str(DEFAULT_ROWS), show_default=True, help="Room for this many role rows.")
 @click.option("--force", is_flag=True, help="Overwrite OUT if it exists.")

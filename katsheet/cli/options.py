@@ -18,6 +18,27 @@ from ..engine.limits import MAX_MIN_DIVISOR, check_budget_fits
 from ..io.csvfile import read_criteria
 
 
+class FilePath(click.ParamType):
+    """A path as typed: a name no file system takes (a NUL byte, thousands of characters) is one
+    line, not an exception from deep inside a library."""
+
+    name = "path"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> Path:
+        return usable_path(str(value), where=param.get_error_hint(ctx) if param is not None else "path")
+
+
+PATH = FilePath()
+
+
+def usable_path(text: str, *, where: str) -> Path:
+    if "\x00" in text or not text:
+        raise InputError("is not a usable file name", where=where, value=text[:60])
+    if len(text) > 4096 or any(len(part) > 255 for part in Path(text).parts):
+        raise InputError("is too long for a file name", where=where, value=text[:60] + "...")
+    return Path(text)
+
+
 def choice(text: str, allowed: tuple[str, ...], *, what: str, where: str) -> str:
     """``text`` as one of ``allowed``, compared case-blind and without surrounding spaces."""
     word = text.strip().lower()
@@ -65,7 +86,7 @@ def load_criteria(spec: str | None) -> Criteria:
         return FOUR_CRITERIA
     if spec.strip().lower() == "single":
         return SINGLE_CRITERION
-    return read_criteria(Path(spec))
+    return read_criteria(usable_path(spec, where="--criteria"))
 
 
 def allocation_options(command):

@@ -332,7 +332,44 @@ def _actual_geometry(
         )
         table = _actual_table(sheet, names, cells, findings, path) if sheet.table else None
         sheets.append(dataclasses.replace(sheet, params=params, table=table))
-    return dataclasses.replace(base, sheets=tuple(sheets))
+    actual = dataclasses.replace(base, sheets=tuple(sheets))
+    _check_names(actual, names, findings, path)
+    return actual
+
+
+def _check_names(layout: WorkbookLayout, names: dict[str, str], findings: list[Finding], path: Path) -> None:
+    """Every defined name the layout's formulas use must say what the layout says: a name that
+    points nowhere (#REF!), at a constant or at a whole column makes the workbook unusable; one
+    stretched past the largest table makes it unusable too (it would cost minutes, not change a
+    number); a named column that no longer covers its table's rows, or a name deleted, is one
+    structure finding (the formulas that use it read other cells than the rules)."""
+    for sheet in layout.sheets:
+        named = [(p.name, p.cell, p.cell) for p in sheet.params]
+        table = sheet.table
+        if table is not None:
+            for c in table.columns:
+                if c.name:
+                    letter = col_letter(table.index(c.key))
+                    named.append((c.name, f"{letter}{table.first_row}", f"{letter}{table.last_row}"))
+        for name, first, last in named:
+            if name not in names:
+                findings.append(Finding("structure", sheet.name, first, f"the defined name {name}", "(missing)",
+                                        f"the defined name {name} was deleted: restore it (Formulas > Name Manager)"))  # fmt: skip
+                continue
+            where, got_first, got_last = _named(names, name, path)
+            rows = split_cell(got_last)[1] - split_cell(got_first)[1] + 1
+            if rows > MAX_ROLE_ROWS + 1:
+                raise InputError(
+                    f"the defined name {name} spans {rows:,} rows; katsheet reads tables of up to {MAX_ROLE_ROWS:,} "
+                    "rows: was it stretched to the end of the sheet? Restore it (Formulas > Name Manager)",
+                    where=str(path),
+                )
+            if (where, got_first, got_last) != (sheet.name, first, last):
+                findings.append(Finding(
+                    "structure", sheet.name, first, f"{name} = {sheet.name}!{first}:{last}",
+                    names[name][:60], f"the defined name {name} no longer covers its cells: restore it "
+                    "(Formulas > Name Manager) or make the month again",
+                ))  # fmt: skip
 
 
 def _actual_table(sheet: Sheet, names: dict[str, str], cells: Cells, findings: list[Finding], path: Path) -> Table:

@@ -355,8 +355,8 @@ class Evaluator:
                 continue
             try:
                 values = self._running(run) if run.recurrence else self._column_wise(run, c)
-            except Unsupported:
-                values = None  # a part the column-wise path cannot take: `formulas` row by row
+            except Exception:  # a part the column-wise path cannot take (or `formulas` failed on it
+                values = None  # as a whole): `formulas` row by row, which gives the cells up if it fails
             if values is not None:
                 self._store(run, values)
                 continue

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import logging
 import os
 import sys
 import types
@@ -67,6 +68,11 @@ def _as_excel(table: dict[str, Any]) -> None:
 def import_formulas() -> types.ModuleType:
     """`formulas`, with its function table loaded (once) and scipy deferred (see the module text)."""
     os.environ.setdefault("TQDM_DISABLE", "1")  # `formulas` draws progress bars of its own otherwise
+    # schedula (under `formulas`) logs an error for every formula that fails; katsheet reports
+    # those cells itself, and its output is one line per problem, not a library's log
+    quiet = logging.getLogger("schedula")
+    quiet.addHandler(logging.NullHandler())
+    quiet.propagate = False
     import formulas
 
     if "formulas.functions.stat" not in sys.modules and not any(m in sys.modules for m in _DEFERRED):
