@@ -177,6 +177,13 @@ HEADERS = [
     ["name"],
     [],
 ]
+HEADERS = [
+    ["member", "role", "grape_weight"],
+    ["member", "role", "work_produced", "work_utilized", "activity", "ops_org"],
+    ["member", "member", "grape_weight"],
+    ["name"],
+    [],
+]
 cells = st.one_of(
     st.sampled_from(["Ada", "Smith, \"Bob\"", "0,8", "80%", "LEVEL 2", "1e1000000", "", " ", "=SUM(1)", "[/x]", "\u2028"]),
     st.text(max_size=12),
@@ -186,15 +193,7 @@ cells = st.one_of(
 @settings(max_examples=150, deadline=None)
 @given(
     rows=st.lists(st.lists(cells, min_size=0, max_size=7), max_size=8),
-    header=st.sampled_from(
-        [
-            ["member", "role", "grape_weight"],
-            ["member", "role", "work_produced", "work_utilized", "activity", "ops_org"],
-            ["member", "member", "grape_weight"],
-            ["name"],
-            [],
-        ]
-    ),  # fmt: skip
+    header=st.sampled_from(HEADERS),
     separator=st.sampled_from([",", ";", "\t"]),
     encoding=st.sampled_from(["utf-8", "utf-8-sig", "cp1252", "utf-16"]),
 )
