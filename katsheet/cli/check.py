@@ -69,7 +69,8 @@ def print_report(report: Report, console: Console) -> None:
         table.add_column(name, overflow="fold")
     for kind, message, found in causes(report):
         shown = found[:SHOWN_PER_CAUSE]
-        cells = ", ".join(f"{f.sheet}!{f.cell}" for f in shown)
+        cells = ", ".join(f"{f.sheet}!{f.cell}" if i == 0 or f.sheet != shown[i - 1].sheet else f.cell
+                          for i, f in enumerate(shown))  # fmt: skip
         if len(found) > len(shown):
             cells += f" and {len(found) - len(shown):,} more"
         first = found[0]
