@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import re
 import shutil
 import subprocess
@@ -120,6 +121,55 @@ def test_sheet_merely_declaring_a_million_rows_is_read(tmp_path) -> None:
     assert b"XFD1048576" in zipfile.ZipFile(path).read("xl/worksheets/sheet2.xml")
     code, out, err = _check(path)
     assert code == 0, out + err
+
+
+def test_a_cell_written_twice_is_ambiguous(tmp_path) -> None:
+    """Excel keeps one of two <c r="B16"> elements, another reader the other: never guess."""
+
+    def twice(data: bytes) -> bytes:
+        m = re.search(rb'<c r="B16"[^>]*?(?:/>|>.*?</c>)', data, re.S)
+        assert m is not None
+        return data[: m.end()] + m.group(0) + data[m.end() :]
+
+    _unusable(_rewrite_sheet(tmp_path, "cell.xlsx", twice), "is ambiguous", "B16 twice")
+
+
+def test_a_row_written_twice_is_ambiguous(tmp_path) -> None:
+    def twice(data: bytes) -> bytes:
+        m = re.search(rb'<row r="16"[^>]*>.*?</row>', data, re.S)
+        assert m is not None
+        return data[: m.end()] + m.group(0) + data[m.end() :]
+
+    _unusable(_rewrite_sheet(tmp_path, "row.xlsx", twice), "is ambiguous", "row 16 twice")
+
+
+def test_a_name_defined_twice_is_ambiguous(tmp_path) -> None:
+    path = tmp_path / "name.xlsx"
+    with zipfile.ZipFile(SAMPLE) as good, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for item in good.infolist():
+            data = good.read(item)
+            if item.filename == "xl/workbook.xml":
+                m = re.search(rb'<definedName name="Budget">[^<]*</definedName>', data)
+                assert m is not None
+                data = data[: m.end()] + m.group(0).replace(b"$E$2", b"$E$3") + data[m.end() :]
+            z.writestr(item, data)
+    _unusable(path, "is ambiguous", "Budget")
+
+
+def test_more_cells_than_any_month_is_refused(tmp_path) -> None:
+    """A sheet full of small cells (each row 200 of them, below every table) would fill memory."""
+    from katsheet.workbook.safe_open import MAX_CELLS
+
+    per_row = 200
+    numbers = random.Random(9)  # varied values: a file of one repeated cell is refused as a zip bomb
+    rows = b"".join(
+        b'<row r="%d">' % r
+        + b"".join(b"<c><v>%d</v></c>" % numbers.randrange(10**9) for _ in range(per_row))
+        + b"</row>"
+        for r in range(1_000, 1_000 + MAX_CELLS // per_row + 10)
+    )
+    path = _rewrite_sheet(tmp_path, "full.xlsx", lambda d: d.replace(b"</sheetData>", rows + b"</sheetData>"))
+    _unusable(path, "more than 1,500,000 cells")
 
 
 def test_xml_entity_expansion_is_not_followed(tmp_path) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import random
+import re
+import zipfile
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
@@ -152,3 +154,42 @@ def formulas_values_parallel(paths: list[Path], progress: Any = None) -> list[di
             if progress is not None:
                 progress.advance()
         return out
+
+
+def as_excel_saves_it(path: Path, out: Path) -> Path:
+    """Rewrite every column run of formulas as Excel writes them: one shared formula (the first
+    cell holds the text, the others refer to it) and `_xlfn.` before a function name."""
+
+    def share(xml: bytes) -> bytes:
+        cells = list(re.finditer(rb'<c r="([A-Z]+)(\d+)"([^>]*)><f>([^<]*)</f>', xml))
+        by_col: dict[bytes, list] = {}
+        for m in cells:
+            by_col.setdefault(m.group(1), []).append(m)
+        edits = []
+        for col, found in by_col.items():
+            if len(found) < 3:
+                continue
+            first, last = found[0], found[-1]
+            ref = f"{col.decode()}{first.group(2).decode()}:{col.decode()}{last.group(2).decode()}".encode()
+            text = first.group(4).replace(b"SUBSTITUTE(", b"_xlfn.SUBSTITUTE(")
+            edits.append(
+                (
+                    first.start(4) - 3,
+                    first.end(4) + 4,
+                    b'<f t="shared" ref="' + ref + b'" si="' + col + b'">' + text + b"</f>",
+                )
+            )
+            for m in found[1:]:
+                if m.group(4).decode().replace(m.group(2).decode(), "") == first.group(4).decode().replace(
+                    first.group(2).decode(), ""
+                ):
+                    edits.append((m.start(4) - 3, m.end(4) + 4, b'<f t="shared" si="' + col + b'"/>'))
+        for start, end, new in sorted(edits, reverse=True):
+            xml = xml[:start] + new + xml[end:]
+        return xml
+
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            dst.writestr(info, share(data) if info.filename.startswith("xl/worksheets/sheet") else data)
+    return out

@@ -19,8 +19,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import openpyxl
-
 from ..engine import CAP_RULES, Criteria, Criterion, InputError, Options, parse_decimal, parse_score
 from ..engine.allocation import MAX_DECIMALS, check_budget, member_key
 from ..engine.criteria import DEFAULT_LEVELS, check_criterion_weight, grape_weight
@@ -29,8 +27,10 @@ from ..engine.roster import ScoredRow, check_name
 from ..layouts.grape import LAYOUT_VERSION, TEMPLATES, Book, Month, grape_layout, sheet_names, suffix, template_id
 from ..layouts.model import Sheet, Table, WorkbookLayout, col_index, col_letter, split_cell
 from .safe_open import check_file
+from .xlsx import Refused, read_xlsx
 
 Cells = dict[tuple[str, str], Any]
+MAX_COLUMNS = 16_384  # XFD, the last column of a sheet
 
 
 @dataclass(frozen=True)
@@ -97,13 +97,14 @@ class FunctionsWorkbook(Exception):
 
 _STRING = re.compile(r'("(?:[^"]|"")*")')
 _PREFIX = re.compile(r"_xl(?:fn|ws|udf)\.", re.IGNORECASE)
+_REWRITTEN = re.compile(r"\(\s*\)|_xl", re.IGNORECASE)  # what a writer may have added
 _BOOL_CALL = re.compile(r"\b(TRUE|FALSE)\(\)", re.IGNORECASE)
 
 
 def normalise_formula(text: str) -> str:
     """A formula as we write it, whatever program saved it: LibreOffice's ``TRUE()`` is TRUE,
     Excel's ``_xlfn.`` prefixes go. Only what lies outside string literals changes."""
-    if "(" not in text and "_" not in text:
+    if not _REWRITTEN.search(text):
         return text
     parts = _STRING.split(text)
     for i in range(0, len(parts), 2):
@@ -113,53 +114,22 @@ def normalise_formula(text: str) -> str:
 
 def _load(path: Path) -> tuple[Cells, Cells, set[tuple[str, str]], dict[str, str], list[str]]:
     """Every non-empty cell (formulas view and cached-values view), which cells hold formulas,
-    the defined names, the sheet names."""
+    the defined names, the sheet names: one pass over the file (xlsx.py), formulas normalised."""
     try:
-        wb = openpyxl.load_workbook(path, read_only=True, keep_vba=False, keep_links=False)
-        values = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_vba=False, keep_links=False)
-    except Exception as e:  # openpyxl raises many kinds for a broken file
+        raw = read_xlsx(path)
+    except Refused as e:
+        raise InputError(str(e), where=str(path)) from None
+    except Exception as e:  # a damaged part: one line, whatever the parser's message
         raise InputError(f"cannot be read as a workbook ({_reason(e)})", where=str(path)) from None
-    try:
-        names = {n: str(d.attr_text) for n, d in wb.defined_names.items()}
-        keys: set[tuple[str, str]] = set()
-        formulas, cached = _cells(wb, keys), _cells(values)
-        return formulas, cached, keys, names, list(wb.sheetnames)
-    except InputError:
-        raise
-    except Exception as e:
-        raise InputError(f"cannot be read as a workbook ({_reason(e)})", where=str(path)) from None
-    finally:
-        wb.close()
-        values.close()
+    for key in raw.formula_keys:
+        raw.formulas[key] = normalise_formula(str(raw.formulas[key]))
+    return raw.formulas, raw.cached, raw.formula_keys, raw.names, raw.sheetnames
 
 
 def _reason(e: BaseException) -> str:
-    """Why openpyxl could not read it; XML entity tricks (refused by defusedxml) named as such."""
-    chain = [e]
-    while chain[-1].__cause__ or chain[-1].__context__:
-        chain.append(chain[-1].__cause__ or chain[-1].__context__)  # type: ignore[arg-type]
-    if any(type(x).__module__.startswith("defusedxml") for x in chain):
-        return "its XML declares entities, a known attack; refused"
+    """Why the file could not be read, in one short line."""
     text = str(e).splitlines()[0] if str(e) else ""
     return f"{type(e).__name__}: {text[:120]}"
-
-
-def _cells(wb: Any, formula_keys: set[tuple[str, str]] | None = None) -> Cells:
-    out: Cells = {}
-    for ws in wb.worksheets:
-        ws.reset_dimensions()  # iterate the rows present, not the size the file claims
-        for row in ws.iter_rows():
-            for c in row:
-                if c.value is not None and hasattr(c, "column_letter"):
-                    value = c.value
-                    if type(value).__name__ == "ArrayFormula":  # {=GRAPE_ALLOCATE(...)}: its text
-                        value = value.text
-                    key = (ws.title, f"{c.column_letter}{c.row}")
-                    if formula_keys is not None and c.data_type == "f":
-                        formula_keys.add(key)
-                        value = normalise_formula(str(value))
-                    out[key] = value
-    return out
 
 
 # -- names and geometry ------------------------------------------------------------------------
@@ -393,11 +363,11 @@ def _actual_table(sheet: Sheet, names: dict[str, str], cells: Cells, findings: l
                 f"{MAX_ROLE_ROWS:,} rows: was the name stretched to the end of the sheet?",
                 where=str(path),
             )
-    headers = {
-        str(v).strip(): col_index(split_cell(cell)[0])
-        for (s, cell), v in cells.items()
-        if s == sheet.name and split_cell(cell)[1] == header_row and isinstance(v, str)
-    }
+    headers = {}  # the header row, probed cell by cell (the sheet has hundreds of thousands of cells)
+    for c in range(MAX_COLUMNS - 1, -1, -1):  # from the right: the leftmost of two equal headers wins
+        v = cells.get((sheet.name, f"{col_letter(c)}{header_row}"))
+        if isinstance(v, str):
+            headers[v.strip()] = c
     positions = []
     for i, col in enumerate(table.columns):
         if col.header in headers:

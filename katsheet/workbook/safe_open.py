@@ -1,17 +1,17 @@
 """Opening a workbook someone else touched: refuse what is not a plain .xlsx before parsing it.
 
-Every check here runs on the zip's directory and a few bytes, before openpyxl parses any XML, so
-a hostile file is refused quickly with one line and never hangs the checker:
+Every check here runs on the zip's directory and a few bytes, before any XML is parsed, so a
+hostile file is refused quickly with one line and never hangs the checker:
 
 - not a zip, a truncated zip, a legacy .xls or an encrypted (password-protected) workbook, both of
   which are OLE compound files;
 - a zip bomb: declared uncompressed sizes (total and per member) and compression ratios;
-- a sheet with cells a million rows down (the cells are scanned; a declared size is ignored);
-- a workbook that two readers would read differently: a cell or a row written twice in a sheet's
-  XML, a defined name defined twice (Excel keeps one, openpyxl another: katsheet does not guess);
-- damaged compressed data (any error unpacking a part);
-- XML entity tricks: openpyxl parses through defusedxml, which we require;
-- macros: an .xlsm is read as data (openpyxl without keep_vba); nothing in it is ever run.
+- a defined name defined twice (Excel keeps one, openpyxl another: katsheet does not guess);
+- macros: an .xlsm is read as data; nothing in it is ever run.
+
+The reader (xlsx.py) refuses, as it streams the sheets: a cell a million rows down or more cells
+than any month has (a declared size is ignored), a cell or a row written twice, XML that declares
+entities, damaged compressed data. Elsewhere openpyxl parses through defusedxml, which we require.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from pathlib import Path
 from openpyxl.xml import DEFUSEDXML
 
 from ..engine import InputError
-from ..layouts.model import col_index
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 #: Far above any monthly workbook (a 10,000-member month unpacks to about 30 MB).
@@ -34,12 +33,13 @@ MAX_MEMBER = 200 * 2**20
 MAX_RATIO = 200
 MAX_MEMBERS = 2_000
 #: Rows a sheet may reach: a table of the largest size katsheet reads (MAX_ROLE_ROWS) with room
-#: around it. Anything further down is refused before a cell is parsed.
+#: around it. The reader (xlsx.py) refuses a cell further down as it meets it, before storing it.
 MAX_ROWS = 20_000
 MAX_COLUMNS = 16_384
+#: Cells a workbook may hold, all sheets together: a 12,000-row month with 40 criteria has about
+#: 800,000; this bounds what a file full of cells can make `check` hold in memory (under 1 GB).
+MAX_CELLS = 1_500_000
 
-_CELL = re.compile(rb'<(?:\w+:)?c\s[^>]*?\br="([A-Z]{1,4})(\d+)"')
-_ROW = re.compile(rb'<(?:\w+:)?row\s[^>]*?\br="(\d+)"')
 _NAME = re.compile(rb"<(?:\w+:)?definedName\s([^>]*)>")
 _NAME_ATTR = re.compile(rb'\bname="([^"]*)"')
 _LOCAL = re.compile(rb'\blocalSheetId="(\d+)"')
@@ -69,7 +69,6 @@ def check_file(path: Path) -> None:
         with zipfile.ZipFile(path) as z:
             _check_members(z, where)
             _check_names(z, where)
-            _check_cells(z, where)
     except InputError:
         raise
     except (zipfile.BadZipFile, zlib.error, OSError, EOFError, zipfile.LargeZipFile, ValueError, RuntimeError) as e:
@@ -115,67 +114,3 @@ def _check_names(z: zipfile.ZipFile, where: str) -> None:
                 where=where,
             )
         seen.add(key)
-
-
-def _sheet_titles(z: zipfile.ZipFile) -> dict[str, str]:
-    """Worksheet part name -> sheet title, for messages (best effort: the part name otherwise)."""
-    try:
-        book = z.read("xl/workbook.xml")
-        rels = z.read("xl/_rels/workbook.xml.rels")
-    except KeyError:
-        return {}
-    targets = {
-        m.group(1): m.group(2).decode(errors="replace")
-        for m in re.finditer(rb'<Relationship\s[^>]*?Id="([^"]+)"[^>]*?Target="([^"]+)"', rels)
-    }
-    out = {}
-    for m in re.finditer(rb"<(?:\w+:)?sheet\s([^>]*)>", book):
-        title = re.search(rb'\bname="([^"]*)"', m.group(1))
-        rid = re.search(rb'\br:id="([^"]*)"', m.group(1)) or re.search(rb'\bid="([^"]*)"', m.group(1))
-        if title and rid and rid.group(1) in targets:
-            target = targets[rid.group(1)].lstrip("/")
-            out[target if target.startswith("xl/") else "xl/" + target] = title.group(1).decode(errors="replace")
-    return out
-
-
-def _check_cells(z: zipfile.ZipFile, where: str) -> None:
-    """Refuse a sheet whose cells reach beyond MAX_ROWS rows or MAX_COLUMNS columns, or that
-    writes one cell (or one row) twice.
-
-    The cells themselves are scanned (a sheet's <dimension> is only a claim: LibreOffice writes
-    A1:AMJ1048576 after an ordinary row deletion), and the reader ignores the claim too, so a
-    sheet that merely declares a million rows costs nothing.
-    """
-    titles = _sheet_titles(z)
-    for info in z.infolist():
-        if not re.fullmatch(r"xl/worksheets/[^/]+\.xml", info.filename):
-            continue
-        sheet = titles.get(info.filename, info.filename)
-        cells: set[int] = set()
-        rows: set[int] = set()
-        tail = b""
-        with z.open(info) as f:
-            while chunk := f.read(2**20):
-                data = tail + chunk
-                cut = max(data.rfind(b"<"), 0)  # whole tags only: the rest waits for the next chunk
-                for m in _CELL.finditer(data, 0, cut):
-                    col, row = col_index(m.group(1).decode()) + 1, int(m.group(2))
-                    if row > MAX_ROWS or col > MAX_COLUMNS:
-                        raise InputError(
-                            f"sheet {sheet} has a cell in row {row:,}: refusing (katsheet reads up to {MAX_ROWS:,} "
-                            "rows)",
-                            where=where,
-                        )
-                    key = row * (MAX_COLUMNS + 1) + col
-                    if key in cells:
-                        raise InputError(f"is ambiguous: sheet {sheet} writes cell {m.group(1).decode()}{row} twice, "
-                                         "and programs differ on which one counts; save it again in Excel or LibreOffice",
-                                         where=where)  # fmt: skip
-                    cells.add(key)
-                for m in _ROW.finditer(data, 0, cut):
-                    row = int(m.group(1))
-                    if row in rows:
-                        raise InputError(f"is ambiguous: sheet {sheet} writes row {row} twice, and programs differ on "
-                                         "which one counts; save it again in Excel or LibreOffice", where=where)  # fmt: skip
-                    rows.add(row)
-                tail = data[cut:]

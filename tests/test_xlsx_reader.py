@@ -1,0 +1,93 @@
+"""katsheet's one-pass reader (workbook/xlsx.py) reads every cell as openpyxl reads it: formulas
+(shared ones expanded), stored values, defined names, sheet order, from files written by
+katsheet, by LibreOffice and as Excel writes them."""
+
+from __future__ import annotations
+
+import datetime
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+from workbooks import as_excel_saves_it
+
+from katsheet.workbook.shipped import sample_months, write_month
+from katsheet.workbook.xlsx import read_xlsx
+
+SAMPLES = Path(__file__).resolve().parents[1] / "sample_workbooks"
+
+
+def _openpyxl(path: Path) -> tuple[dict, dict, dict, list[str], set]:
+    """What openpyxl reads: (formulas view, stored values view, names, sheet names, formula cells)."""
+    views = []
+    keys = set()
+    for data_only in (False, True):
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=data_only)
+        cells = {}
+        for ws in wb.worksheets:
+            ws.reset_dimensions()
+            for row in ws.iter_rows():
+                for c in row:
+                    if c.value is None or not hasattr(c, "column_letter"):
+                        continue
+                    value = c.value
+                    if type(value).__name__ == "ArrayFormula":
+                        value = value.text
+                    if isinstance(value, datetime.datetime):  # a date-formatted number
+                        value = (value - datetime.datetime(1899, 12, 30)).days
+                    cells[(ws.title, f"{c.column_letter}{c.row}")] = value
+                    if c.data_type == "f" and not data_only:
+                        keys.add((ws.title, f"{c.column_letter}{c.row}"))
+        names = {n: str(d.attr_text) for n, d in wb.defined_names.items()}
+        views.append((cells, names, list(wb.sheetnames)))
+        wb.close()
+    (formulas, names, sheets), (cached, _, _) = views
+    return formulas, cached, names, sheets, keys
+
+
+def _files(tmp_path: Path) -> list[Path]:
+    fresh = write_month(sample_months()["2026-11-expanded.xlsx"], tmp_path / "fresh.xlsx")
+    return [
+        fresh,
+        as_excel_saves_it(fresh, tmp_path / "excel.xlsx"),
+        SAMPLES / "2026-11-hand-edited.xlsx",  # saved by LibreOffice after real edits
+        SAMPLES / "2026-11-subdaos.xlsx",
+    ]
+
+
+@pytest.mark.parametrize("which", [0, 1, 2, 3])
+def test_reads_what_openpyxl_reads(tmp_path, which) -> None:
+    path = _files(tmp_path)[which]
+    formulas, cached, names, sheets, keys = _openpyxl(path)
+    raw = read_xlsx(path)
+    assert raw.sheetnames == sheets
+    assert raw.names == names
+    assert raw.formulas == formulas
+    assert raw.cached == cached
+    assert raw.formula_keys == keys and len(keys) > 100
+    if which == 1:
+        assert any(b't="shared"' in zipfile.ZipFile(path).read(n) for n in zipfile.ZipFile(path).namelist())
+
+
+def test_strings_booleans_errors_and_inline_text(tmp_path) -> None:
+    """Cell kinds a template never writes but a person's program may: each read as openpyxl does."""
+    path = tmp_path / "kinds.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Odd 'sheet'"
+    ws["A1"], ws["B1"], ws["C1"], ws["D1"] = "text", True, 1.5, 7
+    ws["A2"], ws["B2"] = "=1/0", '=A1&"x"'
+    wb.save(path)
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp_path / "inline.xlsx", "w") as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"</sheetData>", b'<row r="5"><c r="A5" t="inlineStr"><is><r><t>in</t></r><r><rPr><b/></rPr><t>line</t></r></is></c>'
+                                    b'<c r="B5" t="e"><v>#N/A</v></c><c r="C5" t="b"><v>0</v></c></row></sheetData>')  # fmt: skip
+            dst.writestr(info, data)
+    for p in (path, tmp_path / "inline.xlsx"):
+        formulas, cached, _, sheets, keys = _openpyxl(p)
+        raw = read_xlsx(p)
+        assert (raw.formulas, raw.cached, raw.sheetnames, raw.formula_keys) == (formulas, cached, sheets, keys)
+    assert read_xlsx(tmp_path / "inline.xlsx").formulas[("Odd 'sheet'", "A5")] == "inline"
