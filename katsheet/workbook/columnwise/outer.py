@@ -370,6 +370,15 @@ def _by_row(expr: str, leaves: _Leaves, ev: Evaluator, run: Run, n: int) -> np.n
     """An element-wise argument (a criterion, a row number, a key) for every row, by `formulas`."""
     from .runs import Compiled
 
+    nested = re.fullmatch(r"(COUNTIF|SUMIF|MATCH|INDEX)\s*\((.*)\)", expr.strip(), re.IGNORECASE | re.DOTALL)
+    if nested:  # a kernel's argument that is itself a kernel's call (INDEX(names, MATCH(no, nos, 0)))
+        try:
+            args, end = _split_call(expr.strip(), nested.start(2) - 1)
+        except ValueError:
+            args, end = [], -1
+        if end == len(expr.strip()):
+            out = compute(Call(nested.group(1).upper(), tuple(args)), ev, run, leaves.vectors)
+            return None if out is None else out.reshape(-1)
     compiled = Compiled.of("=" + expr)
     if not compiled.elementwise_in(set(leaves.vectors)):
         return None

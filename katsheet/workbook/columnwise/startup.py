@@ -85,4 +85,7 @@ def import_formulas() -> types.ModuleType:
                 if sys.modules.get(name) is module:
                     del sys.modules[name]
     _as_excel(formulas.get_functions())
+    from .fast import install
+
+    install(formulas.get_functions())
     return formulas

@@ -1,0 +1,110 @@
+"""The vector paths in front of `formulas`' element-wise functions (columnwise/fast.py) give
+exactly `formulas`' own answer, element by element, whatever the columns hold."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from katsheet.workbook.columnwise import fast
+from katsheet.workbook.columnwise.startup import import_formulas
+
+formulas = import_formulas()
+from formulas.functions import Error, get_functions  # noqa: E402
+from formulas.functions.operators import OPERATORS  # noqa: E402
+from schedula import EMPTY  # noqa: E402
+
+ERRORS = [Error.errors["#VALUE!"], Error.errors["#N/A"], Error.errors["#DIV/0!"]]
+numbers = st.one_of(
+    st.integers(-(10**6), 10**6),
+    st.integers(-(2**70), 2**70),  # beyond a double's exact integers: formulas turns them into floats
+    st.floats(allow_nan=False, allow_infinity=False, width=64),
+    st.sampled_from([0, 0.0, -0.0, 1e308, -1e308, 5e-324]),
+)
+texts = st.one_of(st.sampled_from(["", "a", "A", "b", "Ab", "aB", "scale", "SCALE", "ß", "SS"]), st.text(max_size=3))
+elements = st.one_of(
+    numbers,
+    texts,
+    st.booleans(),
+    st.sampled_from(ERRORS),
+    st.just(EMPTY),
+    st.sampled_from([np.float64(2.5), np.bool_(True)]),
+)
+# columns that are mostly one kind, as real columns are (spare rows' blanks among numbers)
+columns = st.one_of(
+    st.lists(elements, min_size=fast.MIN_SIZE, max_size=40),
+    st.lists(st.one_of(numbers, st.just("")), min_size=fast.MIN_SIZE, max_size=40),
+    st.lists(texts, min_size=fast.MIN_SIZE, max_size=40),
+    st.lists(st.booleans(), min_size=fast.MIN_SIZE, max_size=40),
+)
+
+
+def _column(values: list) -> np.ndarray:
+    out = np.empty((len(values), 1), dtype=object)
+    out[:, 0] = values
+    return out
+
+
+def _fit(v, n: int):
+    """A column of ``n`` rows (a list cycled to length), or a scalar as it is."""
+    return _column([v[i % len(v)] for i in range(n)]) if isinstance(v, list) else v
+
+
+def _same(a, b) -> bool:
+    """One cell's value as a sheet shows it: same kind, same value (NaN nowhere here)."""
+    if isinstance(a, (bool, np.bool_)) or isinstance(b, (bool, np.bool_)):
+        return isinstance(a, (bool, np.bool_)) and isinstance(b, (bool, np.bool_)) and bool(a) == bool(b)
+    if isinstance(a, (int, float, np.floating)) and isinstance(b, (int, float, np.floating)):
+        return float(a) == float(b) and math.copysign(1, float(a)) == math.copysign(1, float(b))
+    return type(a) is type(b) and a == b
+
+
+def _agree(wrapped, args) -> None:
+    original = wrapped.katsheet_original
+    got = np.asarray(wrapped(*args), dtype=object)
+    want = np.asarray(original(*args), dtype=object)
+    assert got.shape == want.shape
+    for g, w in zip(got.ravel().tolist(), want.ravel().tolist(), strict=True):
+        assert _same(g, w), (g, w)
+
+
+@settings(max_examples=300, deadline=None)
+@given(x=columns, y=st.one_of(columns, elements), symbol=st.sampled_from(["+", "-", "*", "/"]))
+def test_arithmetic_is_formulas_own(x, y, symbol) -> None:
+    _agree(OPERATORS[symbol], (_column(x), _fit(y, len(x))))
+
+
+@settings(max_examples=300, deadline=None)
+@given(x=columns, y=st.one_of(columns, elements), symbol=st.sampled_from(["=", "<>", "<", "<=", ">", ">="]))
+def test_comparisons_are_formulas_own(x, y, symbol) -> None:
+    _agree(OPERATORS[symbol], (_column(x), _fit(y, len(x))))
+
+
+@settings(max_examples=300, deadline=None)
+@given(condition=columns, a=st.one_of(columns, elements), b=st.one_of(columns, elements), two=st.booleans())
+def test_if_is_formulas_own(condition, a, b, two) -> None:
+    n = len(condition)
+    args = (_column(condition), _fit(a, n)) if two else (_column(condition), _fit(a, n), _fit(b, n))
+    _agree(get_functions()["IF"]["function"], args)
+
+
+@settings(max_examples=100, deadline=None)
+@given(keys=columns)
+def test_lookups_are_formulas_own(keys) -> None:
+    table = np.array([[0, "Zero"], [1, "One"], ["a", "Text"], [True, "Yes"], [2.5, "Half"]], dtype=object)
+    _agree(get_functions()["VLOOKUP"], (_column(keys), table, 2, False))
+    _agree(get_functions()["MATCH"], (_column(keys), table[:, :1], 0))
+
+
+def test_the_vector_paths_are_taken() -> None:
+    """A column of numbers does not reach `formulas`' per-element loop (the point of it all)."""
+    calls = []
+    original = OPERATORS["*"].katsheet_original
+    wrapped = fast._vector(lambda *a: calls.append(a) or original(*a), fast.arithmetic("*"))
+    column = _column([float(i) for i in range(100)] + [""])
+    out = wrapped(column, 3)
+    assert [len(np.ravel(a[0])) for a in calls] == [1]  # only the blank went to `formulas`
+    assert out[5, 0] == 15.0 and str(out[100, 0]) == "#VALUE!"
