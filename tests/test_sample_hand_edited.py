@@ -57,7 +57,8 @@ def test_annotated_copy_marks_each_failing_cell(run, tmp_path) -> None:
     code, _, err = run("check", str(SAMPLE), "--annotate", str(out))
     assert code == 1 and "cells marked" in err
     ws = openpyxl.load_workbook(out)["Expanded"]
-    assert ws["O20"].fill.fgColor.rgb == "FFFF7C80"
+    first = next(iter(ws.conditional_formatting))
+    assert "O20" in str(first.sqref).split() and first.rules[0].dxf.fill.bgColor.rgb == "FFFF7C80"
     assert "overwritten" in ws["O20"].comment.text and "12000" in ws["O20"].comment.text
     assert "stale" in ws["P16"].comment.text
     assert ws["O21"].comment is None  # a clean cell stays as it was
@@ -66,3 +67,33 @@ def test_annotated_copy_marks_each_failing_cell(run, tmp_path) -> None:
     assert code == 2 and "--force" in err and out.read_bytes() == before
     code, _, err = run("check", str(SAMPLE), "--annotate", str(SAMPLE))
     assert code == 2 and "must not replace" in err
+
+
+def test_annotated_copy_is_the_original_with_marks_added(run, tmp_path) -> None:
+    """Charts, names and every part without findings stay byte for byte; comments someone wrote
+    stay beside ours; a finding's text is data in the XML, whatever it holds."""
+    import zipfile
+
+    import openpyxl
+    from openpyxl.comments import Comment
+
+    source = tmp_path / "with-note.xlsx"
+    wb = openpyxl.load_workbook(SAMPLE)
+    wb["Expanded"]["B5"].comment = Comment("checked by <Ana> & Bob", "Ana")
+    wb.save(source)  # a workbook with a note someone wrote (openpyxl's save drops the charts)
+    with zipfile.ZipFile(SAMPLE) as z:
+        charts = {n: z.read(n) for n in z.namelist() if "chart" in n}
+    out = tmp_path / "marked.xlsx"
+    code, _, err = run("check", str(SAMPLE), "--annotate", str(out))
+    assert code == 1, err
+    with zipfile.ZipFile(SAMPLE) as before, zipfile.ZipFile(out) as after:
+        names = set(after.namelist())
+        assert set(before.namelist()) <= names
+        untouched = [n for n in before.namelist() if n not in ("xl/styles.xml", "[Content_Types].xml")
+                     and not n.startswith("xl/worksheets/")]  # fmt: skip
+        assert all(before.read(n) == after.read(n) for n in untouched)
+        assert charts and all(after.read(n) == data for n, data in charts.items())
+    code, _, err = run("check", str(source), "--annotate", str(tmp_path / "both.xlsx"))
+    ws = openpyxl.load_workbook(tmp_path / "both.xlsx")["Expanded"]
+    assert ws["B5"].comment.text.startswith("checked by <Ana> & Bob")
+    assert "overwritten" in ws["O20"].comment.text

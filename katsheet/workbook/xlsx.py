@@ -266,49 +266,61 @@ def read_xlsx(path: Path) -> RawBook:
         raise Refused(f"is damaged or truncated ({type(e).__name__}: {str(e)[:80]})") from None
 
 
+def _book(z: zipfile.ZipFile) -> tuple[list[tuple[str, str]], dict[str, str]]:
+    """Each sheet as (title, its worksheet part or "" for a chart sheet), the workbook's names."""
+    parts = set(z.namelist())
+    sheets: list[tuple[str, str]] = []
+    names: dict[str, str] = {}
+    rels: dict[str, str] = {}
+    current: dict[str, Any] = {}
+
+    def rel(tag: str, attrs: dict[str, str]) -> None:
+        if _local(tag) == "Relationship":
+            rels[attrs.get("Id", "")] = attrs.get("Target", "")
+
+    if "xl/_rels/workbook.xml.rels" in parts:
+        _parse(z.read("xl/_rels/workbook.xml.rels"), rel)
+
+    def book_start(tag: str, attrs: dict[str, str]) -> None:
+        name = _local(tag)
+        if name == "sheet":
+            sheets.append((attrs.get("name", ""), _attr(attrs, "id") or ""))
+        elif name == "definedName":
+            current.clear()
+            current.update(name=attrs.get("name", ""), local=attrs.get("localSheetId"), text=[])
+
+    def book_end(tag: str) -> None:
+        if _local(tag) == "definedName" and current and current["local"] is None:
+            names.setdefault(current["name"], "".join(current["text"]))
+        if _local(tag) == "definedName":
+            current.clear()
+
+    def book_text(data: str) -> None:
+        if current:
+            current["text"].append(data)
+
+    _parse(z.read("xl/workbook.xml"), book_start, book_end, book_text)
+    out = []
+    for title, rid in sheets:
+        target = rels.get(rid, "")
+        part = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
+        out.append((title, part if target and part in parts and "worksheet" in part else ""))
+    return out, names
+
+
+def sheet_parts(z: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet title -> its worksheet part (``xl/worksheets/sheet1.xml``), chart sheets left out."""
+    return {title: part for title, part in _book(z)[0] if part}
+
+
 def _read(path: Path) -> RawBook:
     with zipfile.ZipFile(path) as z:
+        sheets, names = _book(z)
         parts = set(z.namelist())
-        sheets: list[tuple[str, str]] = []
-        names: dict[str, str] = {}
-        rels: dict[str, str] = {}
-        current: dict[str, Any] = {}
-
-        def rel(tag: str, attrs: dict[str, str]) -> None:
-            if _local(tag) == "Relationship":
-                rels[attrs.get("Id", "")] = attrs.get("Target", "")
-
-        if "xl/_rels/workbook.xml.rels" in parts:
-            _parse(z.read("xl/_rels/workbook.xml.rels"), rel)
-
-        def book_start(tag: str, attrs: dict[str, str]) -> None:
-            name = _local(tag)
-            if name == "sheet":
-                sheets.append((attrs.get("name", ""), _attr(attrs, "id") or ""))
-            elif name == "definedName":
-                current.clear()
-                current.update(name=attrs.get("name", ""), local=attrs.get("localSheetId"), text=[])
-
-        def book_end(tag: str) -> None:
-            if _local(tag) == "definedName" and current and current["local"] is None:
-                names.setdefault(current["name"], "".join(current["text"]))
-            if _local(tag) == "definedName":
-                current.clear()
-
-        def book_text(data: str) -> None:
-            if current:
-                current["text"].append(data)
-
-        _parse(z.read("xl/workbook.xml"), book_start, book_end, book_text)
         strings = _shared_strings(z.read("xl/sharedStrings.xml")) if "xl/sharedStrings.xml" in parts else []
         book = RawBook([title for title, _ in sheets], names)
-        for title, rid in sheets:
-            target = rels.get(rid, "")
-            if not target:
-                continue
-            part = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
-            if part not in parts or "worksheet" not in part:
-                continue  # a chart sheet or a missing part: no cells
-            reader = _SheetReader(book, title, strings)
-            _parse(z.read(part), reader.start, reader.end, reader.text)
+        for title, part in sheets:
+            if part:  # a chart sheet or a missing part has no cells
+                reader = _SheetReader(book, title, strings)
+                _parse(z.read(part), reader.start, reader.end, reader.text)
         return book
