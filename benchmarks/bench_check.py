@@ -4,7 +4,8 @@ in the same run on the same files: LibreOffice's own recalculation, and (at 1,00
 ExcelModel. Each measurement is a fresh process, so its peak memory is its own (max RSS).
 
     python benchmarks/bench_check.py            # 1,000 members
-    python benchmarks/bench_check.py --full     # and 10,000 members (the largest table katsheet reads)
+    python benchmarks/bench_check.py --full     # and 10,000 members
+    python benchmarks/bench_check.py --sizes 11980  # any sizes (11,980 + 20 spare: the 12,000-row ceiling)
 
 Months carry 20 spare rows, as `katsheet new` writes them (spare rows used to send the rank column
 to a slow path). Needs LibreOffice for the saved file and its baseline; everything else is what a
@@ -63,7 +64,9 @@ def command_seconds(path: Path) -> float:
 
 
 def main() -> None:
-    sizes = (1_000, 10_000) if "--full" in sys.argv else (1_000,)
+    sizes: tuple[int, ...] = (1_000, 10_000) if "--full" in sys.argv else (1_000,)
+    if "--sizes" in sys.argv:
+        sizes = tuple(int(n) for n in sys.argv[sys.argv.index("--sizes") + 1].split(","))
     have_lo = soffice() is not None
     rows = []
     with tempfile.TemporaryDirectory() as tmp, Progress() as progress:

@@ -16,9 +16,10 @@ from .numbers import places_of
 #: then whole numbers of units far inside a double's 53 bits, and the rounding guard (2^-47 of an
 #: amount) stays far above a double's own error yet below one unit of the whole budget.
 MAX_UNITS = 10**13
-#: Role rows (members plus spare rows) a GRAPE table may have: `new` and `check` stay within their
+#: Table rows (role rows plus spare rows) a workbook may have, all SubDAOs together: a 10,000-member
+#: month with its spare rows fits, and `new` and `check` stay within their
 #: performance targets up to here (benchmarks/bench_check.py measures the largest).
-MAX_ROLE_ROWS = 10_000
+MAX_ROLE_ROWS = 12_000
 #: The minimum bonus divisor counts shares; a million is already absurd, and larger values would
 #: overflow the squares the cap test takes in a spreadsheet.
 MAX_MIN_DIVISOR = 1_000_000
