@@ -23,6 +23,7 @@ and saves as .xlsx (cached values included).
 import contextlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -119,7 +120,10 @@ def start_office():
         desktop = ctx.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
     except BaseException:
         office.kill()
+        office.wait()
+        shutil.rmtree(profile, ignore_errors=True)
         raise
+    office.profile = profile  # removed by stop_office
     return office, desktop
 
 
@@ -131,6 +135,8 @@ def stop_office(office, desktop):
         office.wait(timeout=30)
     if office.poll() is None:
         office.kill()
+        office.wait()
+    shutil.rmtree(office.profile, ignore_errors=True)  # a fresh profile each start: leave none behind
 
 
 def edit_file(desktop, src, dst, ops):
