@@ -18,10 +18,10 @@ from reference import fit_budget
 from katsheet.engine import FOUR_CRITERIA, SINGLE_CRITERION, Options, grape_weight
 from katsheet.engine.criteria import DEFAULT_LEVELS
 from katsheet.engine.roster import ScoredRow
-from katsheet.layouts.grape import Month, grape_layout
+from katsheet.layouts.grape import Book, Month, grape_layout
 from katsheet.workbook.evaluate import evaluate
 from katsheet.workbook.expected import agrees, expected_cells
-from katsheet.workbook.writer import write_workbook
+from katsheet.workbook.shipped import write_month
 
 ROLES = ["Developer", "Designer", "Reviewer", "Ops", "Community Manager", "Researcher", ""]
 LEVELS = list(DEFAULT_LEVELS)
@@ -100,9 +100,9 @@ def random_month(seed: int, template: str | None = None) -> Month:
     )  # fmt: skip
 
 
-def write(month: Month, path: Path) -> Path:
-    write_workbook(grape_layout(month), month, path, decimals=month.options.decimals)
-    return path
+def write(month: Month | Book, path: Path) -> Path:
+    """The workbook `katsheet new` writes for ``month`` (one or several SubDAOs)."""
+    return write_month(month, path)
 
 
 @dataclass

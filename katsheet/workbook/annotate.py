@@ -37,42 +37,16 @@ _COMMENTS = f"{_R}/comments"
 _VML = f"{_R}/vmlDrawing"
 _COMMENTS_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.comments+xml"
 _VML_TYPE = "application/vnd.openxmlformats-officedocument.vmlDrawing"
-#: worksheet children that come after conditionalFormatting / legacyDrawing (ECMA-376 CT_Worksheet)
-_AFTER_CF = [
-    "conditionalFormatting",
-    "dataValidations",
-    "hyperlinks",
-    "printOptions",
-    "pageMargins",
-    "pageSetup",
-    "headerFooter",
-    "rowBreaks",
-    "colBreaks",
-    "customProperties",
-    "cellWatches",
-    "ignoredErrors",
-    "smartTags",
-    "drawing",
-    "legacyDrawing",
-    "legacyDrawingHF",
-    "drawingHF",
-    "picture",
-    "oleObjects",
-    "controls",
-    "webPublishItems",
-    "tableParts",
-    "extLst",
-]
-_AFTER_LEGACY = [
-    "legacyDrawingHF",
-    "drawingHF",
-    "picture",
-    "oleObjects",
-    "controls",
-    "webPublishItems",
-    "tableParts",
-    "extLst",
-]
+#: a worksheet's children from conditionalFormatting on, in the order the schema fixes
+#: (ECMA-376 CT_Worksheet): an element is inserted before the first of its followers present
+_ORDER = [
+    "conditionalFormatting", "dataValidations", "hyperlinks", "printOptions", "pageMargins", "pageSetup",
+    "headerFooter", "rowBreaks", "colBreaks", "customProperties", "cellWatches", "ignoredErrors", "smartTags",
+    "drawing", "legacyDrawing", "legacyDrawingHF", "drawingHF", "picture", "oleObjects", "controls",
+    "webPublishItems", "tableParts", "extLst",
+]  # fmt: skip
+_AFTER_CF = _ORDER
+_AFTER_LEGACY = _ORDER[_ORDER.index("legacyDrawing") + 1 :]
 
 
 class _Unexpected(ValueError):
