@@ -68,13 +68,19 @@ class Progress:
         import time
 
         self.reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+        self.capture = request.config.pluginmanager.get_plugin("capturemanager")
         self.label, self.total, self.every = label, total, every
         self.start = self.last = time.monotonic()
         self.done = 0
         self._write(f"{label}: {total} to do")
 
     def _write(self, text: str) -> None:
-        if self.reporter is not None:
+        if self.reporter is None:
+            return
+        if self.capture is None:
+            self.reporter.write_line(f"[katsheet] {text}")
+            return
+        with self.capture.global_and_fixture_disabled():  # pytest captures a fixture's output otherwise
             self.reporter.write_line(f"[katsheet] {text}")
 
     def advance(self, n: int = 1) -> None:

@@ -387,12 +387,10 @@ class Evaluator:
     def _blanked(self, run: Run, text: str, vectors: dict[str, Any]) -> np.ndarray | None:
         """For ``=IF(cond,"",...)`` (a template's guard): the rows the IF blanks, whose lookups
         nobody reads. None when the formula has no such guard."""
-        if not re.match(r"=IF\(", text, re.IGNORECASE):
+        split = _if_call(text)
+        if split is None:
             return None
-        try:
-            args, end = outer._split_call(text, 3)
-        except ValueError:
-            return None
+        args, end = split
         if end != len(text) or len(args) != 3 or args[1] != '""':
             return None
         condition = Compiled.of("=" + args[0])
@@ -408,12 +406,10 @@ class Evaluator:
         a cumulative sum, as `formulas` would add them row after row. None: evaluate in order."""
         above = run.recurrence
         text = run.shape.text
-        if not re.match(r"=IF\(", text, re.IGNORECASE):
+        split = _if_call(text)
+        if split is None:
             return None
-        try:
-            args, end = outer._split_call(text, 3)
-        except ValueError:
-            return None
+        args, end = split
         step = text[end:]
         if (
             len(args) != 3
@@ -459,6 +455,16 @@ class Evaluator:
                 if (run.sheet.upper(), run.col, row) not in self.unknown:
                     out[(run.sheet, f"{col_letter(run.col)}{row}")] = plain(self.grid.get(run.sheet, run.col, row))
         return out
+
+
+def _if_call(text: str) -> tuple[list[str], int] | None:
+    """A formula that starts with IF: its arguments and where the call ends (None otherwise)."""
+    if not re.match(r"=IF\(", text, re.IGNORECASE):
+        return None
+    try:
+        return outer._split_call(text, 3)
+    except ValueError:
+        return None
 
 
 def _number(value: Any) -> bool:
