@@ -7,7 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from katsheet.engine import SINGLE_CRITERION
-from katsheet.engine.roster import ScoredRow
+from katsheet.engine.grape.roster import ScoredRow
 from katsheet.layouts.grape import MIN_SPARE_ROWS, Month
 from katsheet.workbook.shipped import write_month
 

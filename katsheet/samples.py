@@ -7,8 +7,8 @@ from importlib.resources import as_file, files
 from pathlib import Path
 
 from .engine import Criteria, RoleRow
-from .engine.criteria import FOUR_CRITERIA
-from .engine.roster import ScoredRow
+from .engine.grape.criteria import FOUR_CRITERIA
+from .engine.grape.roster import ScoredRow
 from .io.csvfile import read_roster, read_scored_roster
 
 SAMPLE_BUDGET = Decimal("100000")

@@ -30,7 +30,7 @@ from .engine import (
     parse_decimal,
     parse_score,
 )
-from .engine.allocation import CAP_RULES
+from .engine.grape.allocation import CAP_RULES
 
 ERROR = "#katsheet: "
 ALLOCATE_HEADER = ["Base", "Bonus", "Excess", "Total", "Eligible"]

@@ -30,7 +30,7 @@ from vectors import VECTORS
 from workbooks import cached_values, formulas_values_parallel, month_from_weights, random_month, write
 
 from katsheet.engine import Options
-from katsheet.engine.allocation import NUDGE
+from katsheet.engine.grape.allocation import NUDGE
 from katsheet.engine.limits import budget_units_limit
 from katsheet.layouts.grape import Month, grape_layout
 from katsheet.workbook.checker import layout_cells

@@ -25,7 +25,7 @@ from workbooks import (
 )
 
 from katsheet.engine import FOUR_CRITERIA, Options, grape_weight
-from katsheet.engine.roster import ScoredRow
+from katsheet.engine.grape.roster import ScoredRow
 from katsheet.layouts.grape import Book, Month, grape_layout
 from katsheet.workbook.checker import check
 from katsheet.workbook.columnwise import evaluate_cells

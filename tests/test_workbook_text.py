@@ -10,7 +10,7 @@ from libreoffice import recalculate, require_libreoffice
 from workbooks import write
 
 from katsheet.engine import SINGLE_CRITERION
-from katsheet.engine.roster import ScoredRow
+from katsheet.engine.grape.roster import ScoredRow
 from katsheet.layouts.grape import Month
 
 HOSTILE = ['=HYPERLINK("http://x","y")', "+1", "-1", "@SUM(A1)", "=1+1", "'quoted", "\t=tab"]

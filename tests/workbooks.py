@@ -16,8 +16,8 @@ import openpyxl
 from reference import fit_budget
 
 from katsheet.engine import FOUR_CRITERIA, SINGLE_CRITERION, Options, grape_weight
-from katsheet.engine.criteria import DEFAULT_LEVELS
-from katsheet.engine.roster import ScoredRow
+from katsheet.engine.grape.criteria import DEFAULT_LEVELS
+from katsheet.engine.grape.roster import ScoredRow
 from katsheet.layouts.grape import Book, Month, grape_layout
 from katsheet.workbook.evaluate import evaluate
 from katsheet.workbook.expected import agrees, expected_cells

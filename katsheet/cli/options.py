@@ -12,8 +12,8 @@ from pathlib import Path
 import click
 
 from ..engine import CAP_RULES, FOUR_CRITERIA, SINGLE_CRITERION, Criteria, InputError, Options, parse_decimal
-from ..engine.allocation import check_budget
-from ..engine.criteria import check_unit_interval
+from ..engine.grape.allocation import check_budget
+from ..engine.grape.criteria import check_unit_interval
 from ..engine.limits import MAX_MIN_DIVISOR, check_budget_fits
 from ..io.csvfile import read_criteria
 

@@ -1,10 +1,12 @@
-"""The reference engine: pure Python, exact decimals, no I/O.
+"""The reference engines, GRAPE (``grape/``) and KAT (``kat/``), side by side: pure Python, exact
+decimals, no I/O. They share the exact-number helpers (``numbers``), the error type and name checks.
 
 It imports neither openpyxl nor ``formulas`` (pandas only inside ``Allocation.to_frame``), so it
 runs wherever Python does, xlwings Lite's Pyodide included.
 """
 
-from .allocation import (
+from .errors import InputError
+from .grape.allocation import (
     CAP_RULES,
     Allocation,
     CapRule,
@@ -15,7 +17,7 @@ from .allocation import (
     empty_allocation,
     member_key,
 )
-from .criteria import (
+from .grape.criteria import (
     DEFAULT_LEVELS,
     FOUR_CRITERIA,
     SINGLE_CRITERION,
@@ -24,9 +26,8 @@ from .criteria import (
     grape_weight,
     parse_score,
 )
-from .errors import InputError
+from .grape.summary import MemberSummary, summarize
 from .numbers import parse_bool, parse_decimal, plain, round_down, round_half_up
-from .summary import MemberSummary, summarize
 
 __all__ = [
     "CAP_RULES",

@@ -16,10 +16,12 @@ MODULES = (
     "engine/errors.py",
     "engine/numbers.py",
     "engine/limits.py",
-    "engine/criteria.py",
-    "engine/allocation.py",
-    "engine/summary.py",
-    "engine/roster.py",
+    "engine/names.py",
+    "engine/grape/__init__.py",
+    "engine/grape/criteria.py",
+    "engine/grape/allocation.py",
+    "engine/grape/summary.py",
+    "engine/grape/roster.py",
     "engine/__init__.py",
     "udfs.py",
 )
@@ -49,6 +51,8 @@ def _install(package="katsheet_lite"):
         name = package + "." + path[:-3].replace("/", ".").replace(".__init__", "")
         module = sys.modules.get(name) or types.ModuleType(name)
         module.__package__ = name if path.endswith("__init__.py") else name.rpartition(".")[0]
+        if path.endswith("__init__.py"):
+            module.__path__ = []
         sys.modules[name] = module
         exec(compile(SOURCES[path], "katsheet/" + path, "exec"), module.__dict__)
     return sys.modules[package + ".udfs"]

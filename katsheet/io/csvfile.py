@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..engine import Criteria, InputError, RoleRow
-from ..engine.criteria import FOUR_CRITERIA, slug
-from ..engine.roster import ScoredRow, has_weight_column, scored_rows
+from ..engine.grape.criteria import FOUR_CRITERIA, slug
+from ..engine.grape.roster import ScoredRow, has_weight_column, scored_rows
 
 #: Bigger than any roster a DAO has; stops a mistaken multi-gigabyte file from being slurped.
 MAX_BYTES = 200 * 1024 * 1024

@@ -20,10 +20,11 @@ from pathlib import Path
 from typing import Any
 
 from ..engine import CAP_RULES, Criteria, Criterion, InputError, Options, parse_decimal, parse_score
-from ..engine.allocation import MAX_DECIMALS, check_budget, member_key
-from ..engine.criteria import DEFAULT_LEVELS, check_criterion_weight, grape_weight
+from ..engine.grape.allocation import MAX_DECIMALS, check_budget, member_key
+from ..engine.grape.criteria import DEFAULT_LEVELS, check_criterion_weight, grape_weight
+from ..engine.grape.roster import ScoredRow
 from ..engine.limits import MAX_MIN_DIVISOR, MAX_ROLE_ROWS, check_budget_fits
-from ..engine.roster import ScoredRow, check_name
+from ..engine.names import check_name
 from ..layouts.grape import LAYOUT_VERSION, TEMPLATES, Book, Month, grape_layout, sheet_names, suffix, template_id
 from ..layouts.model import Sheet, Table, WorkbookLayout, col_index, col_letter, split_cell
 from .safe_open import check_file

@@ -19,9 +19,9 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any, Literal
 
-from .errors import InputError
-from .limits import check_budget_places
-from .numbers import AMOUNT_PLACES, WEIGHT_PLACES, from_units, round_half_up, to_units
+from ..errors import InputError
+from ..limits import check_budget_places
+from ..numbers import AMOUNT_PLACES, WEIGHT_PLACES, from_units, round_half_up, to_units
 
 CapRule = Literal["scale", "at-base", "off"]
 CAP_RULES: tuple[str, ...] = ("scale", "at-base", "off")

@@ -6,8 +6,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from ..numbers import exact_sum
 from .allocation import Allocation, member_key
-from .numbers import exact_sum
 
 
 @dataclass(frozen=True)

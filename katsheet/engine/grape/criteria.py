@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 
-from .errors import InputError
-from .limits import CRITERION_WEIGHT_PLACES, MAX_CRITERION_WEIGHT
-from .numbers import WEIGHT_PLACES, exact_sum, parse_decimal, places_of, round_half_up
+from ..errors import InputError
+from ..limits import CRITERION_WEIGHT_PLACES, MAX_CRITERION_WEIGHT
+from ..numbers import WEIGHT_PLACES, exact_sum, parse_decimal, places_of, round_half_up
 
 
 def check_criterion_weight(weight: Decimal, *, where: str, value: object = None) -> None:

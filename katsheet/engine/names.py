@@ -1,0 +1,26 @@
+"""Names people type (members, roles): what a workbook can hold and look up. Shared by both engines."""
+
+from __future__ import annotations
+
+import re
+
+from .errors import InputError
+
+#: Names are looked up by MATCH in the workbooks, and Excel's lookups fail on keys past 255
+#: characters (an escaped wildcard doubles a character): a name is short.
+MAX_NAME = 100
+#: Characters an .xlsx cannot hold (XML 1.0 forbids them; writers escape them as _xHHHH_ and
+#: readers do not all undo it): control characters other than tab and line breaks.
+_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")
+
+
+def check_name(text: str, *, what: str, where: str) -> str:
+    """A member or role name a workbook can hold and look up: no control characters, not too long."""
+    bad = _FORBIDDEN.search(text)
+    if bad:
+        raise InputError(
+            f"the {what} holds a control character (U+{ord(bad.group()):04X}): retype it", where=where, value=text[:60]
+        )
+    if len(text) > MAX_NAME:
+        raise InputError(f"the {what} is longer than {MAX_NAME} characters", where=where, value=text[:57] + "...")
+    return text
