@@ -15,6 +15,7 @@ from ..engine import InputError, allocate
 from ..io.csvfile import read_roster
 from ..samples import SAMPLE_BUDGET, sample_roster
 from .check import check_command
+from .kat import kat_command
 from .new import new
 from .options import PATH, allocation_options, build_options, choice, load_criteria, parse_budget
 from .render import print_table, to_csv, to_json_dict
@@ -25,7 +26,7 @@ EXIT_BAD_INPUT = 2
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="katsheet")
 def cli() -> None:
-    """Exact GRAPE emissions for DAO treasurers."""
+    """Exact GRAPE emissions and KAT recognition for DAO treasurers and operators."""
 
 
 @cli.command()
@@ -69,6 +70,7 @@ def compute(
 
 cli.add_command(new)
 cli.add_command(check_command)
+cli.add_command(kat_command)
 
 
 @cli.command(name="excel-addin")

@@ -55,14 +55,14 @@ def to_csv(a: Allocation) -> str:
     writer.writerow(MEMBER_FIELDS)
     for m in a.members:
         writer.writerow([
-            _csv_cell(m.member), _csv_cell(m.role), plain(m.grape_weight),
+            csv_text(m.member), csv_text(m.role), plain(m.grape_weight),
             *(fixed(round_half_up(getattr(m, f), d), d) for f in ("base", "bonus", "excess")),
             fixed(m.total, d), "TRUE" if m.bonus_eligible else "FALSE",
         ])  # fmt: skip
     return buffer.getvalue()
 
 
-def _csv_cell(value: str) -> str:
+def csv_text(value: str) -> str:
     """Text from users stays text when a spreadsheet opens the CSV: a leading = + - @ gets a '."""
     if value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value

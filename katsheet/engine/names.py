@@ -14,13 +14,30 @@ MAX_NAME = 100
 _FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")
 
 
-def check_name(text: str, *, what: str, where: str) -> str:
-    """A member or role name a workbook can hold and look up: no control characters, not too long."""
+def check_text(text: str, *, what: str, where: str) -> str:
+    """Text a workbook can hold (notes, a rule's trigger): no control characters."""
     bad = _FORBIDDEN.search(text)
     if bad:
         raise InputError(
             f"the {what} holds a control character (U+{ord(bad.group()):04X}): retype it", where=where, value=text[:60]
         )
+    return text
+
+
+def check_name(text: str, *, what: str, where: str) -> str:
+    """A member or role name a workbook can hold and look up: no control characters, not too long."""
+    check_text(text, what=what, where=where)
     if len(text) > MAX_NAME:
         raise InputError(f"the {what} is longer than {MAX_NAME} characters", where=where, value=text[:57] + "...")
     return text
+
+
+def excel_trim(text: str) -> str:
+    """What Excel's TRIM makes of a name: no spaces around it, single spaces inside (U+0020 only)."""
+    return " ".join(part for part in text.split(" ") if part)
+
+
+def member_key(name: str) -> str:
+    """How names are compared, by the engine and by the workbooks' TRIM and MATCH alike:
+    spaces around a name and doubled inside it do not count, nor does letter case."""
+    return excel_trim(name).casefold()

@@ -33,9 +33,10 @@ from typing import Any
 
 from .. import __version__
 from ..engine import DEFAULT_LEVELS, FOUR_CRITERIA, Allocation, Criteria, InputError, Options, allocate
-from ..engine.grape.allocation import CAP_RULES, MAX_DECIMALS, NUDGE_BITS, empty_allocation, excel_trim, member_key
+from ..engine.grape.allocation import CAP_RULES, MAX_DECIMALS, NUDGE_BITS, empty_allocation
 from ..engine.grape.roster import UNASSIGNED, ScoredRow
 from ..engine.limits import MAX_MIN_DIVISOR
+from ..engine.names import excel_trim, member_key
 from ..engine.numbers import exact_sum, to_units
 from .model import (
     Chart,

@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 from ..errors import InputError
 from ..limits import check_budget_places
+from ..names import member_key
 from ..numbers import AMOUNT_PLACES, WEIGHT_PLACES, from_units, round_half_up, to_units
 
 CapRule = Literal["scale", "at-base", "off"]
@@ -177,17 +178,6 @@ def _check_rows(rows: Sequence[RoleRow]) -> None:
                 value=f"{row.member} / {row.role}",
             )
         seen[key] = row.where
-
-
-def excel_trim(text: str) -> str:
-    """What Excel's TRIM makes of a name: no spaces around it, single spaces inside (U+0020 only)."""
-    return " ".join(part for part in text.split(" ") if part)
-
-
-def member_key(name: str) -> str:
-    """How names are compared, by the engine and by the workbooks' TRIM and MATCH alike:
-    spaces around a name and doubled inside it do not count, nor does letter case."""
-    return excel_trim(name).casefold()
 
 
 def allocate(budget: Decimal, rows: Iterable[RoleRow], options: Options = Options()) -> Allocation:

@@ -1,0 +1,406 @@
+"""One period of KAT, in kat.md's order: Credits (section 2), then Karma (3), then KAT (4).
+
+Every intermediate figure is kept in the result, per row, per member and per period, so that a
+table, a workbook or a dashboard can show each step. Arithmetic is exact: Decimal sums and products
+run in a context that cannot round, the pro-rata scale is a Fraction, and the only rounding is
+kat.md's ROUNDDOWN of each member's KAT.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal, localcontext
+from fractions import Fraction
+from typing import Any
+
+from ..dates import parse_month
+from ..errors import InputError
+from ..names import member_key
+from ..numbers import AMOUNT_PLACES, EXACT, round_down, round_half_up
+from .config import KatConfig
+from .records import DECISIONS, STATUSES, ExceptionRecord, LedgerRow, MemberState
+
+
+@dataclass(frozen=True)
+class RowResult:
+    """What became of one ledger row in the period."""
+
+    entry: str
+    member: str
+    rule: str
+    status: str
+    quantity: int | None
+    counted: bool
+    late: bool
+    beyond_limit: bool
+    problems: tuple[str, ...]
+    #: why a row without problems did not count (pending, disputed, void, verified after the period)
+    reason: str = ""
+    #: quantity x the rule's credits, before the rule's limit (0 when it does not count)
+    credits: Decimal = Decimal(0)
+    history: bool = False
+    where: str = ""
+
+
+@dataclass(frozen=True)
+class MemberResult:
+    """One member's period: Karma first, then KAT."""
+
+    member: str
+    level_before: int
+    level: int
+    multiplier: Decimal
+    active: bool
+    inactive: bool
+    upheld: bool
+    streak: int
+    last_active: dt.date | None
+    first_seen: dt.date | None
+    credits: Decimal
+    raw: Decimal
+    capped: Decimal
+    scaled: Decimal
+    kat: Decimal
+    cumulative: Decimal
+    tier: str
+    #: the level change in words: "inactive 76 days (>= 60)", "active 3 periods in a row (>= 3)", ...
+    reason: str = ""
+    #: days since last active (or first seen) at the period's end; None when neither is known
+    idle_days: int | None = None
+    #: the exact scaled amount (``scaled`` is it rounded half up to 12 places, for display)
+    scaled_exact: Fraction = field(default=Fraction(0), repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class MintRow:
+    settlement_id: str
+    period: str
+    member: str
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class KatPeriod:
+    """The whole period: the per-member and per-row figures and the totals of kat.md section 4."""
+
+    config: KatConfig
+    period: str
+    start: dt.date
+    end: dt.date
+    settlement_id: str
+    members: tuple[MemberResult, ...]
+    rows: tuple[RowResult, ...]
+    total_capped: Decimal
+    scale_exact: Fraction
+    global_cap_engaged: bool
+    minted: Decimal
+    residue: Decimal
+    mint_list: tuple[MintRow, ...]
+    open_exceptions: tuple[ExceptionRecord, ...] = ()
+
+    @property
+    def scale(self) -> Decimal:
+        """r = MIN(1, global_cap / T), rounded half up to 12 places for display (exact inside)."""
+        return round_half_up(self.scale_exact, AMOUNT_PLACES)
+
+    @property
+    def blocking(self) -> tuple[RowResult, ...]:
+        """The rows whose problems must be fixed (or the rows voided) before the period settles."""
+        return tuple(r for r in self.rows if r.problems)
+
+    @property
+    def carried(self) -> tuple[RowResult, ...]:
+        """Pending and disputed rows: open, carried into the next period."""
+        return tuple(r for r in self.rows if not r.history and r.status in ("pending", "disputed"))
+
+    def records(self) -> list[dict[str, Any]]:
+        """The members' figures as dicts (exact Decimals), one per member."""
+        return [{k: v for k, v in asdict(m).items() if k != "scaled_exact"} for m in self.members]
+
+    def to_frame(self):  # -> pandas.DataFrame; pandas imported here so the engine stays light
+        """The members' figures as a pandas DataFrame (Decimal values, exact)."""
+        import pandas as pd
+
+        return pd.DataFrame(self.records())
+
+    def rows_frame(self):
+        """The ledger rows' outcomes as a pandas DataFrame."""
+        import pandas as pd
+
+        return pd.DataFrame([asdict(r) for r in self.rows])
+
+
+def compute_period(
+    config: KatConfig,
+    month: str,
+    ledger: Iterable[LedgerRow],
+    exceptions: Iterable[ExceptionRecord] = (),
+    states: Iterable[MemberState] = (),
+) -> KatPeriod:
+    """Credits, Karma and KAT of ``month`` (YYYY-MM) as kat.md sections 2 to 4 say."""
+    start, end = parse_month(month, where="month")
+    period = f"{start.year:04d}-{start.month:02d}"
+    ledger = list(ledger)
+    carried = _states(config, states)
+    rows, counted = _evaluate_rows(config, period, start, end, ledger)
+    upheld, open_exceptions = _exceptions(period, end, exceptions, carried, ledger)
+
+    names: dict[str, str] = {key: s.member for key, s in carried.items()}
+    first_dates: dict[str, dt.date] = {}
+    for row in ledger:
+        key = member_key(row.member)
+        names.setdefault(key, row.member.strip())
+        if row.date is not None and (key not in first_dates or row.date < first_dates[key]):
+            first_dates[key] = row.date
+
+    credits = _credits(config, counted)
+    members: list[dict[str, Any]] = []
+    with localcontext(EXACT):
+        for key, name in names.items():
+            state = carried.get(key) or MemberState(name, config.start_level)
+            figures = _karma(config, end, state, counted.get(key, ()), key in upheld, first_dates.get(key))
+            c = credits.get(key, Decimal(0))
+            multiplier = config.multiplier(figures["level"])
+            raw = c * config.kat_per_credit * multiplier
+            figures.update(member=name, credits=c, multiplier=multiplier, raw=raw, capped=min(raw, config.per_user_cap),
+                           cumulative_before=state.cumulative)  # fmt: skip
+            members.append(figures)
+        total = sum((m["capped"] for m in members), Decimal(0))
+    scale = Fraction(1) if total <= config.global_cap else Fraction(config.global_cap) / Fraction(total)
+    d = config.decimals
+    results: list[MemberResult] = []
+    minted_units = 0
+    for m in sorted(members, key=lambda m: (member_key(m["member"]), m["member"])):
+        exact = Fraction(m["capped"]) * scale if scale != 1 else Fraction(m["capped"])
+        kat = round_down(exact, d)
+        minted_units += int(kat.scaleb(d, EXACT))
+        with localcontext(EXACT):
+            cumulative = m.pop("cumulative_before") + kat
+        results.append(MemberResult(**m, scaled=round_half_up(exact, AMOUNT_PLACES), kat=kat, cumulative=cumulative,
+                                    tier=config.tier(cumulative).name, scaled_exact=exact))  # fmt: skip
+    minted = Decimal(minted_units).scaleb(-d, EXACT)
+    with localcontext(EXACT):
+        residue = min(total, config.global_cap) - minted
+    settlement_id = config.settlement_id(start.year, start.month)
+    mint_list = tuple(MintRow(settlement_id, period, m.member, m.kat) for m in results if m.kat > 0)
+    return KatPeriod(
+        config=config, period=period, start=start, end=end, settlement_id=settlement_id, members=tuple(results),
+        rows=tuple(rows), total_capped=total, scale_exact=scale, global_cap_engaged=scale < 1, minted=minted,
+        residue=residue, mint_list=mint_list, open_exceptions=tuple(open_exceptions),
+    )  # fmt: skip
+
+
+def _states(config: KatConfig, states: Iterable[MemberState]) -> dict[str, MemberState]:
+    out: dict[str, MemberState] = {}
+    for s in states:
+        key = member_key(s.member)
+        if not key:
+            raise InputError("the member is blank", where=s.where)
+        if key in out:
+            raise InputError(f"the member is listed twice in the state (also at {out[key].where})", where=s.where,
+                             value=s.member)  # fmt: skip
+        if not 0 <= s.level <= config.top_level:
+            raise InputError(f"the level must be one of 0..{config.top_level}", where=s.where, value=s.level)
+        if s.streak < 0:
+            raise InputError("the streak must be a whole number >= 0", where=s.where, value=s.streak)
+        if s.cumulative < 0:
+            raise InputError("cumulative KAT must be >= 0", where=s.where, value=str(s.cumulative))
+        out[key] = s
+    return out
+
+
+def _settled_before(settled: str, period: str, where: str) -> bool:
+    """Is this record sealed by an earlier period (history)? A later one is impossible: refuse it."""
+    text = settled.strip()
+    if not text:
+        return False
+    start, _ = parse_month(text, where=f"{where}, column settled")
+    label = f"{start.year:04d}-{start.month:02d}"
+    if label > period:
+        raise InputError(f"was settled in a period after {period}", where=f"{where}, column settled", value=text)
+    return label < period
+
+
+def _quantity(value: object) -> int | None:
+    """A whole number of events >= 1 (blank is 1), else None."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return 1
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if value >= 1 else None
+    try:
+        number = Decimal(str(value).strip()) if not isinstance(value, Decimal) else value
+    except ArithmeticError:
+        return None
+    if not number.is_finite() or number != number.to_integral_value() or number < 1 or number.adjusted() > 9:
+        return None
+    return int(number)
+
+
+def _evaluate_rows(
+    config: KatConfig, period: str, start: dt.date, end: dt.date, ledger: list[LedgerRow]
+) -> tuple[list[RowResult], dict[str, list[tuple[LedgerRow, int, int]]]]:
+    """Each row's outcome; and per member the counted rows as (row, index, quantity)."""
+    seen: dict[str, int] = defaultdict(int)
+    for row in ledger:
+        seen[member_key(row.entry)] += 1
+    outcomes: list[dict[str, Any]] = []
+    counted: dict[str, list[tuple[LedgerRow, int, int]]] = defaultdict(list)
+    for i, row in enumerate(ledger):
+        status = row.status.strip().lower()
+        quantity = _quantity(row.quantity)
+        rule = config.rule(row.rule)
+        history = _settled_before(row.settled, period, row.where)
+        problems: list[str] = []
+        reason = ""
+        if not member_key(row.entry):
+            problems.append("the entry id is blank")
+        elif seen[member_key(row.entry)] > 1:
+            problems.append(f"entry id {row.entry.strip()} is used twice")
+        if not member_key(row.member):
+            problems.append("the member is blank")
+        if status not in STATUSES:
+            problems.append("status must be pending, verified, disputed or void")
+        elif quantity is None and status != "void":
+            problems.append("quantity must be a whole number >= 1")
+        if history:
+            problems.clear()  # sealed by an earlier period: its chain, not this period, answers for it
+            reason = f"settled in {row.settled.strip()}"
+        elif status == "verified":
+            problems += _verified_problems(config, row, rule, end)
+            if not problems and row.verified_on is not None and row.verified_on > end:
+                reason = "verified after the period: counts in the next one"
+        elif status in ("pending", "disputed"):
+            reason = f"{status}: carried open into the next period"
+        elif status == "void":
+            reason = "void"
+        count = status == "verified" and not problems and not reason
+        if count:
+            counted[member_key(row.member)].append((row, i, quantity))  # type: ignore[arg-type]
+        outcomes.append({
+            "entry": row.entry, "member": row.member, "rule": row.rule, "status": status, "quantity": quantity,
+            "counted": count, "late": count and row.date is not None and row.date < start, "beyond_limit": False,
+            "problems": tuple(problems), "reason": reason, "history": history, "where": row.where,
+            "credits": (rule.credits * quantity if count and rule is not None else Decimal(0)),
+        })  # fmt: skip
+    for rows in counted.values():
+        by_rule: dict[str, list[tuple[LedgerRow, int, int]]] = defaultdict(list)
+        for item in rows:
+            by_rule[member_key(item[0].rule)].append(item)
+        for rule_key, items in by_rule.items():
+            limit = config.rule(rule_key).limit  # type: ignore[union-attr]
+            if limit is None or sum(q for _, _, q in items) <= limit:
+                continue
+            used = 0
+            for _row, i, q in sorted(items, key=lambda t: (t[0].date, member_key(t[0].entry), t[1])):
+                used += q
+                if used > limit:
+                    outcomes[i]["beyond_limit"] = True
+    return [RowResult(**o) for o in outcomes], counted
+
+
+def _verified_problems(config: KatConfig, row: LedgerRow, rule: Any, end: dt.date) -> list[str]:
+    problems = []
+    if rule is None:
+        problems.append(f"rule {row.rule.strip() or '(blank)'} does not exist")
+    elif member_key(row.stakeholder) != member_key(rule.stakeholder):
+        problems.append(f"stakeholder {row.stakeholder.strip() or '(blank)'} is not rule {rule.id}'s ({rule.stakeholder})")
+    if not row.evidence.strip():
+        problems.append("no evidence")
+    if not row.verified_by.strip():
+        problems.append("no verifier (verified_by is blank)")
+    elif member_key(row.verified_by) == member_key(row.member):
+        problems.append("verified by the member themself")
+    if row.date is None:
+        problems.append("no date")
+    elif row.date > end:
+        problems.append(f"dated after the period's end ({end.isoformat()})")
+    if row.verified_on is None:
+        problems.append("verified but verified_on is blank")
+    return problems
+
+
+def _exceptions(
+    period: str, end: dt.date, exceptions: Iterable[ExceptionRecord], carried: dict[str, MemberState],
+    ledger: list[LedgerRow],
+) -> tuple[dict[str, list[str]], list[ExceptionRecord]]:  # fmt: skip
+    """Upheld exceptions per member in the period, and the open ones (carried)."""
+    known = set(carried) | {member_key(r.member) for r in ledger}
+    ids: dict[str, str] = {}
+    upheld: dict[str, list[str]] = defaultdict(list)
+    still_open: list[ExceptionRecord] = []
+    for e in exceptions:
+        key = member_key(e.id)
+        if not key:
+            raise InputError("the exception id is blank", where=e.where)
+        if key in ids:
+            raise InputError(f"the exception id is used twice (also at {ids[key]})", where=e.where, value=e.id)
+        ids[key] = e.where
+        decision = e.decision.strip().lower()
+        if decision not in DECISIONS:
+            raise InputError("the decision must be open, upheld or dismissed", where=e.where, value=e.decision)
+        if member_key(e.member) not in known:
+            raise InputError("the exception names a member who is neither in the state nor in the ledger",
+                             where=e.where, value=e.member)  # fmt: skip
+        if _settled_before(e.settled, period, e.where):
+            continue
+        if decision == "open":
+            still_open.append(e)
+        elif decision == "upheld" and (e.date is None or e.date <= end):
+            upheld[member_key(e.member)].append(e.id.strip())
+    return upheld, still_open
+
+
+def _credits(config: KatConfig, counted: dict[str, list[tuple[LedgerRow, int, int]]]) -> dict[str, Decimal]:
+    """credits(m) = sum over rules of MIN(events, limit) x the rule's credits."""
+    out: dict[str, Decimal] = {}
+    with localcontext(EXACT):
+        for key, rows in counted.items():
+            events: dict[str, int] = defaultdict(int)
+            for row, _, q in rows:
+                events[member_key(row.rule)] += q
+            total = Decimal(0)
+            for rule_key, n in events.items():
+                rule = config.rule(rule_key)
+                credited = n if rule.limit is None else min(n, rule.limit)  # type: ignore[union-attr]
+                total += credited * rule.credits  # type: ignore[union-attr]
+            out[key] = total
+    return out
+
+
+def _karma(
+    config: KatConfig, end: dt.date, state: MemberState, counted: Iterable[tuple[LedgerRow, int, int]], upheld: bool,
+    first_date: dt.date | None,
+) -> dict[str, Any]:  # fmt: skip
+    """kat.md section 3 for one member."""
+    dates = [row.date for row, _, _ in counted if row.date is not None]
+    active = bool(dates)
+    last_active = max([d for d in (state.last_active, *dates) if d is not None], default=None)
+    first_seen = min([d for d in (state.first_seen, first_date) if d is not None], default=None)
+    reference = last_active or first_seen
+    idle = (end - reference).days if reference is not None else None
+    inactive = idle is not None and idle >= config.inactivity_days
+    down = inactive or upheld
+    streak = 0 if down or not active else state.streak + 1
+    up = not down and streak >= config.promote_after
+    level = state.level
+    if down:
+        level = max(0, state.level - 1)
+        why = [f"inactive {idle} days (>= {config.inactivity_days})"] if inactive else []
+        why += ["an upheld exception"] if upheld else []
+        reason = " and ".join(why)
+    elif up and state.level < config.top_level:
+        level, reason = state.level + 1, f"active {streak} periods in a row (>= {config.promote_after})"
+        streak = 0
+    elif up:
+        reason = f"active {streak} periods in a row, already at the top level"
+    else:
+        reason = f"active, streak {streak} of {config.promote_after}" if active else "not active this period"
+    return {
+        "level_before": state.level, "level": level, "active": active, "inactive": inactive, "upheld": upheld,
+        "streak": streak, "last_active": last_active, "first_seen": first_seen, "reason": reason, "idle_days": idle,
+    }  # fmt: skip

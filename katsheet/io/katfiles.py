@@ -1,0 +1,90 @@
+"""Reading a KAT month's inputs: the DAO's TOML configuration, the guardrails, and the ledger,
+exceptions and member state CSVs (read with the same care as rosters: io/csvfile.py)."""
+
+from __future__ import annotations
+
+import sys
+from decimal import Decimal
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+from ..engine import InputError
+from ..engine.kat import ExceptionRecord, Guardrails, KatConfig, LedgerRow, MemberState, parse_config, parse_guardrails
+from ..engine.kat.tables import exception_records, ledger_rows, member_states
+from .csvfile import read_table
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+GUARDRAILS_NAME = "kat_guardrails.toml"
+CED_NAME = "ced.toml"
+#: A configuration is a page of text; anything larger is a mistake.
+MAX_TOML_BYTES = 1024 * 1024
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """A TOML file as a mapping, numbers with decimals as exact Decimals (0.5 stays 0.5)."""
+    path = Path(path)
+    try:
+        if path.is_dir():
+            raise InputError("is a folder, not a TOML file", where=str(path))
+        if path.stat().st_size > MAX_TOML_BYTES:
+            raise InputError("is larger than 1 MiB: not a configuration", where=str(path))
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError("no such file", where=str(path)) from None
+    except OSError as e:
+        raise InputError(f"cannot be read: {e.strerror or e}", where=str(path)) from None
+    return parse_toml(data, source=str(path))
+
+
+def parse_toml(data: bytes, *, source: str) -> dict[str, Any]:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise InputError(f"is not UTF-8 text (byte {e.start}): save it as UTF-8", where=source) from None
+    try:
+        return tomllib.loads(text, parse_float=Decimal)
+    except tomllib.TOMLDecodeError as e:
+        raise InputError(f"is not valid TOML: {e}", where=source) from None
+    except RecursionError:
+        raise InputError("is not valid TOML: nested too deeply", where=source) from None
+
+
+def _packaged(name: str) -> bytes:
+    return (files("katsheet.data") / name).read_bytes()
+
+
+def load_guardrails(path: Path | None = None) -> Guardrails:
+    """The shipped guardrails, or a cohort's own file."""
+    if path is None:
+        return parse_guardrails(parse_toml(_packaged(GUARDRAILS_NAME), source=GUARDRAILS_NAME), source=GUARDRAILS_NAME)
+    return parse_guardrails(read_toml(path), source=Path(path).name)
+
+
+def load_config(path: Path | None, guardrails: Guardrails) -> KatConfig:
+    """A DAO's configuration file (None: the built-in CED one), checked against the guardrails."""
+    if path is None:
+        return parse_config(parse_toml(_packaged(CED_NAME), source=CED_NAME), guardrails, source=CED_NAME)
+    return parse_config(read_toml(path), guardrails, source=Path(path).name)
+
+
+def ced_text() -> str:
+    return _packaged(CED_NAME).decode("utf-8")
+
+
+def read_ledger(path: Path) -> list[LedgerRow]:
+    t = read_table(path)
+    return ledger_rows(t.header, t.rows, source=Path(path).name)
+
+
+def read_exceptions(path: Path) -> list[ExceptionRecord]:
+    t = read_table(path)
+    return exception_records(t.header, t.rows, source=Path(path).name)
+
+
+def read_states(path: Path) -> list[MemberState]:
+    t = read_table(path)
+    return member_states(t.header, t.rows, source=Path(path).name, decimal_comma=t.decimal_comma)
