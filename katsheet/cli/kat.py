@@ -41,7 +41,9 @@ def sample_period(name: str = "month") -> KatPeriod:
 @click.argument("args", nargs=-1, metavar="LEDGER.csv | init DAO.toml")
 @click.option("--config", "config_path", type=PATH, help="The DAO's configuration (TOML).")
 @click.option("--month", help="The period to settle, YYYY-MM.")
-@click.option("--exceptions", "exceptions_path", type=PATH, help="Exceptions CSV (id, date, member, kind, decision, notes).")
+@click.option(
+    "--exceptions", "exceptions_path", type=PATH, help="Exceptions CSV (id, date, member, kind, decision, notes)."
+)
 @click.option("--state", "state_path", type=PATH, help="Carried member state CSV (member, level, streak, ...).")
 @click.option("--guardrails", "guardrails_path", type=PATH, help="A cohort's own guardrails file (TOML).")
 @click.option("--format", "fmt", default="table", show_default=True, help="table, json or csv (the batch mint list).")

@@ -24,6 +24,7 @@ CED_NAME = "ced.toml"
 #: A configuration is a page of text; anything larger is a mistake.
 MAX_TOML_BYTES = 1024 * 1024
 
+
 def read_toml(path: Path) -> dict[str, Any]:
     """A TOML file as a mapping, numbers with decimals as exact Decimals (0.5 stays 0.5)."""
     path = Path(path)

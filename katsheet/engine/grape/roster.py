@@ -17,6 +17,8 @@ from .allocation import RoleRow
 from .criteria import DEFAULT_LEVELS, FOUR_CRITERIA, Criteria, grape_weight, parse_score, slug
 
 UNASSIGNED = "Unassigned"
+
+
 @dataclass(frozen=True)
 class ScoredRow:
     """A roster row as typed: raw scores (a number, or a level name such as ``LEVEL 2``) and the

@@ -214,7 +214,9 @@ def parse_config(data: Mapping[str, Any], guardrails: Guardrails, *, source: str
     name = dao.text("name")
     code = dao.text("code")
     if not _CODE.match(code):
-        raise _refuse("must be 1 to 12 letters or digits (it names settlements, e.g. CED-2026-11)", dao.where("code"), code)
+        raise _refuse(
+            "must be 1 to 12 letters or digits (it names settlements, e.g. CED-2026-11)", dao.where("code"), code
+        )
     g = guardrails
     lim = f"(guardrails: {g.source})"
 
@@ -285,8 +287,10 @@ def _levels(karma: _Table, g: Guardrails, lim: str) -> tuple[Level, ...]:
         levels[number] = Level(number, check_name(t.text("name"), what="level name", where=t.where("name")), multiplier)
         t.done()
     ordered = tuple(levels[n] for n in range(len(items)))
-    if not any(level.multiplier == 0 for level in ordered):
-        raise InputError(f"at least one level must have multiplier 0 {lim}", where=karma.where("levels"))
+    if ordered[0].multiplier != 0:
+        # kat.md: "at least one at 0" and "members at level 0 earn 0": the bottom level is the one at 0
+        raise _refuse(f"level 0 must have multiplier 0 (members at level 0 earn nothing) {lim}",
+                      f"{karma.source} karma.levels (level 0) multiplier", ordered[0].multiplier)  # fmt: skip
     return ordered
 
 
@@ -357,7 +361,9 @@ def _tiers(top: _Table, g: Guardrails, lim: str) -> tuple[Tier, ...]:
         for text in privileges:
             word = _financial_word(text, g.forbidden_words)
             if word:
-                raise _refuse(f"privileges are non-financial: {word!r} is not allowed {lim}", t.where("privileges"), text)
+                raise _refuse(
+                    f"privileges are non-financial: {word!r} is not allowed {lim}", t.where("privileges"), text
+                )
         tiers.append(Tier(name, threshold, tuple(p.strip() for p in privileges if p.strip())))
         t.done()
     return tuple(tiers)

@@ -308,7 +308,9 @@ def _verified_problems(config: KatConfig, row: LedgerRow, rule: Any, end: dt.dat
     if rule is None:
         problems.append(f"rule {row.rule.strip() or '(blank)'} does not exist")
     elif member_key(row.stakeholder) != member_key(rule.stakeholder):
-        problems.append(f"stakeholder {row.stakeholder.strip() or '(blank)'} is not rule {rule.id}'s ({rule.stakeholder})")
+        problems.append(
+            f"stakeholder {row.stakeholder.strip() or '(blank)'} is not rule {rule.id}'s ({rule.stakeholder})"
+        )
     if not row.evidence.strip():
         problems.append("no evidence")
     if not row.verified_by.strip():
