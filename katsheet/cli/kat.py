@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.text import Text
 
 from ..engine import InputError
+from ..engine.dates import parse_month
 from ..engine.kat import KatPeriod, compute_period
 from ..io.atomic import write_atomic
 from ..io.katfiles import ced_text, load_config, load_guardrails, read_exceptions, read_ledger, read_states
@@ -89,6 +90,7 @@ def kat_command(
                              where="--config")  # fmt: skip
         if month is None:
             raise InputError("no period: give --month YYYY-MM", where="--month")
+        parse_month(month, where="--month")
         guardrails = load_guardrails(guardrails_path)
         config = load_config(config_path, guardrails)
         ledger = read_ledger(usable_path(args[0], where="LEDGER.csv"))
