@@ -15,6 +15,7 @@ from conftest import role_rows
 from vectors import VECTORS, Vector
 
 from katsheet.engine import Options, allocate
+from katsheet.io.katfiles import ced_text
 from katsheet.workbook.evaluate import evaluate
 
 
@@ -41,6 +42,9 @@ def test_addin_workbook_keeps_vba_and_names_the_udf_module(run, tmp_path) -> Non
     assert code == 2 and ".xlsm" in err
 
 
+CED_TEXT = ced_text()
+
+
 def test_lite_bundle_runs_without_katsheet_installed(run, tmp_path) -> None:
     code, _, err = run("lite", str(tmp_path / "lite"))
     assert code == 0, err
@@ -50,11 +54,18 @@ def test_lite_bundle_runs_without_katsheet_installed(run, tmp_path) -> None:
         "lambda name, *a: (_ for _ in ()).throw(ImportError('no ' + name)) if name.split('.')[0] == 'katsheet' "
         "else None)})()); import main; "
         "print(main.GRAPE_WEIGHT([[0.9, '70%', 0.8, 0.5]]), main.GRAPE_ALLOCATE(100000, [1, 0.8, 0.6, 0.4, 0])[0][3], "
-        "main.GRAPE_ALLOCATE(-1, [1])[:10])"
+        "main.GRAPE_ALLOCATE(-1, [1])[:10]); "
+        # the KAT engine travels in the bundle too: kat.md's K3 (120 members, 10 credits each) computed there
+        "import datetime as dt, tomllib, decimal; from katsheet_lite.engine import kat; "
+        "g = kat.parse_guardrails({'settlement': {'kat_per_credit_max': 10, 'per_user_cap_share': decimal.Decimal('0.05'), "
+        "'decimals_max': 18}, 'karma': {'multiplier_max': 2}, 'rules': {'credits_max': 5}, 'tiers': {}}); "
+        f"c = kat.parse_config(tomllib.loads({CED_TEXT!r}, parse_float=decimal.Decimal), g); d = dt.date(2026, 11, 5); "
+        "p = kat.compute_period(c, '2026-11', [kat.LedgerRow(f'e{i}', d, f'm{i}', 'Guides', 'G2', 5, 'ev', 'org', d) "
+        "for i in range(120)]); print(p.members[0].kat, p.minted, p.residue)"
     )
     out = subprocess.run([sys.executable, "-c", script], cwd=tmp_path / "lite", capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.split() == ["0.79", "40533.333333", "#katsheet:"]
+    assert out.stdout.split() == ["0.79", "40533.333333", "#katsheet:", "41.66", "4999.20", "0.80"]
 
 
 def _workbook(v: Vector, path: Path) -> Path:
@@ -121,3 +132,14 @@ def test_spilled_allocation_is_held_against_the_engine_cell_by_cell(run, tmp_pat
     found = {f["cell"]: f["expected"] for f in __import__("json").loads(out)["findings"]}
     assert found["F3"] == "40533.333333" and found["F4"] == "32426.666666"  # totals, spilled from C3
     assert found["J3"] == "5" and found["I3"] == "'Role holders (N)'"
+
+
+def test_engines_import_no_workbook_library() -> None:
+    """Both engines are pure: importing and running them loads neither openpyxl, `formulas` nor pandas."""
+    code = (
+        "import sys, katsheet.engine, katsheet.engine.kat as kat, katsheet.io.katfiles as f;"
+        "c = f.load_config(None, f.load_guardrails()); kat.compute_period(c, '2026-11', []);"
+        "bad = [m for m in ('openpyxl', 'formulas', 'pandas', 'xlsxwriter') if m in sys.modules]; print(bad)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert out.returncode == 0 and out.stdout.strip() == "[]", out.stdout + out.stderr[-2000:]

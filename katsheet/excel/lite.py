@@ -22,6 +22,12 @@ MODULES = (
     "engine/grape/allocation.py",
     "engine/grape/summary.py",
     "engine/grape/roster.py",
+    "engine/dates.py",
+    "engine/kat/records.py",
+    "engine/kat/config.py",
+    "engine/kat/period.py",
+    "engine/kat/tables.py",
+    "engine/kat/__init__.py",
     "engine/__init__.py",
     "udfs.py",
 )
@@ -44,15 +50,14 @@ def _install(package="katsheet_lite"):
     root.__path__ = []
     root.__version__ = {version!r}
     sys.modules[package] = root
-    engine = types.ModuleType(package + ".engine")
-    engine.__path__ = []
-    sys.modules[package + ".engine"] = engine
+    for folder in sorted(set(p.rpartition("/")[0] for p in {order!r} if "/" in p)):
+        folder_module = types.ModuleType(package + "." + folder.replace("/", "."))
+        folder_module.__path__ = []  # a package, so that its modules' relative imports resolve
+        sys.modules[folder_module.__name__] = folder_module
     for path in {order!r}:
         name = package + "." + path[:-3].replace("/", ".").replace(".__init__", "")
         module = sys.modules.get(name) or types.ModuleType(name)
         module.__package__ = name if path.endswith("__init__.py") else name.rpartition(".")[0]
-        if path.endswith("__init__.py"):
-            module.__path__ = []
         sys.modules[name] = module
         exec(compile(SOURCES[path], "katsheet/" + path, "exec"), module.__dict__)
     return sys.modules[package + ".udfs"]
