@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import csv
 import datetime as dt
+from dataclasses import replace
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -238,7 +239,7 @@ def test_row_problem_blocks(kwargs, problem, run, tmp_path) -> None:
 
 def test_unknown_rule_and_duplicate_id_block() -> None:
     rows = [row("Ada", "G1", entry="E1"), row("Bo", "G2", entry="e1"), row("Cy", "G1")]
-    rows[2] = rows[2].__class__(**{**rows[2].__dict__, "rule": "Z9"})
+    rows[2] = replace(rows[2], rule="Z9")
     p = compute_period(ced(), MONTH, rows)
     assert [r.problems for r in p.rows] == [("entry id E1 is used twice",), ("entry id e1 is used twice",),
                                             ("rule Z9 does not exist",)]  # fmt: skip
@@ -269,11 +270,11 @@ def test_verified_after_the_period_counts_next_month() -> None:
 
 def test_settled_rows_are_history() -> None:
     old = row("Ada", "G1", day=dt.date(2026, 10, 3))
-    old = old.__class__(**{**old.__dict__, "settled": "2026-10"})
+    old = replace(old, settled="2026-10")
     p = compute_period(ced(), MONTH, [old, row("Ada", "G1")])
     assert [r.counted for r in p.rows] == [False, True] and p.members[0].credits == 1
     with pytest.raises(Exception, match="settled in a period after 2026-11"):
-        compute_period(ced(), MONTH, [old.__class__(**{**old.__dict__, "settled": "2026-12"})])
+        compute_period(ced(), MONTH, [replace(old, settled="2026-12")])
 
 
 def test_init_writes_the_commented_ced_configuration(run, tmp_path) -> None:

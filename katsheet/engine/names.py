@@ -11,12 +11,12 @@ from .errors import InputError
 MAX_NAME = 100
 #: Characters an .xlsx cannot hold (XML 1.0 forbids them; writers escape them as _xHHHH_ and
 #: readers do not all undo it): control characters other than tab and line breaks.
-_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")
+FORBIDDEN_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")
 
 
 def check_text(text: str, *, what: str, where: str) -> str:
     """Text a workbook can hold (notes, a rule's trigger): no control characters."""
-    bad = _FORBIDDEN.search(text)
+    bad = FORBIDDEN_CHARACTERS.search(text)
     if bad:
         raise InputError(
             f"the {what} holds a control character (U+{ord(bad.group()):04X}): retype it", where=where, value=text[:60]
@@ -40,4 +40,6 @@ def excel_trim(text: str) -> str:
 def member_key(name: str) -> str:
     """How names are compared, by the engine and by the workbooks' TRIM and MATCH alike:
     spaces around a name and doubled inside it do not count, nor does letter case."""
+    if "  " not in name and name[:1] != " " and name[-1:] != " ":
+        return name.casefold()
     return excel_trim(name).casefold()

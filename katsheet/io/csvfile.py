@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..engine import Criteria, InputError, RoleRow
+from ..engine.bulk import without_cycle_collection
 from ..engine.grape.criteria import FOUR_CRITERIA, slug
 from ..engine.grape.roster import ScoredRow, has_weight_column, scored_rows
 
@@ -114,8 +115,9 @@ def read_table(path: Path) -> CsvTable:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator, quotechar='"', doublequote=True)
     records: list[list[str]] = []
     try:
-        for cells in reader:
-            records.append(cells)
+        with without_cycle_collection():
+            for cells in reader:
+                records.append(cells)
     except csv.Error as e:
         raise InputError(f"is not a readable CSV: {e}", where=f"{path} row {len(records) + 1}") from None
     while records and not any(c.strip() for c in records[0]):

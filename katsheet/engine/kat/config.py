@@ -87,15 +87,14 @@ class KatConfig:
 
     def rule(self, rule_id: str) -> Rule | None:
         """The rule with this id, compared trimmed and case-blind (as a workbook's MATCH would)."""
-        return self._rules_by_key.get(member_key(rule_id))
+        return self.rules_by_key.get(member_key(rule_id))
 
     @property
-    def _rules_by_key(self) -> dict[str, Rule]:
-        cached = self.__dict__.get("_rule_index")
-        if cached is None:
-            cached = {member_key(r.id): r for r in self.rules}
-            object.__setattr__(self, "_rule_index", cached)
-        return cached
+    def rules_by_key(self) -> dict[str, Rule]:
+        return self._rule_index
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_rule_index", {member_key(r.id): r for r in self.rules})
 
     def tier(self, cumulative: Decimal) -> Tier:
         """The tier with the highest threshold <= cumulative."""

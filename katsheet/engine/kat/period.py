@@ -9,13 +9,14 @@ kat.md's ROUNDDOWN of each member's KAT.
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field, replace
 from decimal import Decimal, localcontext
 from fractions import Fraction
 from typing import Any
 
+from ..bulk import without_cycle_collection
 from ..dates import parse_month
 from ..errors import InputError
 from ..names import member_key
@@ -24,7 +25,7 @@ from .config import KatConfig
 from .records import DECISIONS, STATUSES, ExceptionRecord, LedgerRow, MemberState
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class RowResult:
     """What became of one ledger row in the period."""
 
@@ -45,7 +46,7 @@ class RowResult:
     where: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class MemberResult:
     """One member's period: Karma first, then KAT."""
 
@@ -92,7 +93,7 @@ class KatPeriod:
     end: dt.date
     settlement_id: str
     members: tuple[MemberResult, ...]
-    rows: tuple[RowResult, ...]
+    rows: Sequence[RowResult]
     total_capped: Decimal
     scale_exact: Fraction
     global_cap_engaged: bool
@@ -109,12 +110,17 @@ class KatPeriod:
     @property
     def blocking(self) -> tuple[RowResult, ...]:
         """The rows whose problems must be fixed (or the rows voided) before the period settles."""
-        return tuple(r for r in self.rows if r.problems)
+        return tuple(r for r in self._unusual() if r.problems)
 
     @property
     def carried(self) -> tuple[RowResult, ...]:
         """Pending and disputed rows: open, carried into the next period."""
-        return tuple(r for r in self.rows if not r.history and r.status in ("pending", "disputed"))
+        return tuple(r for r in self._unusual() if not r.history and r.status in ("pending", "disputed"))
+
+    def _unusual(self) -> Iterable[RowResult]:
+        """Only rows that did not simply count can have problems or be carried."""
+        rows = self.rows
+        return rows.kept_rows() if isinstance(rows, RowResults) else rows
 
     def records(self) -> list[dict[str, Any]]:
         """The members' figures as dicts (exact Decimals), one per member."""
@@ -141,28 +147,38 @@ def compute_period(
     states: Iterable[MemberState] = (),
 ) -> KatPeriod:
     """Credits, Karma and KAT of ``month`` (YYYY-MM) as kat.md sections 2 to 4 say."""
+    with without_cycle_collection():
+        return _compute(config, month, list(ledger), exceptions, states)
+
+
+def _compute(
+    config: KatConfig, month: str, ledger: list[LedgerRow], exceptions: Iterable[ExceptionRecord],
+    states: Iterable[MemberState],
+) -> KatPeriod:  # fmt: skip
     start, end = parse_month(month, where="month")
     period = f"{start.year:04d}-{start.month:02d}"
-    ledger = list(ledger)
     carried = _states(config, states)
-    rows, counted = _evaluate_rows(config, period, start, end, ledger)
-    upheld, open_exceptions = _exceptions(period, end, exceptions, carried, ledger)
+    key = _Keys()
+    member_keys = [key(row.member) for row in ledger]
+    rows, tally = _evaluate_rows(config, period, start, end, ledger, member_keys, key)
+    upheld, open_exceptions = _exceptions(period, end, exceptions, set(carried) | set(member_keys))
 
-    names: dict[str, str] = {key: s.member for key, s in carried.items()}
+    names: dict[str, str] = {k: s.member for k, s in carried.items()}
     first_dates: dict[str, dt.date] = {}
-    for row in ledger:
-        key = member_key(row.member)
-        names.setdefault(key, row.member.strip())
-        if row.date is not None and (key not in first_dates or row.date < first_dates[key]):
-            first_dates[key] = row.date
+    for row, k in zip(ledger, member_keys, strict=True):
+        if k not in names:
+            names[k] = row.member.strip()
+        day = row.date
+        if day is not None and (k not in first_dates or day < first_dates[k]):
+            first_dates[k] = day
 
-    credits = _credits(config, counted)
+    credits = _credits(config, tally)
     members: list[dict[str, Any]] = []
     with localcontext(EXACT):
-        for key, name in names.items():
-            state = carried.get(key) or MemberState(name, config.start_level)
-            figures = _karma(config, end, state, counted.get(key, ()), key in upheld, first_dates.get(key))
-            c = credits.get(key, Decimal(0))
+        for k, name in names.items():
+            state = carried.get(k) or MemberState(name, config.start_level)
+            figures = _karma(config, end, state, tally.last_counted.get(k), k in upheld, first_dates.get(k))
+            c = credits.get(k, _ZERO)
             multiplier = config.multiplier(figures["level"])
             raw = c * config.kat_per_credit * multiplier
             figures.update(member=name, credits=c, multiplier=multiplier, raw=raw, capped=min(raw, config.per_user_cap),
@@ -188,7 +204,7 @@ def compute_period(
     mint_list = tuple(MintRow(settlement_id, period, m.member, m.kat) for m in results if m.kat > 0)
     return KatPeriod(
         config=config, period=period, start=start, end=end, settlement_id=settlement_id, members=tuple(results),
-        rows=tuple(rows), total_capped=total, scale_exact=scale, global_cap_engaged=scale < 1, minted=minted,
+        rows=rows, total_capped=total, scale_exact=scale, global_cap_engaged=scale < 1, minted=minted,
         residue=residue, mint_list=mint_list, open_exceptions=tuple(open_exceptions),
     )  # fmt: skip
 
@@ -226,12 +242,18 @@ def _settled_before(settled: str, period: str, where: str) -> bool:
 
 def _quantity(value: object) -> int | None:
     """A whole number of events >= 1 (blank is 1), else None."""
-    if value is None or (isinstance(value, str) and not value.strip()):
+    if type(value) is str:
+        if value.isdecimal() and len(value) < 10:  # the common case, "1" or "2"
+            number = int(value)
+            return number if number >= 1 else None
+        if not value.strip():
+            return 1
+    elif value is None:
         return 1
+    elif type(value) is int:
+        return value if value >= 1 else None
     if isinstance(value, bool):
         return None
-    if isinstance(value, int):
-        return value if value >= 1 else None
     try:
         number = Decimal(str(value).strip()) if not isinstance(value, Decimal) else value
     except ArithmeticError:
@@ -241,27 +263,117 @@ def _quantity(value: object) -> int | None:
     return int(number)
 
 
+class _Keys(dict):
+    """member_key, remembered: members, rules and verifiers repeat row after row."""
+
+    def __call__(self, text: str) -> str:
+        found = self.get(text)
+        if found is None:
+            found = self[text] = member_key(text)
+        return found
+
+
+@dataclass
+class Tally:
+    """What the counted rows add up to, per member: events per rule, the latest counted date."""
+
+    events: dict[str, dict[str, int]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(int)))
+    last_counted: dict[str, dt.date] = field(default_factory=dict)
+    #: counted rows of rules with a limit, per (member, rule): (row index, quantity)
+    limited: dict[tuple[str, str], list[tuple[int, int]]] = field(default_factory=lambda: defaultdict(list))
+
+
+class RowResults(Sequence[RowResult]):
+    """Every ledger row's outcome, made on demand. A ledger has 100,000 rows and nearly all of them
+    simply count: those are kept as the row itself and turned into a RowResult when someone reads
+    it; rows with a problem or a reason are kept whole."""
+
+    def __init__(self, ledger: list[LedgerRow], config: KatConfig, start: dt.date) -> None:
+        self.ledger, self.config, self.start = ledger, config, start
+        self.kept: dict[int, RowResult] = {}
+        self.beyond: set[int] = set()
+
+    def __len__(self) -> int:
+        return len(self.ledger)
+
+    def _make(self, i: int) -> RowResult:
+        kept = self.kept.get(i)
+        if kept is None:
+            row = self.ledger[i]
+            quantity = _quantity(row.quantity)
+            rule = self.config.rule(row.rule)
+            kept = RowResult(row.entry, row.member, row.rule, "verified", quantity, True, row.date < self.start,  # type: ignore[operator]
+                             False, (), "", rule.credits * quantity, False, row.where)  # type: ignore[union-attr,operator]  # fmt: skip
+        if i in self.beyond:
+            kept = replace(kept, beyond_limit=True)
+        return kept
+
+    def __getitem__(self, i):  # type: ignore[override]
+        if isinstance(i, slice):
+            return [self._make(j) for j in range(*i.indices(len(self)))]
+        return self._make(range(len(self))[i])
+
+    def __iter__(self) -> Iterator[RowResult]:
+        return (self._make(i) for i in range(len(self)))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+    def kept_rows(self) -> list[RowResult]:
+        """The rows that did not simply count (problems, pending, void, ...), in ledger order."""
+        return [self._make(i) for i in sorted(self.kept)]
+
+
 def _evaluate_rows(
-    config: KatConfig, period: str, start: dt.date, end: dt.date, ledger: list[LedgerRow]
-) -> tuple[list[RowResult], dict[str, list[tuple[LedgerRow, int, int]]]]:
-    """Each row's outcome; and per member the counted rows as (row, index, quantity)."""
-    seen: dict[str, int] = defaultdict(int)
-    for row in ledger:
-        seen[member_key(row.entry)] += 1
-    outcomes: list[dict[str, Any]] = []
-    counted: dict[str, list[tuple[LedgerRow, int, int]]] = defaultdict(list)
+    config: KatConfig, period: str, start: dt.date, end: dt.date, ledger: list[LedgerRow], member_keys: list[str],
+    key: _Keys,
+) -> tuple[RowResults, Tally]:  # fmt: skip
+    """Each row's outcome, and what the counted rows add up to."""
+    entry_keys = [member_key(row.entry) for row in ledger]
+    seen = Counter(entry_keys)
+    results = RowResults(ledger, config, start)
+    kept = results.kept
+    tally = Tally()
+    events, last_counted, limited = tally.events, tally.last_counted, tally.limited
+    rules = config.rules_by_key
+    get = key.get
+    rule_groups = {k: key(r.stakeholder) for k, r in rules.items()}
+    limited_rules = {k for k, r in rules.items() if r.limit is not None}
     for i, row in enumerate(ledger):
+        member = member_keys[i]
+        if row.status == "verified" and not row.settled:
+            # The common row, tested in one go: it counts. Anything else takes the path below that names
+            # every problem (a ledger has 100,000 rows; this keeps them about a microsecond each).
+            q = row.quantity
+            quantity = int(q) if type(q) is str and q.isdecimal() and len(q) < 10 else _quantity(q)
+            rule_key = get(row.rule) or key(row.rule)
+            verifier = get(row.verified_by) or key(row.verified_by)
+            day, verified_on, entry_key = row.date, row.verified_on, entry_keys[i]
+            if (
+                quantity and member and verifier and verifier != member and entry_key and seen[entry_key] == 1
+                and rule_key in rule_groups and (get(row.stakeholder) or key(row.stakeholder)) == rule_groups[rule_key]
+                and day is not None and day <= end and verified_on is not None and verified_on <= end
+                and row.evidence.strip()
+            ):  # fmt: skip
+                events[member][rule_key] += quantity
+                if member not in last_counted or last_counted[member] < day:
+                    last_counted[member] = day
+                if rule_key in limited_rules:
+                    limited[member, rule_key].append((i, quantity))
+                continue
         status = row.status.strip().lower()
         quantity = _quantity(row.quantity)
-        rule = config.rule(row.rule)
-        history = _settled_before(row.settled, period, row.where)
+        rule_key = key(row.rule)
+        rule = rules.get(rule_key)
+        history = bool(row.settled) and _settled_before(row.settled, period, row.where)
         problems: list[str] = []
         reason = ""
-        if not member_key(row.entry):
+        entry_key = entry_keys[i]
+        if not entry_key:
             problems.append("the entry id is blank")
-        elif seen[member_key(row.entry)] > 1:
+        elif seen[entry_key] > 1:
             problems.append(f"entry id {row.entry.strip()} is used twice")
-        if not member_key(row.member):
+        if not member:
             problems.append("the member is blank")
         if status not in STATUSES:
             problems.append("status must be pending, verified, disputed or void")
@@ -271,51 +383,50 @@ def _evaluate_rows(
             problems.clear()  # sealed by an earlier period: its chain, not this period, answers for it
             reason = f"settled in {row.settled.strip()}"
         elif status == "verified":
-            problems += _verified_problems(config, row, rule, end)
-            if not problems and row.verified_on is not None and row.verified_on > end:
+            problems += _verified_problems(row, member, rule, end, key)
+            if not problems and row.verified_on > end:  # type: ignore[operator]
                 reason = "verified after the period: counts in the next one"
         elif status in ("pending", "disputed"):
             reason = f"{status}: carried open into the next period"
         elif status == "void":
             reason = "void"
         count = status == "verified" and not problems and not reason
-        if count:
-            counted[member_key(row.member)].append((row, i, quantity))  # type: ignore[arg-type]
-        outcomes.append({
-            "entry": row.entry, "member": row.member, "rule": row.rule, "status": status, "quantity": quantity,
-            "counted": count, "late": count and row.date is not None and row.date < start, "beyond_limit": False,
-            "problems": tuple(problems), "reason": reason, "history": history, "where": row.where,
-            "credits": (rule.credits * quantity if count and rule is not None else Decimal(0)),
-        })  # fmt: skip
-    for rows in counted.values():
-        by_rule: dict[str, list[tuple[LedgerRow, int, int]]] = defaultdict(list)
-        for item in rows:
-            by_rule[member_key(item[0].rule)].append(item)
-        for rule_key, items in by_rule.items():
-            limit = config.rule(rule_key).limit  # type: ignore[union-attr]
-            if limit is None or sum(q for _, _, q in items) <= limit:
-                continue
-            used = 0
-            for _row, i, q in sorted(items, key=lambda t: (t[0].date, member_key(t[0].entry), t[1])):
-                used += q
-                if used > limit:
-                    outcomes[i]["beyond_limit"] = True
-    return [RowResult(**o) for o in outcomes], counted
+        if count:  # a verified row with surrounding spaces or capitals, say: it counts like any other
+            events[member][rule_key] += quantity  # type: ignore[operator]
+            if member not in last_counted or last_counted[member] < row.date:  # type: ignore[operator]
+                last_counted[member] = row.date  # type: ignore[assignment]
+            if rule_key in limited_rules:
+                limited[member, rule_key].append((i, quantity))  # type: ignore[arg-type]
+        kept[i] = RowResult(
+            row.entry, row.member, row.rule, status, quantity, count, count and row.date < start,  # type: ignore[operator]
+            False, tuple(problems), reason, rule.credits * quantity if count else _ZERO, history, row.where,  # type: ignore[union-attr,operator]
+        )  # fmt: skip
+    for (_member, rule_key), items in limited.items():
+        limit = rules[rule_key].limit
+        if sum(q for _, q in items) <= limit:  # type: ignore[operator]
+            continue
+        used = 0
+        for i, q in sorted(items, key=lambda item: (ledger[item[0]].date, entry_keys[item[0]], item[0])):
+            used += q
+            if used > limit:  # type: ignore[operator]
+                results.beyond.add(i)
+    return results, tally
 
 
-def _verified_problems(config: KatConfig, row: LedgerRow, rule: Any, end: dt.date) -> list[str]:
+_ZERO = Decimal(0)
+
+
+def _verified_problems(row: LedgerRow, member: str, rule: Any, end: dt.date, key: Any = member_key) -> list[str]:
     problems = []
     if rule is None:
         problems.append(f"rule {row.rule.strip() or '(blank)'} does not exist")
-    elif member_key(row.stakeholder) != member_key(rule.stakeholder):
-        problems.append(
-            f"stakeholder {row.stakeholder.strip() or '(blank)'} is not rule {rule.id}'s ({rule.stakeholder})"
-        )
+    elif key(row.stakeholder) != key(rule.stakeholder):
+        problems.append(f"stakeholder {row.stakeholder.strip() or '(blank)'} is not rule {rule.id}'s ({rule.stakeholder})")
     if not row.evidence.strip():
         problems.append("no evidence")
     if not row.verified_by.strip():
         problems.append("no verifier (verified_by is blank)")
-    elif member_key(row.verified_by) == member_key(row.member):
+    elif key(row.verified_by) == member:
         problems.append("verified by the member themself")
     if row.date is None:
         problems.append("no date")
@@ -327,11 +438,9 @@ def _verified_problems(config: KatConfig, row: LedgerRow, rule: Any, end: dt.dat
 
 
 def _exceptions(
-    period: str, end: dt.date, exceptions: Iterable[ExceptionRecord], carried: dict[str, MemberState],
-    ledger: list[LedgerRow],
-) -> tuple[dict[str, list[str]], list[ExceptionRecord]]:  # fmt: skip
+    period: str, end: dt.date, exceptions: Iterable[ExceptionRecord], known: set[str]
+) -> tuple[dict[str, list[str]], list[ExceptionRecord]]:
     """Upheld exceptions per member in the period, and the open ones (carried)."""
-    known = set(carried) | {member_key(r.member) for r in ledger}
     ids: dict[str, str] = {}
     upheld: dict[str, list[str]] = defaultdict(list)
     still_open: list[ExceptionRecord] = []
@@ -357,31 +466,28 @@ def _exceptions(
     return upheld, still_open
 
 
-def _credits(config: KatConfig, counted: dict[str, list[tuple[LedgerRow, int, int]]]) -> dict[str, Decimal]:
+def _credits(config: KatConfig, tally: Tally) -> dict[str, Decimal]:
     """credits(m) = sum over rules of MIN(events, limit) x the rule's credits."""
+    rules = config.rules_by_key
     out: dict[str, Decimal] = {}
     with localcontext(EXACT):
-        for key, rows in counted.items():
-            events: dict[str, int] = defaultdict(int)
-            for row, _, q in rows:
-                events[member_key(row.rule)] += q
-            total = Decimal(0)
-            for rule_key, n in events.items():
-                rule = config.rule(rule_key)
-                credited = n if rule.limit is None else min(n, rule.limit)  # type: ignore[union-attr]
-                total += credited * rule.credits  # type: ignore[union-attr]
-            out[key] = total
+        for member, per_rule in tally.events.items():
+            total = _ZERO
+            for rule_key, n in per_rule.items():
+                rule = rules[rule_key]
+                credited = n if rule.limit is None else min(n, rule.limit)
+                total += credited * rule.credits
+            out[member] = total
     return out
 
 
 def _karma(
-    config: KatConfig, end: dt.date, state: MemberState, counted: Iterable[tuple[LedgerRow, int, int]], upheld: bool,
+    config: KatConfig, end: dt.date, state: MemberState, last_counted: dt.date | None, upheld: bool,
     first_date: dt.date | None,
 ) -> dict[str, Any]:  # fmt: skip
     """kat.md section 3 for one member."""
-    dates = [row.date for row, _, _ in counted if row.date is not None]
-    active = bool(dates)
-    last_active = max([d for d in (state.last_active, *dates) if d is not None], default=None)
+    active = last_counted is not None
+    last_active = max([d for d in (state.last_active, last_counted) if d is not None], default=None)
     first_seen = min([d for d in (state.first_seen, first_date) if d is not None], default=None)
     reference = last_active or first_seen
     idle = (end - reference).days if reference is not None else None
