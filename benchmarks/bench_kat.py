@@ -68,8 +68,8 @@ def pandas_kat(config: KatConfig, ledger: pd.DataFrame, state: pd.DataFrame) -> 
     rules = pd.DataFrame(
         {"rule": [r.id for r in config.rules], "rule_stakeholder": [r.stakeholder for r in config.rules],
          "rule_credits": [float(r.credits) for r in config.rules],
-         "limit": [float(r.limit) if r.limit else np.inf for r in config.rules]}  # fmt: skip
-    )
+         "limit": [float(r.limit) if r.limit else np.inf for r in config.rules]}
+    )  # fmt: skip
     df = ledger.merge(rules, on="rule", how="left")
     date = pd.to_datetime(df["date"])
     verified_on = pd.to_datetime(df["verified_on"])
@@ -127,9 +127,17 @@ def main() -> None:
             engine_s, period = timed(lambda r=rows, s=states: compute_period(config, MONTH, r, (), s), repeat=repeat)
             pandas_s, kat = timed(lambda f=frame, s=state_frame: pandas_kat(config, f, s), repeat=repeat)
             mine = {m.member: m.kat for m in period.members}
-            differ = sum(1 for name, v in kat.items() if Decimal(repr(v)).quantize(Decimal(1).scaleb(-config.decimals)) != mine[name])
-            full_s, _ = timed(lambda a=ledger_csv, b=state_csv: compute_period(config, MONTH, read_ledger(a), (), read_states(b)))
-            pandas_full_s, _ = timed(lambda a=ledger_csv, b=state_csv: pandas_kat(config, pd.read_csv(a, dtype=str), pd.read_csv(b)))
+            differ = sum(
+                1
+                for name, v in kat.items()
+                if Decimal(repr(v)).quantize(Decimal(1).scaleb(-config.decimals)) != mine[name]
+            )
+            full_s, _ = timed(
+                lambda a=ledger_csv, b=state_csv: compute_period(config, MONTH, read_ledger(a), (), read_states(b))
+            )
+            pandas_full_s, _ = timed(
+                lambda a=ledger_csv, b=state_csv: pandas_kat(config, pd.read_csv(a, dtype=str), pd.read_csv(b))
+            )
             table.append([f"{n:,}", f"{members:,}", f"{engine_s:.3f}", f"{pandas_s:.3f}", f"{engine_s / pandas_s:.2f}x",
                           f"{full_s:.3f}", f"{pandas_full_s:.3f}", f"{full_s / pandas_full_s:.2f}x",
                           f"{len(period.mint_list):,}", str(differ)])  # fmt: skip

@@ -6,8 +6,8 @@ from __future__ import annotations
 import copy
 import csv
 import datetime as dt
-from dataclasses import replace
 import json
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -137,7 +137,9 @@ def _with(i: int, value: str) -> list[str]:
 )
 def test_bad_ledger_cells(rows, words, run, tmp_path) -> None:
     ledger = _ledger_text(tmp_path, rows)
-    code, out, err = run("kat", str(ledger), "--config", str(write_config(tmp_path / "d.toml", ced_data())), "--month", MONTH)
+    code, out, err = run(
+        "kat", str(ledger), "--config", str(write_config(tmp_path / "d.toml", ced_data())), "--month", MONTH
+    )
     assert code == 2 and out == "" and err.count("\n") == 1
     for word in words:
         assert word in err, err
@@ -146,7 +148,9 @@ def test_bad_ledger_cells(rows, words, run, tmp_path) -> None:
 def test_missing_ledger_column(run, tmp_path) -> None:
     ledger = _ledger_text(tmp_path, [GOOD[:9]], header=["entry", "date", "member", "stakeholder", "rule", "quantity",
                                                           "evidence", "verified_by", "verified_on"])  # fmt: skip
-    code, _, err = run("kat", str(ledger), "--config", str(write_config(tmp_path / "d.toml", ced_data())), "--month", MONTH)
+    code, _, err = run(
+        "kat", str(ledger), "--config", str(write_config(tmp_path / "d.toml", ced_data())), "--month", MONTH
+    )
     assert code == 2 and "ledger.csv header row" in err and "no status column" in err
 
 
@@ -164,7 +168,9 @@ def test_missing_ledger_column(run, tmp_path) -> None:
 def test_bad_state(state_rows, words, run, tmp_path) -> None:
     path = tmp_path / "state.csv"
     with path.open("w", newline="") as f:
-        csv.writer(f).writerows([["member", "level", "streak", "last_active", "first_seen", "cumulative_kat"], *state_rows])
+        csv.writer(f).writerows(
+            [["member", "level", "streak", "last_active", "first_seen", "cumulative_kat"], *state_rows]
+        )
     ledger = _ledger_text(tmp_path, [GOOD])
     code, out, err = run("kat", str(ledger), "--config", str(write_config(tmp_path / "d.toml", ced_data())),
                          "--month", MONTH, "--state", str(path))  # fmt: skip
@@ -176,8 +182,14 @@ def test_bad_state(state_rows, words, run, tmp_path) -> None:
 @pytest.mark.parametrize(
     ("records", "words"),
     [
-        ([["X1", "2026-11-05", "Ada", "misconduct", "maybe", ""]], ["x.csv row 2", "open, upheld or dismissed", "maybe"]),
-        ([["X1", "2026-11-05", "Ada", "k", "open", ""], ["x1", "2026-11-06", "Ada", "k", "open", ""]], ["row 3", "twice"]),
+        (
+            [["X1", "2026-11-05", "Ada", "misconduct", "maybe", ""]],
+            ["x.csv row 2", "open, upheld or dismissed", "maybe"],
+        ),
+        (
+            [["X1", "2026-11-05", "Ada", "k", "open", ""], ["x1", "2026-11-06", "Ada", "k", "open", ""]],
+            ["row 3", "twice"],
+        ),
         ([["X1", "2026-11-05", "Zed", "k", "upheld", ""]], ["row 2", "neither in the state nor in the ledger", "Zed"]),
         ([["X1", "", "Ada", "k", "upheld", ""]], ["row 2, column date", "missing"]),
     ],
@@ -284,7 +296,7 @@ def test_init_writes_the_commented_ced_configuration(run, tmp_path) -> None:
     text = out.read_text()
     assert parse_config(parse_toml(text.encode(), source="x"), load_guardrails()) == ced()
     # every key is explained: a comment on its line or in the block above it
-    lines = text[: text.index('[[')].splitlines()  # the single keys; arrays of tables are explained above them
+    lines = text[: text.index("[[")].splitlines()  # the single keys; arrays of tables are explained above them
     for i, line in enumerate(lines):
         if "=" in line and not line.startswith(("#", " ", '"')) and line.split("=")[0].strip() in {
             "stakeholders", "name", "code", "period", "kat_per_credit", "global_cap", "per_user_cap", "decimals",

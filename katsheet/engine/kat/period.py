@@ -421,7 +421,9 @@ def _verified_problems(row: LedgerRow, member: str, rule: Any, end: dt.date, key
     if rule is None:
         problems.append(f"rule {row.rule.strip() or '(blank)'} does not exist")
     elif key(row.stakeholder) != key(rule.stakeholder):
-        problems.append(f"stakeholder {row.stakeholder.strip() or '(blank)'} is not rule {rule.id}'s ({rule.stakeholder})")
+        problems.append(
+            f"stakeholder {row.stakeholder.strip() or '(blank)'} is not rule {rule.id}'s ({rule.stakeholder})"
+        )
     if not row.evidence.strip():
         problems.append("no evidence")
     if not row.verified_by.strip():

@@ -63,7 +63,9 @@ class _Table:
         self.numbers = [n for n, _ in records]
         padded = [cells for _, cells in records]
         if any(len(cells) != width for cells in padded):
-            padded = [cells if len(cells) == width else [*cells[:width], *[""] * (width - len(cells))] for cells in padded]
+            padded = [
+                cells if len(cells) == width else [*cells[:width], *[""] * (width - len(cells))] for cells in padded
+            ]
         self.columns = list(zip(*padded, strict=True)) if padded else [()] * width
 
     @property
