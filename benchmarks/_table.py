@@ -37,4 +37,7 @@ def show(title: str, columns: list[str], rows: list[list[Any]]) -> None:
         table.add_column(c, justify="right" if c != columns[0] else "left")
     for r in rows:
         table.add_row(*[str(x) for x in r])
-    Console().print(table)
+    console = Console()
+    if not console.is_terminal:
+        console.width = max(console.width, 200)  # a file or a pipe gets the whole table, not cut columns
+    console.print(table)

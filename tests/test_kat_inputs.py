@@ -258,6 +258,11 @@ def test_unknown_rule_and_duplicate_id_block() -> None:
     assert not any(r.counted for r in p.rows)
 
 
+def test_a_row_without_a_member_blocks_and_makes_no_member() -> None:
+    p = compute_period(ced(), MONTH, [row(" ", "G1"), row("Bo", "G1")])
+    assert p.rows[0].problems == ("the member is blank",) and [m.member for m in p.members] == ["Bo"]
+
+
 def test_a_void_row_with_a_bad_quantity_does_not_block() -> None:
     p = compute_period(ced(), MONTH, [row("Ada", "G1", "x", status="void")])
     assert p.rows[0].problems == () and not p.blocking

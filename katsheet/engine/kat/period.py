@@ -166,6 +166,8 @@ def _compute(
     names: dict[str, str] = {k: s.member for k, s in carried.items()}
     first_dates: dict[str, dt.date] = {}
     for row, k in zip(ledger, member_keys, strict=True):
+        if not k:
+            continue  # a row without a member blocks settlement; it makes no member
         if k not in names:
             names[k] = row.member.strip()
         day = row.date
