@@ -6,7 +6,6 @@ Exit codes: 0 the period can be settled, 1 rows block settlement (everything is 
 
 from __future__ import annotations
 
-import json
 from importlib.resources import as_file, files
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from ..io.atomic import write_atomic
 from ..io.katfiles import ced_text, load_config, load_guardrails, read_exceptions, read_ledger, read_states
 from .kat_render import print_period, to_json_dict, to_mint_csv
 from .options import PATH, choice, usable_path
+from .render import emit
 
 #: The built-in sample month (scripts/make_kat_sample.py; docs/kat.md walks through it).
 SAMPLE_MONTH = "2026-11"
@@ -97,13 +97,6 @@ def kat_command(
         exceptions = read_exceptions(exceptions_path) if exceptions_path else []
         states = read_states(state_path) if state_path else []
         period = compute_period(config, month, ledger, exceptions, states)
-    if fmt == "json":
-        click.echo(json.dumps(to_json_dict(period), indent=2, ensure_ascii=False))
-    elif fmt == "csv":
-        click.echo(to_mint_csv(period), nl=False)
-    else:
-        console = Console()
-        if not console.is_terminal:
-            console.width = max(console.width, 160)
-        print_period(period, console)
+    emit(fmt, as_json=lambda: to_json_dict(period), as_csv=lambda: to_mint_csv(period),
+         as_table=lambda console: print_period(period, console), width=160)  # fmt: skip
     return 1 if period.blocking else 0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from .check import check_command
 from .kat import kat_command
 from .new import new
 from .options import PATH, allocation_options, build_options, choice, load_criteria, parse_budget
-from .render import print_table, to_csv, to_json_dict
+from .render import emit, print_table, to_csv, to_json_dict
 
 EXIT_BAD_INPUT = 2
 
@@ -57,15 +56,8 @@ def compute(
     criteria = load_criteria(criteria_spec)
     rows = sample_roster(criteria) if sample else read_roster(roster, criteria)  # type: ignore[arg-type]
     result = allocate(amount, rows, options)
-    if fmt == "json":
-        click.echo(json.dumps(to_json_dict(result), indent=2, ensure_ascii=False))
-    elif fmt == "csv":
-        click.echo(to_csv(result), nl=False)
-    else:
-        console = Console()
-        if not console.is_terminal:
-            console.width = max(console.width, 140)
-        print_table(result, console)
+    emit(fmt, as_json=lambda: to_json_dict(result), as_csv=lambda: to_csv(result),
+         as_table=lambda console: print_table(result, console))  # fmt: skip
 
 
 cli.add_command(new)

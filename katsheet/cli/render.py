@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+import click
 from rich import box
 from rich.console import Console
 from rich.table import Table
@@ -60,6 +63,22 @@ def to_csv(a: Allocation) -> str:
             fixed(m.total, d), "TRUE" if m.bonus_eligible else "FALSE",
         ])  # fmt: skip
     return buffer.getvalue()
+
+
+def emit(
+    fmt: str, *, as_json: Callable[[], dict[str, Any]], as_csv: Callable[[], str], as_table: Callable[[Console], None],
+    width: int = 140,
+) -> None:  # fmt: skip
+    """Print a result as the --format option asked: JSON, CSV, or a rich table (not cut in a pipe)."""
+    if fmt == "json":
+        click.echo(json.dumps(as_json(), indent=2, ensure_ascii=False))
+    elif fmt == "csv":
+        click.echo(as_csv(), nl=False)
+    else:
+        console = Console()
+        if not console.is_terminal:
+            console.width = max(console.width, width)
+        as_table(console)
 
 
 def csv_text(value: str) -> str:

@@ -30,23 +30,6 @@ STATE_REQUIRED = ("member", "level")
 Rows = Iterable[tuple[int, Sequence[str]]]
 
 
-class _Cells:
-    """Column lookup for one table, with the row's location for messages."""
-
-    def __init__(self, header: Sequence[str], required: Sequence[str], what: str, source: str) -> None:
-        self.index: dict[str, int] = {}
-        for i, name in enumerate(header):
-            self.index.setdefault(slug(name), i)
-        missing = [c for c in required if c not in self.index]
-        if missing:
-            raise InputError(f"the {what} has no {', '.join(missing)} column (needs {', '.join(required)})",
-                             where=f"{source} header row".strip(), value=",".join(header)[:60])  # fmt: skip
-
-    def __call__(self, cells: Sequence[str], column: str) -> str:
-        i = self.index.get(column)
-        return cells[i].strip() if i is not None and i < len(cells) else ""
-
-
 def _text(value: str, column: str, where: str, *, name: bool = False) -> str:
     at = f"{where}, column {column}"
     return check_name(value, what=column, where=at) if name else check_text(value, what=column, where=at)
@@ -56,7 +39,13 @@ class _Table:
     """The non-blank rows of a table, transposed once into columns (C speed: a ledger has 100,000 rows)."""
 
     def __init__(self, header: Sequence[str], rows: Rows, required: Sequence[str], what: str, source: str) -> None:
-        self.cell = _Cells(header, required, what, source)
+        self.index: dict[str, int] = {}
+        for i, name in enumerate(header):
+            self.index.setdefault(slug(name), i)
+        missing = [c for c in required if c not in self.index]
+        if missing:
+            raise InputError(f"the {what} has no {', '.join(missing)} column (needs {', '.join(required)})",
+                             where=f"{source} header row".strip(), value=",".join(header)[:60])  # fmt: skip
         self.source = source
         width = max(len(header), 1)
         records = [(n, cells) for n, cells in rows if "".join(cells).strip()]
@@ -67,6 +56,9 @@ class _Table:
                 cells if len(cells) == width else [*cells[:width], *[""] * (width - len(cells))] for cells in padded
             ]
         self.columns = list(zip(*padded, strict=True)) if padded else [()] * width
+
+    def __len__(self) -> int:
+        return len(self.numbers)
 
     @property
     def where_prefix(self) -> str:
@@ -79,9 +71,9 @@ class _Table:
     def text(self, column: str, *, name: bool = True) -> list[str]:
         """One column's stripped text, checked as a whole; the per-cell check runs only where the
         column-wide test found something."""
-        i = self.cell.index.get(column)
+        i = self.index.get(column)
         if i is None:
-            return [""] * len(self.numbers)
+            return [""] * len(self)
         values = [v.strip() for v in self.columns[i]]
         joined = "\n".join(values)
         too_long = name and max(map(len, values), default=0) > MAX_NAME
@@ -107,57 +99,42 @@ def ledger_rows(header: Sequence[str], rows: Rows, *, source: str = "") -> list[
             t.text("entry"), t.dates("date", "the date", required=False), t.text("member"), t.text("stakeholder"),
             t.text("rule"), t.text("quantity", name=False), t.text("evidence", name=False), t.text("verified_by"),
             t.dates("verified_on", "verified_on", required=False), t.text("status"), t.text("notes", name=False),
-            t.text("settled"), [f"{t.where_prefix}{n}" for n in t.numbers],
+            t.text("settled"), [t.where(i) for i in range(len(t))],
         )  # fmt: skip
         return [LedgerRow(*values) for values in zip(*columns, strict=True)]
 
 
 def exception_records(header: Sequence[str], rows: Rows, *, source: str = "") -> list[ExceptionRecord]:
     """Exceptions: id, date, member, kind, decision (open, upheld, dismissed), notes."""
-    cell = _Cells(header, EXCEPTION_REQUIRED, "exceptions file", source)
-    out: list[ExceptionRecord] = []
-    for number, cells in rows:
-        if not any(c.strip() for c in cells):
-            continue
-        where = f"{source} row {number}".strip()
-        out.append(ExceptionRecord(
-            id=_text(cell(cells, "id"), "id", where, name=True),
-            date=parse_date(cell(cells, "date"), what="the date", where=f"{where}, column date"),
-            member=_text(cell(cells, "member"), "member", where, name=True),
-            kind=_text(cell(cells, "kind"), "kind", where, name=True),
-            decision=cell(cells, "decision"),
-            notes=_text(cell(cells, "notes"), "notes", where),
-            settled=cell(cells, "settled"),
-            where=where,
-        ))  # fmt: skip
-    return out
+    t = _Table(header, rows, EXCEPTION_REQUIRED, "exceptions file", source)
+    columns = (
+        t.text("id"), t.dates("date", "the date", required=True), t.text("member"), t.text("kind"),
+        t.text("decision"), t.text("notes", name=False), t.text("settled"), [t.where(i) for i in range(len(t))],
+    )  # fmt: skip
+    return [ExceptionRecord(*values) for values in zip(*columns, strict=True)]
 
 
 def member_states(
     header: Sequence[str], rows: Rows, *, source: str = "", decimal_comma: bool = False
 ) -> list[MemberState]:
     """The carried state: member, level, streak, last_active, first_seen, cumulative_kat."""
-    cell = _Cells(header, STATE_REQUIRED, "state file", source)
-    out: list[MemberState] = []
-    for number, cells in rows:
-        if not any(c.strip() for c in cells):
-            continue
-        where = f"{source} row {number}".strip()
-        member = _text(cell(cells, "member"), "member", where, name=True)
+    t = _Table(header, rows, STATE_REQUIRED, "state file", source)
+    members = t.text("member")
+    for i, member in enumerate(members):
         if not member:
-            raise InputError("the member is blank", where=f"{where}, column member")
-        out.append(MemberState(
-            member=member,
-            level=_whole(cell(cells, "level"), "level", f"{where}, column level"),
-            streak=_whole(cell(cells, "streak") or "0", "streak", f"{where}, column streak"),
-            last_active=parse_date(cell(cells, "last_active"), what="last_active", where=f"{where}, column last_active",
-                                   required=False),
-            first_seen=parse_date(cell(cells, "first_seen"), what="first_seen", where=f"{where}, column first_seen",
-                                  required=False),
-            cumulative=_cumulative(cell(cells, "cumulative_kat"), f"{where}, column cumulative_kat", decimal_comma),
-            where=where,
-        ))  # fmt: skip
-    return out
+            raise InputError("the member is blank", where=t.where(i, "member"))
+    levels, streaks, cumulative = t.text("level", name=False), t.text("streak", name=False), t.text("cumulative_kat")
+    return [
+        MemberState(
+            member, _whole(levels[i], "level", t.where(i, "level")),
+            _whole(streaks[i] or "0", "streak", t.where(i, "streak")), last_active, first_seen,
+            _cumulative(cumulative[i], t.where(i, "cumulative_kat"), decimal_comma), t.where(i),
+        )
+        for i, (member, last_active, first_seen) in enumerate(zip(
+            members, t.dates("last_active", "last_active", required=False),
+            t.dates("first_seen", "first_seen", required=False), strict=True,
+        ))
+    ]  # fmt: skip
 
 
 def _whole(text: str, what: str, where: str) -> int:
