@@ -97,3 +97,14 @@ class Progress:
 def progress(request):
     """``progress(label, total)`` -> a Progress for a slow fixture of the requesting test's module."""
     return lambda label, total: Progress(request, label, total)
+
+
+def recalculated(request: pytest.FixtureRequest, files: dict[str, Path], outdir: Path, label: str) -> dict[str, Path]:
+    """The files recalculated by one LibreOffice start, by the same keys, with progress shown."""
+    from libreoffice import recalculate, require_libreoffice
+
+    require_libreoffice()
+    progress = Progress(request, label, len(files))
+    out = recalculate(list(files.values()), outdir)
+    progress.advance(len(files))
+    return dict(zip(files, out, strict=True))

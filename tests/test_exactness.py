@@ -23,8 +23,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from conftest import Progress
-from libreoffice import recalculate, require_libreoffice
+from conftest import Progress, recalculated
 from reference import amounts, fit_budget
 from vectors import VECTORS
 from workbooks import cached_values, formulas_values_parallel, month_from_weights, random_month, write
@@ -80,11 +79,10 @@ def files(tmp_path_factory) -> dict[str, Path]:
 
 @pytest.fixture(scope="module")
 def libreoffice(files, tmp_path_factory, request) -> dict[str, dict]:
-    require_libreoffice()
-    progress = Progress(request, "LibreOffice recalculating the budget grid", len(files))
-    out = recalculate(list(files.values()), tmp_path_factory.mktemp("exactness-lo"))
-    progress.advance(len(files))
-    return {k: cached_values(p) for k, p in zip(files, out, strict=True)}
+    out = recalculated(
+        request, files, tmp_path_factory.mktemp("exactness-lo"), "LibreOffice recalculating the budget grid"
+    )
+    return {k: cached_values(p) for k, p in out.items()}
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import Progress
+from conftest import Progress, recalculated
 from libreoffice import recalculate, require_libreoffice
 from vectors import VECTORS
 from workbooks import (
@@ -98,11 +98,9 @@ def files(months, tmp_path_factory) -> dict[str, Path]:
 
 @pytest.fixture(scope="module")
 def libreoffice_files(files, tmp_path_factory, request) -> dict[str, Path]:
-    require_libreoffice()
-    progress = Progress(request, "LibreOffice recalculating (one start for all)", len(files))
-    out = recalculate(list(files.values()), tmp_path_factory.mktemp("libreoffice"))
-    progress.advance(len(files))
-    return dict(zip(files, out, strict=True))
+    return recalculated(
+        request, files, tmp_path_factory.mktemp("libreoffice"), "LibreOffice recalculating (one start for all)"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -140,11 +138,11 @@ def test_formulas_package_agrees_with_engine(case_id, months, formulas_results) 
 @pytest.mark.parametrize("case_id", IDS)
 def test_cached_values_equal_libreoffice(case_id, months, files, libreoffice_values) -> None:
     month = months[case_id]
-    cached, recalculated = cached_values(files[case_id]), libreoffice_values[case_id]
+    cached, by_libreoffice = cached_values(files[case_id]), libreoffice_values[case_id]
     differ = [
-        f"{e.sheet}!{e.cell}: cached {cached.get((e.sheet, e.cell))!r}, LibreOffice {recalculated.get((e.sheet, e.cell))!r}"
+        f"{e.sheet}!{e.cell}: cached {cached.get((e.sheet, e.cell))!r}, LibreOffice {by_libreoffice.get((e.sheet, e.cell))!r}"
         for e in expected_cells(grape_layout(month), month)
-        if not agrees(cached.get((e.sheet, e.cell)), recalculated.get((e.sheet, e.cell)), e.fmt, e.decimals, e.budget)
+        if not agrees(cached.get((e.sheet, e.cell)), by_libreoffice.get((e.sheet, e.cell)), e.fmt, e.decimals, e.budget)
     ]
     assert not differ, "\n".join(differ[:12])
 
