@@ -187,3 +187,12 @@ def test_adding_a_counted_row_never_lowers_credits(month, member, quantity) -> N
     assert row.counted and not row.problems
     mine = next(m for m in after.members if m.member.casefold() == member.casefold())
     assert mine.credits >= before.get(member.casefold(), Decimal(0))
+
+
+@given(st.lists(st.text(alphabet=st.sampled_from(["a", "B", " ", "\n", "ß", "İ", "x"]), max_size=6), max_size=8))
+def test_keys_of_a_column_are_member_keys(texts) -> None:
+    """The whole-column shortcut for entry ids gives exactly what member_key gives one by one."""
+    from katsheet.engine.kat.period import _keys_of
+    from katsheet.engine.names import member_key
+
+    assert _keys_of(texts) == [member_key(t) for t in texts]
