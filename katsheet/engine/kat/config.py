@@ -10,12 +10,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Any
 
 from ..errors import InputError
 from ..names import check_name, check_text, member_key
-from ..numbers import parse_decimal, plain
+from ..numbers import EXACT, parse_decimal, plain
 
 #: Ids end up in settlement ids and file names: letters and digits only.
 _CODE = re.compile(r"^[A-Za-z0-9]{1,12}$")
@@ -241,7 +241,8 @@ def parse_config(data: Mapping[str, Any], guardrails: Guardrails, *, source: str
     if global_cap != round(global_cap, decimals):
         raise _refuse(f"has more decimals than the mint list's {decimals}", st.where("global_cap"), global_cap)
     per_user_cap = st.number("per_user_cap")
-    most = global_cap * g.per_user_cap_share
+    with localcontext(EXACT):  # a cohort's share may have many digits: never round the limit
+        most = global_cap * g.per_user_cap_share
     if not 0 < per_user_cap <= most:
         raise _refuse(
             f"must be in (0, {plain(most)}], {plain(g.per_user_cap_share * 100)}% of global_cap {lim}",
