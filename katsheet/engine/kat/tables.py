@@ -64,6 +64,11 @@ class _Table:
     def where_prefix(self) -> str:
         return f"{self.source} row ".lstrip()
 
+    def wheres(self) -> list[str]:
+        """Every row's location, for the records' ``where``."""
+        prefix = self.where_prefix
+        return [f"{prefix}{n}" for n in self.numbers]
+
     def where(self, i: int, column: str | None = None) -> str:
         at = f"{self.where_prefix}{self.numbers[i]}"
         return f"{at}, column {column}" if column else at
@@ -99,7 +104,7 @@ def ledger_rows(header: Sequence[str], rows: Rows, *, source: str = "") -> list[
             t.text("entry"), t.dates("date", "the date", required=False), t.text("member"), t.text("stakeholder"),
             t.text("rule"), t.text("quantity", name=False), t.text("evidence", name=False), t.text("verified_by"),
             t.dates("verified_on", "verified_on", required=False), t.text("status"), t.text("notes", name=False),
-            t.text("settled"), [t.where(i) for i in range(len(t))],
+            t.text("settled"), t.wheres(),
         )  # fmt: skip
         return [LedgerRow(*values) for values in zip(*columns, strict=True)]
 
@@ -109,7 +114,7 @@ def exception_records(header: Sequence[str], rows: Rows, *, source: str = "") ->
     t = _Table(header, rows, EXCEPTION_REQUIRED, "exceptions file", source)
     columns = (
         t.text("id"), t.dates("date", "the date", required=True), t.text("member"), t.text("kind"),
-        t.text("decision"), t.text("notes", name=False), t.text("settled"), [t.where(i) for i in range(len(t))],
+        t.text("decision"), t.text("notes", name=False), t.text("settled"), t.wheres(),
     )  # fmt: skip
     return [ExceptionRecord(*values) for values in zip(*columns, strict=True)]
 
