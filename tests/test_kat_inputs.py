@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 from kat_helpers import CED, MONTH, ced, ced_data, row, state, write_config, write_ledger, write_states
+from rich.console import Console
 
+from katsheet.cli.kat_render import print_period
 from katsheet.engine.kat import compute_period, parse_config
 from katsheet.io.katfiles import ced_text, load_guardrails, parse_toml
 
@@ -64,6 +66,7 @@ GUARDRAIL_CASES = [
     ("paid privilege", _set("tiers.1.privileges", "Paid speaking slots"), ["tiers[2].privileges", "paid"]),
     ("code with a dash", _set("dao.code", "CE-D"), ["dao.code", "CE-D", "letters or digits"]),
     ("unknown key", _set("settlement.per_user_cups", D(5)), ["settlement.per_user_cups", "not a key"]),
+    ("huge exponent", _set("settlement.kat_per_credit", D("1e1000000")), ["settlement.kat_per_credit", "'1E+1000000'", "1e308"]),
 ]  # fmt: skip
 
 
@@ -324,6 +327,10 @@ def test_samples(run) -> None:
     code, out, _ = run("kat", "--sample", "blocked")
     assert code == 1
     assert "9 rows block settlement" in out
+    one = compute_period(ced(), MONTH, [row("Ada", "G1", evidence="")])
+    console = Console(width=200, record=True)
+    print_period(one, console)
+    assert "1 row blocks settlement" in console.export_text()
     code, out, _ = run("kat", "--sample", "blocked", "--format", "csv")
     assert code == 1 and out.splitlines()[0] == "settlement_id,period,member,amount"
     assert run("kat", "--sample", "nonsense")[0] == 2

@@ -127,7 +127,8 @@ def print_period(p: KatPeriod, console: Console) -> None:
     blocking = p.blocking
     if blocking:
         console.print(
-            f"[bold red]{len(blocking)} row{'s' if len(blocking) != 1 else ''} block settlement[/]: fix or void them",
+            f"[bold red]{len(blocking)} {'row blocks' if len(blocking) == 1 else 'rows block'} settlement[/]: "
+            "fix or void them",
             highlight=False,
         )
         rows = Table(box=box.SIMPLE_HEAD)

@@ -139,7 +139,9 @@ class _Table:
     def number(self, key: str, default: Any = ...) -> Decimal:
         value = self.get(key, default)
         if isinstance(value, float):  # a shell that forgot parse_float=Decimal: repr is what was typed
-            value = Decimal(repr(value))
+            value = repr(value)
+        elif isinstance(value, Decimal):
+            value = str(value)  # so that a refusal quotes 1E+1000000 as typed, not as Decimal('...')
         return parse_decimal(value, what="the value", where=self.where(key))
 
     def whole(self, key: str, default: Any = ..., *, low: int, high: int | None = None) -> int:
