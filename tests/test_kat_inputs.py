@@ -20,6 +20,15 @@ from katsheet.engine.kat import compute_period, parse_config
 from katsheet.io.katfiles import ced_text, load_guardrails, parse_toml
 
 
+def _refused(run, *args: str, words: list[str]) -> str:
+    """`katsheet kat ARGS` refuses: exit 2, nothing on stdout, one line holding every word."""
+    code, out, err = run("kat", *args)
+    assert code == 2 and out == "" and err.count("\n") == 1
+    for word in words:
+        assert word in err, err
+    return err
+
+
 def _changed(change) -> dict:
     data = copy.deepcopy(CED)
     change(data)
@@ -104,10 +113,7 @@ def test_a_cohort_may_tighten_the_guardrails(run, tmp_path) -> None:
 def test_malformed_config(text, words, run, tmp_path) -> None:
     (tmp_path / "dao.toml").write_text(text)
     ledger = write_ledger(tmp_path / "ledger.csv", [row("Ada", "G1")])
-    code, out, err = run("kat", str(ledger), "--config", str(tmp_path / "dao.toml"), "--month", MONTH)
-    assert code == 2 and out == "" and err.count("\n") == 1
-    for word in words:
-        assert word in err
+    _refused(run, str(ledger), "--config", str(tmp_path / "dao.toml"), "--month", MONTH, words=words)
 
 
 def _ledger_text(tmp_path: Path, rows: list[list[str]], header=None, *, sep=",", encoding="utf-8") -> Path:
@@ -140,12 +146,8 @@ def _with(i: int, value: str) -> list[str]:
 )
 def test_bad_ledger_cells(rows, words, run, tmp_path) -> None:
     ledger = _ledger_text(tmp_path, rows)
-    code, out, err = run(
-        "kat", str(ledger), "--config", str(write_config(tmp_path / "d.toml", ced_data())), "--month", MONTH
-    )
-    assert code == 2 and out == "" and err.count("\n") == 1
-    for word in words:
-        assert word in err, err
+    config = str(write_config(tmp_path / "d.toml", ced_data()))
+    _refused(run, str(ledger), "--config", config, "--month", MONTH, words=words)
 
 
 def test_missing_ledger_column(run, tmp_path) -> None:
@@ -175,11 +177,8 @@ def test_bad_state(state_rows, words, run, tmp_path) -> None:
             [["member", "level", "streak", "last_active", "first_seen", "cumulative_kat"], *state_rows]
         )
     ledger = _ledger_text(tmp_path, [GOOD])
-    code, out, err = run("kat", str(ledger), "--config", str(write_config(tmp_path / "d.toml", ced_data())),
-                         "--month", MONTH, "--state", str(path))  # fmt: skip
-    assert code == 2 and out == "" and err.count("\n") == 1
-    for word in words:
-        assert word in err, err
+    config = str(write_config(tmp_path / "d.toml", ced_data()))
+    _refused(run, str(ledger), "--config", config, "--month", MONTH, "--state", str(path), words=words)
 
 
 @pytest.mark.parametrize(
@@ -202,11 +201,8 @@ def test_bad_exceptions(records, words, run, tmp_path) -> None:
     with path.open("w", newline="") as f:
         csv.writer(f).writerows([["id", "date", "member", "kind", "decision", "notes"], *records])
     ledger = _ledger_text(tmp_path, [GOOD])
-    code, out, err = run("kat", str(ledger), "--config", str(write_config(tmp_path / "d.toml", ced_data())),
-                         "--month", MONTH, "--exceptions", str(path))  # fmt: skip
-    assert code == 2 and out == "" and err.count("\n") == 1
-    for word in words:
-        assert word in err, err
+    config = str(write_config(tmp_path / "d.toml", ced_data()))
+    _refused(run, str(ledger), "--config", config, "--month", MONTH, "--exceptions", str(path), words=words)
 
 
 @pytest.mark.parametrize(
@@ -220,10 +216,7 @@ def test_bad_exceptions(records, words, run, tmp_path) -> None:
 )
 def test_bad_options(args, words, run, tmp_path) -> None:
     ledger = _ledger_text(tmp_path, [GOOD])
-    code, out, err = run("kat", str(ledger), "--config", str(write_config(tmp_path / "d.toml", ced_data())), *args)
-    assert code == 2 and out == "" and err.count("\n") == 1
-    for word in words:
-        assert word in err, err
+    _refused(run, str(ledger), "--config", str(write_config(tmp_path / "d.toml", ced_data())), *args, words=words)
 
 
 ROW_PROBLEMS = [

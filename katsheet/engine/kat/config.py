@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, localcontext
 from typing import Any
 
@@ -77,6 +77,11 @@ class KatConfig:
     tiers: tuple[Tier, ...]
     period: str = "monthly"
     method: str = "batch-mint"
+    #: the rules by member_key of their id (derived from ``rules``)
+    rules_by_key: dict[str, Rule] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "rules_by_key", {member_key(r.id): r for r in self.rules})
 
     @property
     def top_level(self) -> int:
@@ -88,13 +93,6 @@ class KatConfig:
     def rule(self, rule_id: str) -> Rule | None:
         """The rule with this id, compared trimmed and case-blind (as a workbook's MATCH would)."""
         return self.rules_by_key.get(member_key(rule_id))
-
-    @property
-    def rules_by_key(self) -> dict[str, Rule]:
-        return self._rule_index
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "_rule_index", {member_key(r.id): r for r in self.rules})
 
     def tier(self, cumulative: Decimal) -> Tier:
         """The tier with the highest threshold <= cumulative."""
