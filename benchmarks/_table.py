@@ -21,6 +21,20 @@ def timed(fn: Callable[[], Any], *, repeat: int = 1) -> tuple[float, Any]:
     return best, result
 
 
+def timed_together(fns: dict[str, Callable[[], Any]], *, repeat: int = 1) -> tuple[dict[str, float], dict[str, Any]]:
+    """Best wall time of each function over ``repeat`` rounds, run in turn within each round: this
+    machine's speed drifts by a third from minute to minute, and a ratio of two timings is only fair
+    when both were taken in the same minutes. Also the last result of each."""
+    best = dict.fromkeys(fns, float("inf"))
+    results: dict[str, Any] = {}
+    for _ in range(repeat):
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            results[name] = fn()
+            best[name] = min(best[name], time.perf_counter() - start)
+    return best, results
+
+
 def peak_mib(fn: Callable[[], Any]) -> float:
     """Peak Python-allocated memory of one run, in MiB (tracemalloc: Python objects only)."""
     tracemalloc.start()

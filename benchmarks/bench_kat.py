@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np
 import pandas as pd
-from _table import show, timed
+from _table import show, timed_together
 
 from katsheet.engine.kat import KatConfig, compute_period
 from katsheet.io.katfiles import load_config, load_guardrails, read_ledger, read_states
@@ -123,26 +123,33 @@ def main() -> None:
             ledger_csv, state_csv = write_month(Path(tmp), n, members, config)
             rows, states = read_ledger(ledger_csv), read_states(state_csv)
             frame, state_frame = pd.read_csv(ledger_csv, dtype=str), pd.read_csv(state_csv)
-            repeat = 3 if n <= 100_000 else 1
-            engine_s, period = timed(lambda r=rows, s=states: compute_period(config, MONTH, r, (), s), repeat=repeat)
-            pandas_s, kat = timed(lambda f=frame, s=state_frame: pandas_kat(config, f, s), repeat=repeat)
+            repeat = 5 if n <= 100_000 else 2
+            best, out = timed_together({
+                "engine": lambda r=rows, s=states: compute_period(config, MONTH, r, (), s),
+                "pandas": lambda f=frame, s=state_frame: pandas_kat(config, f, s),
+                "full": lambda a=ledger_csv, b=state_csv: compute_period(config, MONTH, read_ledger(a), (),
+                                                                         read_states(b)),
+                "pandas_full": lambda a=ledger_csv, b=state_csv: pandas_kat(config, pd.read_csv(a, dtype=str),
+                                                                            pd.read_csv(b)),
+            }, repeat=repeat)  # fmt: skip
+            engine_s, pandas_s, full_s, pandas_full_s = (
+                best["engine"],
+                best["pandas"],
+                best["full"],
+                best["pandas_full"],
+            )
+            period, kat = out["engine"], out["pandas"]
             mine = {m.member: m.kat for m in period.members}
             differ = sum(
                 1
                 for name, v in kat.items()
                 if Decimal(repr(v)).quantize(Decimal(1).scaleb(-config.decimals)) != mine[name]
             )
-            full_s, _ = timed(
-                lambda a=ledger_csv, b=state_csv: compute_period(config, MONTH, read_ledger(a), (), read_states(b))
-            )
-            pandas_full_s, _ = timed(
-                lambda a=ledger_csv, b=state_csv: pandas_kat(config, pd.read_csv(a, dtype=str), pd.read_csv(b))
-            )
             table.append([f"{n:,}", f"{members:,}", f"{engine_s:.3f}", f"{pandas_s:.3f}", f"{engine_s / pandas_s:.2f}x",
                           f"{full_s:.3f}", f"{pandas_full_s:.3f}", f"{full_s / pandas_full_s:.2f}x",
                           f"{len(period.mint_list):,}", str(differ)])  # fmt: skip
     show(
-        "katsheet kat: a month of KAT, exact (katsheet) vs pandas groupby/merge in floats (same run; best of 3 up to 100,000)",
+        "katsheet kat: a month of KAT, exact (katsheet) vs pandas groupby/merge in floats (interleaved in one run; best of 5 up to 100,000, of 2 above)",
         ["ledger rows", "members", "compute s", "pandas s", "ratio", "from CSV s", "pandas+read_csv s", "ratio",
          "mint list", "members differing"],
         table,

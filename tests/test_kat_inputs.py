@@ -16,8 +16,8 @@ from kat_helpers import CED, MONTH, ced, ced_data, row, state, write_config, wri
 from rich.console import Console
 
 from katsheet.cli.kat_render import print_period
-from katsheet.engine.kat import compute_period, parse_config
-from katsheet.io.katfiles import ced_text, load_guardrails, parse_toml
+from katsheet.engine.kat import Ledger, LedgerRow, compute_period, parse_config
+from katsheet.io.katfiles import ced_text, load_guardrails, parse_toml, read_ledger
 
 
 def _refused(run, *args: str, words: list[str]) -> str:
@@ -142,6 +142,7 @@ def _with(i: int, value: str) -> list[str]:
         ([_with(1, "2026-02-30")], ["row 2, column date", "2026-02-30", "not a real date"]),
         ([GOOD, _with(8, "3.11.2026")], ["row 3, column verified_on", "3.11.2026"]),
         ([_with(2, "Ada\x07")], ["row 2, column member", "control character"]),
+        ([GOOD, _with(6, "https://e/\ufffe")], ["row 3, column evidence", "control character"]),
     ],
 )
 def test_bad_ledger_cells(rows, words, run, tmp_path) -> None:
@@ -361,3 +362,35 @@ def test_states_written_back(tmp_path) -> None:
 
     s = [state("Ada", 3, 2, cumulative="12.5")]
     assert read_states(write_states(tmp_path / "s.csv", s))[0].cumulative == Decimal("12.5")
+
+
+def test_the_ledger_reader_skips_blank_rows_and_keeps_spreadsheet_row_numbers(tmp_path) -> None:
+    """Blank and whitespace-only lines are skipped (not rows); every row keeps the number a spreadsheet shows."""
+    path = tmp_path / "ledger.csv"
+    header = "entry,date,member,stakeholder,rule,quantity,evidence,verified_by,verified_on,status"
+    row = "E{},2026-11-0{},Ada,Guides,G1,1,ev,Org,2026-11-0{},verified"
+    path.write_text("\n".join([header, row.format(1, 3, 4), "", " , ,", row.format(2, 5, 6), ",,,,,,,,,"]) + "\n")
+    ledger = read_ledger(path)
+    assert isinstance(ledger, Ledger) and len(ledger) == 2
+    assert [r.where for r in ledger] == ["ledger.csv row 2", "ledger.csv row 5"]
+    assert ledger[1] == LedgerRow("E2", dt.date(2026, 11, 5), "Ada", "Guides", "G1", "1", "ev", "Org",
+                                  dt.date(2026, 11, 6), "verified", "", "", "ledger.csv row 5")  # fmt: skip
+    assert ledger == list(ledger) and ledger[:1] == [ledger[0]] and Ledger.of(list(ledger)) == ledger
+
+
+def test_a_ledger_needs_every_column_of_one_length() -> None:
+    with pytest.raises(ValueError, match="all of one length"):
+        Ledger({"entry": ["E1"]})
+    one = Ledger.of([LedgerRow("E1", None, "Ada", "Guides", "G1")])
+    with pytest.raises(ValueError, match="all of one length"):
+        Ledger({**one.columns, "member": []})
+
+
+def test_an_unreadable_csv_names_its_row(run, tmp_path) -> None:
+    """A field over csv's limit (a pasted blob) is refused at its record: row 4, after a two-line record."""
+    path = tmp_path / "ledger.csv"
+    path.write_text(
+        'entry,date,member\nE1,2026-11-03,Ada\n"E2\nstill E2",2026-11-04,Bo\nE3,2026-11-05,' + "x" * 200_000
+    )
+    config = str(write_config(tmp_path / "d.toml", ced_data()))
+    _refused(run, str(path), "--config", config, "--month", MONTH, words=["ledger.csv row 4", "not a readable CSV"])

@@ -12,7 +12,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from kat_helpers import CED, GUARDRAILS
 
-from katsheet.engine.kat import ExceptionRecord, KatConfig, LedgerRow, MemberState, compute_period, parse_config
+from katsheet.engine.kat import (
+    ExceptionRecord,
+    KatConfig,
+    Ledger,
+    LedgerRow,
+    MemberState,
+    compute_period,
+    parse_config,
+)
 
 MONTH = "2026-11"
 S, E = dt.date(2026, 11, 1), dt.date(2026, 11, 30)
@@ -94,13 +102,16 @@ def months(draw):
     return config, ledger, exceptions, states
 
 
-def reference(config: KatConfig, ledger, exceptions, states) -> dict[str, tuple[int, int, Fraction]]:
-    """Sections 2 to 4 transcribed literally, member by member, in Fractions: (level, streak, KAT) per member."""
+def reference(config: KatConfig, ledger, exceptions, states) -> tuple[dict[str, tuple], set[str]]:
+    """Sections 2 to 4 transcribed literally, member by member, in Fractions: (level, streak, KAT,
+    last active, first seen) per member, and the rows beyond their rule's limit."""
     state = {s.member.casefold(): s for s in states}
     ids = [r.entry.casefold() for r in ledger]
     members = {r.member.casefold() for r in ledger} | set(state)
     capped: dict[str, Fraction] = {}
     karma: dict[str, tuple[int, int]] = {}
+    seen: dict[str, tuple] = {}
+    beyond: set[str] = set()
     for m in members:
         counted = []
         for r in ledger:
@@ -112,14 +123,19 @@ def reference(config: KatConfig, ledger, exceptions, states) -> dict[str, tuple[
                     and r.verified_by.strip() and r.verified_by.casefold() != r.member.casefold()
                     and r.date is not None and r.date <= E and r.verified_on is not None and r.verified_on <= E
                     and ids.count(r.entry.casefold()) == 1):  # fmt: skip
-                counted.append((rule, int(q) if q != "" else 1, r.date))
+                counted.append((rule, int(q) if q != "" else 1, r.date, r))
         credits = Fraction(0)
         for rule in config.rules:
-            events = sum(q for ru, q, _ in counted if ru.id == rule.id)
+            events = sum(q for ru, q, _, _ in counted if ru.id == rule.id)
+            used = 0
+            for _, q, _, row in sorted((c for c in counted if c[0].id == rule.id), key=lambda c: (c[2], c[3].entry)):
+                used += q
+                if rule.limit is not None and used > rule.limit:
+                    beyond.add(row.where)
             credits += min(events, rule.limit if rule.limit is not None else events) * Fraction(rule.credits)
         s = state.get(m) or MemberState(m, config.start_level)
         firsts = [r.date for r in ledger if r.member.casefold() == m and r.date is not None]
-        last = max([d for d in [s.last_active] + [d for _, _, d in counted] if d], default=None)
+        last = max([d for d in [s.last_active] + [d for _, _, d, _ in counted] if d], default=None)
         first = min([d for d in [s.first_seen, *firsts] if d], default=None)
         ref = last or first
         inactive = ref is not None and (E - ref).days >= config.inactivity_days
@@ -131,10 +147,11 @@ def reference(config: KatConfig, ledger, exceptions, states) -> dict[str, tuple[
         raw = credits * Fraction(config.kat_per_credit) * Fraction(config.levels[level].multiplier)
         capped[m] = min(raw, Fraction(config.per_user_cap))
         karma[m] = (level, 0 if up and level > s.level else streak)
+        seen[m] = (last, first)
     total = sum(capped.values(), Fraction(0))
     r = Fraction(1) if total == 0 else min(Fraction(1), Fraction(config.global_cap) / total)
     unit = Fraction(1, 10**config.decimals)
-    return {m: (*karma[m], (c * r // unit) * unit) for m, c in capped.items()}
+    return {m: (*karma[m], (c * r // unit) * unit, *seen[m]) for m, c in capped.items()}, beyond
 
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -156,9 +173,14 @@ def test_invariants(month) -> None:
         if m.level == 0:
             assert m.kat == 0
         assert m.capped <= config.per_user_cap and m.kat <= m.capped
-    # the literal transcription agrees, member by member
-    ref = reference(config, ledger, exceptions, states)
-    assert {m.member.casefold(): (m.level, m.streak, Fraction(m.kat)) for m in p.members} == ref
+    # the literal transcription agrees, member by member and row by row
+    ref, beyond = reference(config, ledger, exceptions, states)
+    assert {m.member.casefold(): (m.level, m.streak, Fraction(m.kat), m.last_active, m.first_seen)
+            for m in p.members} == ref  # fmt: skip
+    assert {r.where for r in p.rows if r.beyond_limit} == beyond
+    # a ledger held column by column (as the CSV and workbook readers give it) is the same ledger
+    columns = compute_period(config, MONTH, Ledger.of(ledger), exceptions, states)
+    assert columns.members == p.members and list(columns.rows) == list(p.rows)
 
 
 @SETTINGS
@@ -196,3 +218,12 @@ def test_keys_of_a_column_are_member_keys(texts) -> None:
     from katsheet.engine.names import member_key
 
     assert _keys_of(texts) == [member_key(t) for t in texts]
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=0x10FFFF), max_size=12), st.text(max_size=6))
+def test_forbidden_characters_found_column_wide_as_one_by_one(text, ascii_tail) -> None:
+    """The byte-table shortcut for ASCII columns finds exactly what the regular expression finds."""
+    from katsheet.engine.names import FORBIDDEN_CHARACTERS, has_forbidden
+
+    for t in (text, ascii_tail.encode("ascii", "ignore").decode(), text + "\x7f", "\n".join([ascii_tail] * 3)):
+        assert has_forbidden(t) == (FORBIDDEN_CHARACTERS.search(t) is not None)

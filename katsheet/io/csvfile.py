@@ -113,21 +113,33 @@ def read_table(path: Path) -> CsvTable:
     else:
         separator = _separator(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator, quotechar='"', doublequote=True)
-    records: list[list[str]] = []
-    try:
-        with without_cycle_collection():
-            for cells in reader:
-                records.append(cells)
-    except csv.Error as e:
-        raise InputError(f"is not a readable CSV: {e}", where=f"{path} row {len(records) + 1}") from None
-    while records and not any(c.strip() for c in records[0]):
-        records.pop(0)  # blank lines above the header
-    if not records:
-        raise InputError("is empty", where=str(path))
-    header = [h.strip() for h in records[0]]
-    _check_header(header, path)
-    rows = [(n, cells) for n, cells in enumerate(records[1:], start=2)]
+    with without_cycle_collection():  # a ledger is 100,000 rows of a dozen strings: no cycles to look for
+        try:
+            records = list(reader)
+        except csv.Error as e:
+            raise InputError(
+                f"is not a readable CSV: {e}", where=f"{path} row {_failing_row(text, separator)}"
+            ) from None
+        while records and not any(c.strip() for c in records[0]):
+            records.pop(0)  # blank lines above the header
+        if not records:
+            raise InputError("is empty", where=str(path))
+        header = [h.strip() for h in records[0]]
+        _check_header(header, path)
+        rows = list(enumerate(records[1:], start=2))
     return CsvTable(path, header, rows, separator, encoding)
+
+
+def _failing_row(text: str, separator: str) -> int:
+    """The row csv could not read (the error path only: reading again, counting)."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator, quotechar='"', doublequote=True)
+    row = 1
+    try:
+        for _ in reader:
+            row += 1
+    except csv.Error:
+        pass
+    return row
 
 
 def _check_header(header: Sequence[str], path: Path) -> None:

@@ -3,7 +3,7 @@ levels and KAT. Pure Python, exact decimals, no I/O: it runs in xlwings Lite as 
 
 from .config import Guardrails, KatConfig, Level, Rule, Tier, parse_config, parse_guardrails
 from .period import KatPeriod, MemberResult, MintRow, RowResult, compute_period
-from .records import DECISIONS, STATUSES, ExceptionRecord, LedgerRow, MemberState
+from .records import DECISIONS, STATUSES, ExceptionRecord, Ledger, LedgerRow, MemberState
 
 __all__ = [
     "DECISIONS",
@@ -12,6 +12,7 @@ __all__ = [
     "Guardrails",
     "KatConfig",
     "KatPeriod",
+    "Ledger",
     "LedgerRow",
     "Level",
     "MemberResult",

@@ -10,14 +10,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
+from itertools import compress
 
 from ..bulk import without_cycle_collection
 from ..dates import parse_date
 from ..errors import InputError
 from ..grape.criteria import slug
-from ..names import FORBIDDEN_CHARACTERS, MAX_NAME, check_name, check_text
+from ..names import MAX_NAME, check_name, check_text, has_forbidden
 from ..numbers import parse_decimal
-from .records import ExceptionRecord, LedgerRow, MemberState
+from .records import LEDGER_FIELDS, ExceptionRecord, Ledger, MemberState
 
 LEDGER_COLUMNS = ("entry", "date", "member", "stakeholder", "rule", "quantity", "evidence", "verified_by",
                   "verified_on", "status", "notes", "settled")  # fmt: skip
@@ -48,9 +49,13 @@ class _Table:
                              where=f"{source} header row".strip(), value=",".join(header)[:60])  # fmt: skip
         self.source = source
         width = max(len(header), 1)
-        records = [(n, cells) for n, cells in rows if "".join(cells).strip()]
-        self.numbers = [n for n, _ in records]
-        padded = [cells for _, cells in records]
+        rows = rows if isinstance(rows, list) else list(rows)
+        numbers, cells_of = (list(x) for x in zip(*rows, strict=True)) if rows else ([], [])
+        filled = list(map(str.strip, map("".join, cells_of)))  # blank lines are skipped
+        if not all(filled):
+            numbers, cells_of = list(compress(numbers, filled)), list(compress(cells_of, filled))
+        self.numbers = numbers
+        padded = cells_of
         if any(len(cells) != width for cells in padded):
             padded = [
                 cells if len(cells) == width else [*cells[:width], *[""] * (width - len(cells))] for cells in padded
@@ -64,10 +69,9 @@ class _Table:
     def where_prefix(self) -> str:
         return f"{self.source} row ".lstrip()
 
-    def wheres(self) -> list[str]:
-        """Every row's location, for the records' ``where``."""
-        prefix = self.where_prefix
-        return [f"{prefix}{n}" for n in self.numbers]
+    def wheres(self) -> Sequence[str]:
+        """Every row's location, for the records' ``where`` (made when read: most never are)."""
+        return _Locations(self.where_prefix, self.numbers)
 
     def where(self, i: int, column: str | None = None) -> str:
         at = f"{self.where_prefix}{self.numbers[i]}"
@@ -79,10 +83,10 @@ class _Table:
         i = self.index.get(column)
         if i is None:
             return [""] * len(self)
-        values = [v.strip() for v in self.columns[i]]
+        values = list(map(str.strip, self.columns[i]))
         joined = "\n".join(values)
         too_long = name and max(map(len, values), default=0) > MAX_NAME
-        if too_long or FORBIDDEN_CHARACTERS.search(joined) is not None:
+        if too_long or has_forbidden(joined):
             for j, value in enumerate(values):
                 _text(value, column, self.where(j), name=name)
         return values
@@ -96,7 +100,22 @@ class _Table:
         return [parsed[text] for text in values]
 
 
-def ledger_rows(header: Sequence[str], rows: Rows, *, source: str = "") -> list[LedgerRow]:
+class _Locations(Sequence[str]):
+    """``{prefix}{number}`` for each row number, made on demand."""
+
+    def __init__(self, prefix: str, numbers: list[int]) -> None:
+        self.prefix, self.numbers = prefix, numbers
+
+    def __len__(self) -> int:
+        return len(self.numbers)
+
+    def __getitem__(self, i):  # type: ignore[override]
+        if isinstance(i, slice):
+            return [f"{self.prefix}{n}" for n in self.numbers[i]]
+        return f"{self.prefix}{self.numbers[i]}"
+
+
+def ledger_rows(header: Sequence[str], rows: Rows, *, source: str = "") -> Ledger:
     """The ledger of kat.md section 2 (quantity and status kept as typed: the engine judges them)."""
     with without_cycle_collection():
         t = _Table(header, rows, LEDGER_REQUIRED, "ledger", source)
@@ -106,7 +125,7 @@ def ledger_rows(header: Sequence[str], rows: Rows, *, source: str = "") -> list[
             t.dates("verified_on", "verified_on", required=False), t.text("status"), t.text("notes", name=False),
             t.text("settled"), t.wheres(),
         )  # fmt: skip
-        return [LedgerRow(*values) for values in zip(*columns, strict=True)]
+        return Ledger(dict(zip(LEDGER_FIELDS, columns, strict=True)))
 
 
 def exception_records(header: Sequence[str], rows: Rows, *, source: str = "") -> list[ExceptionRecord]:
