@@ -255,6 +255,14 @@ def test_unknown_rule_and_duplicate_id_block() -> None:
     assert not any(r.counted for r in p.rows)
 
 
+def test_two_rows_without_an_entry_id_block_and_the_others_count() -> None:
+    """A blank id used twice is one problem per row, "the entry id is blank", never "used twice"."""
+    rows = [row("Ada", "G1", entry=" "), row("Bo", "G1", entry=" "), row("Cy", "G1", entry="E9")]
+    p = compute_period(ced(), MONTH, rows)
+    assert [r.problems for r in p.rows] == [("the entry id is blank",), ("the entry id is blank",), ()]
+    assert [r.counted for r in p.rows] == [False, False, True]
+
+
 def test_a_row_without_a_member_blocks_and_makes_no_member() -> None:
     p = compute_period(ced(), MONTH, [row(" ", "G1"), row("Bo", "G1")])
     assert p.rows[0].problems == ("the member is blank",) and [m.member for m in p.members] == ["Bo"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from importlib.resources import as_file, files
 from pathlib import Path
 
 import click
@@ -11,13 +12,34 @@ from rich.console import Console
 from rich.text import Text
 
 from ..engine import SINGLE_CRITERION, InputError, Options
+from ..engine.kat import Ledger
 from ..engine.limits import MAX_ROLE_ROWS
 from ..io.atomic import write_atomic
 from ..io.csvfile import read_scored_roster, roster_gives_weights
-from ..layouts.grape import DEFAULT_ROWS, TEMPLATES, Book, Month, check_subdao_name, grape_layout, next_month
+from ..io.katfiles import load_config, load_guardrails, read_exceptions, read_ledger, read_states
+from ..layouts.grape import (
+    DEFAULT_ROWS,
+    MIN_SPARE_ROWS,
+    TEMPLATES,
+    Book,
+    Month,
+    check_subdao_name,
+    grape_layout,
+    next_month,
+)
+from ..layouts.kat import TEMPLATE, KatMonth, kat_layout
 from ..samples import SAMPLE_BUDGET, sample_scored_roster
 from ..workbook.writer import workbook_bytes
-from .options import PATH, allocation_options, build_options, choice, load_criteria, parse_budget, parse_whole
+from .kat import SAMPLE_MONTH, SAMPLES
+from .options import (
+    PATH,
+    allocation_options,
+    build_options,
+    choice,
+    load_criteria,
+    parse_budget,
+    parse_whole,
+)
 
 
 def _part(
@@ -118,9 +140,57 @@ def build_book(
     return book
 
 
+def build_kat_month(
+    *,
+    config_path: Path | None,
+    guardrails_path: Path | None,
+    ledger: Path | None,
+    exceptions: Path | None,
+    state: Path | None,
+    month: str | None,
+    rows: str,
+    sample: bool,
+) -> KatMonth:
+    """A KAT month to write, every input checked (kat.md through the KAT engine) before a byte is written."""
+    if sample and (ledger or exceptions or state or config_path):
+        raise InputError("--sample brings its own configuration, ledger, exceptions and state: leave the others out",
+                         where="--sample")  # fmt: skip
+    if not sample and config_path is None:
+        raise InputError("a KAT workbook needs the DAO's configuration: give --config DAO.toml "
+                         "(`katsheet kat init DAO.toml` writes one), or --sample", where="--config")  # fmt: skip
+    capacity = parse_whole(rows, what="--rows", where="--rows", low=1, high=MAX_ROLE_ROWS)
+    config = load_config(None if sample else config_path, load_guardrails(guardrails_path))
+    if sample:
+        data = files("katsheet.data")
+        with as_file(data / SAMPLES["month"]) as l_, as_file(data / "ced_exceptions.csv") as x_, \
+                as_file(data / "ced_state.csv") as s_:  # fmt: skip
+            rows_, excs, states = read_ledger(Path(l_)), read_exceptions(Path(x_)), read_states(Path(s_))
+        label = month.strip() if month is not None else SAMPLE_MONTH
+    else:
+        rows_ = read_ledger(ledger) if ledger else Ledger.of(())
+        excs = read_exceptions(exceptions) if exceptions else []
+        states = read_states(state) if state else []
+        label = month.strip() if month is not None else next_month()
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", label):
+        raise InputError("the month must be written YYYY-MM", where="--month", value=month)
+    result = KatMonth(config, label, rows_, tuple(excs), tuple(states),
+                      spare_rows=max(capacity - len(rows_), MIN_SPARE_ROWS))  # fmt: skip
+    _ = result.period  # bad input (a member twice in the state, ...) fails here, before anything is written
+    total = result.ledger_rows + result.member_rows + result.exception_rows
+    if total > MAX_ROLE_ROWS:
+        raise InputError(f"the workbook would hold {total:,} table rows; it holds up to {MAX_ROLE_ROWS:,} "
+                         "(spare rows included): give fewer --rows", where=str(ledger) if ledger else "--rows")  # fmt: skip
+    return result
+
+
 @click.command()
 @click.argument("out", type=PATH)
-@click.option("--template", default="expanded", show_default=True, help="compact or expanded.")
+@click.option("--template", default="expanded", show_default=True, help="compact, expanded or kat.")
+@click.option("--config", "config_path", type=PATH, help="kat: the DAO's configuration (TOML).")
+@click.option("--ledger", type=PATH, help="kat: the month's ledger CSV, as for `katsheet kat`.")
+@click.option("--exceptions", "exceptions_path", type=PATH, help="kat: the exceptions CSV.")
+@click.option("--state", "state_path", type=PATH, help="kat: the carried member state CSV.")
+@click.option("--guardrails", "guardrails_path", type=PATH, help="kat: a cohort's own guardrails file (TOML).")
 @click.option("--roster", type=PATH, help="A roster CSV, as for `katsheet compute`.")
 @click.option("--month", help="The month, YYYY-MM (default: next month).")
 @click.option("--rows", default=str(DEFAULT_ROWS), show_default=True, help="Room for this many role rows.")
@@ -150,10 +220,36 @@ def new(
     decimals: str,
     criteria_spec: str | None,
     sample: bool,
+    config_path: Path | None = None,
+    ledger: Path | None = None,
+    exceptions_path: Path | None = None,
+    state_path: Path | None = None,
+    guardrails_path: Path | None = None,
 ) -> None:
     """Write a fresh monthly workbook OUT.xlsx with live formulas (and their values)."""
     if out.suffix.lower() != ".xlsx":
         raise InputError("the workbook must be an .xlsx file", where="OUT", value=str(out))
+    if template.strip().lower() == TEMPLATE:
+        given = {"--roster": roster, "--subdao": subdaos or None, "--budget": budget, "--criteria": criteria_spec}
+        for option, value in given.items():
+            if value is not None:
+                raise InputError("is for the GRAPE templates; a KAT month takes --config, --ledger, "
+                                 "--exceptions and --state", where=option)  # fmt: skip
+        kat = build_kat_month(config_path=config_path, guardrails_path=guardrails_path, ledger=ledger,
+                              exceptions=exceptions_path, state=state_path, month=month, rows=rows, sample=sample)  # fmt: skip
+        write_atomic(out, lambda: workbook_bytes(kat_layout(kat), kat, decimals=kat.config.decimals), force=force)
+        p = kat.period
+        Console().print(Text(
+            f"Wrote {out} (kat template, {p.period}): {len(kat.ledger)} ledger rows, room for {kat.ledger_rows}; "
+            f"{len(p.members)} members; minted {p.minted:,.{kat.config.decimals}f} KAT"
+            f"{'; ' + str(len(p.blocking)) + ' rows block settlement' if p.blocking else ''}."
+        ))  # fmt: skip
+        return
+    given = {"--config": config_path, "--ledger": ledger, "--exceptions": exceptions_path, "--state": state_path,
+             "--guardrails": guardrails_path}  # fmt: skip
+    for option, value in given.items():
+        if value is not None:
+            raise InputError("is for the KAT template (--template kat)", where=option)
     options = build_options(threshold, min_divisor, not no_bonus, not no_excess, cap_rule, decimals)
     book = build_book(
         template=template, roster=roster, sample=sample, criteria_spec=criteria_spec, budget=budget,

@@ -27,7 +27,7 @@ from typing import Any, Literal
 
 Role = Literal["input", "override", "computed", "label"]
 #: Number formats by meaning; the writer maps them to Excel codes.
-Format = Literal["amount", "percent", "weight", "count", "flag", "text", "ratio", "general"]
+Format = Literal["amount", "percent", "weight", "count", "flag", "text", "ratio", "general", "date"]
 
 #: A value function: what the engine says a cell holds (its cached value, the checker's expectation).
 ParamValue = Callable[[Any], Any]
@@ -201,6 +201,27 @@ class Note:
 
 
 @dataclass(frozen=True)
+class Block:
+    """A small fixed table of constants (a configuration's levels, rules, tiers): a title at
+    ``anchor``, a header row below it, then ``rows`` rows. Each column with a ``name`` defines a
+    workbook name for its cells (``RuleIds``), so formulas look the configuration up by name."""
+
+    anchor: str
+    title: str
+    headers: tuple[str, ...]
+    names: tuple[str | None, ...]
+    formats: tuple[Format, ...]
+    rows: int
+    #: the rows' values, from the month (a list of tuples, one per row)
+    values: Callable[[Any], list[tuple[Any, ...]]]
+
+    def cell(self, row: int, column: int) -> tuple[int, int]:
+        """0-based (row, column) of data row ``row`` and column ``column``."""
+        c, r = split_cell(self.anchor)
+        return r + 1 + row, col_index(c) + column
+
+
+@dataclass(frozen=True)
 class Sheet:
     name: str
     params: tuple[Param, ...] = ()
@@ -219,6 +240,7 @@ class Sheet:
     widths: tuple[tuple[str, float], ...] = ()
     #: the SubDAO (part of the workbook) whose figures the sheet shows; None: the whole workbook
     part: int | None = None
+    blocks: tuple[Block, ...] = ()
 
     def param(self, name: str) -> Param:
         for p in self.params:
@@ -235,6 +257,8 @@ class WorkbookLayout:
     version: int
     sheets: tuple[Sheet, ...]
     constants: dict[str, str] = field(default_factory=dict)
+    #: the file's title property, before the month
+    title: str = "GRAPE emissions"
 
     def sheet(self, name: str) -> Sheet:
         for s in self.sheets:
@@ -253,6 +277,12 @@ class WorkbookLayout:
                 for col in s.table.columns:
                     if col.name:
                         names[col.name] = s.table.range(col.key, s.name)
+            for b in s.blocks:
+                for j, name in enumerate(b.names):
+                    if name:
+                        (r1, c1), (r2, _) = b.cell(0, j), b.cell(max(b.rows, 1) - 1, j)
+                        letter = col_letter(c1)
+                        names[name] = f"{quote_sheet(s.name)}!${letter}${r1 + 1}:${letter}${r2 + 1}"
             for name, ref in s.ranges:
                 start, end = ref.split(":")
                 (c1, r1), (c2, r2) = split_cell(start), split_cell(end)

@@ -10,6 +10,7 @@ by two units is a finding at any budget.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -71,6 +72,10 @@ def _scales(layout: WorkbookLayout, month: Any) -> dict[str, tuple[int, Decimal]
     """Per sheet: the decimals of the totals it shows and the budget its shares divide by."""
     from ..layouts.grape import as_book
 
+    scale = getattr(month, "tolerance_scale", None)  # one for a whole KAT month: its decimals and global cap
+    if scale is not None:
+        return {sheet.name: scale for sheet in layout.sheets}
+
     book = as_book(month)
     out = {}
     for sheet in layout.sheets:
@@ -121,6 +126,18 @@ def _exact(value: Any) -> Fraction | None:
         return None
 
 
+def _serial(value: Any) -> Any:
+    """A date as the serial number a spreadsheet holds (a reader may give a date cell as a
+    datetime, and 0 in a date format as midnight)."""
+    if isinstance(value, dt.datetime):
+        return (value - dt.datetime(1899, 12, 30)).days
+    if isinstance(value, dt.date):
+        return (value - dt.date(1899, 12, 30)).days
+    if isinstance(value, dt.time) and value == dt.time(0, 0):
+        return 0
+    return value
+
+
 def agrees(expected: Any, found: Any, fmt: str, decimals: int, budget: Any = 1) -> bool:
     """Does a spreadsheet's ``found`` value match the engine's ``expected`` within grape.md 3?
 
@@ -128,6 +145,7 @@ def agrees(expected: Any, found: Any, fmt: str, decimals: int, budget: Any = 1) 
     the budget. Counts, flags and weights: exactly. Ratios and the rounding guard: up to the
     noise of a double.
     """
+    expected, found = _serial(expected), _serial(found)
     if is_blank(expected) or is_blank(found):
         return is_blank(expected) and is_blank(found)
     if isinstance(expected, bool) or isinstance(found, bool):

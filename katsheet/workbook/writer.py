@@ -9,7 +9,7 @@ so a name such as ``=HYPERLINK(...)`` stays a name.
 from __future__ import annotations
 
 import io
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -57,6 +57,8 @@ def number_format(fmt: str, decimals: int) -> str | None:
         "text": "@",
         # LibreOffice shows a formula's TRUE as 1 unless the format says otherwise
         "flag": '"TRUE";"TRUE";"FALSE"',
+        # a date; 0 (no date: MAXIFS of nothing) shows blank
+        "date": "yyyy-mm-dd;;",
     }.get(fmt)
 
 
@@ -91,9 +93,15 @@ class Styles:
         return self._cache[key]
 
 
+#: Day 0 of a spreadsheet's date serial numbers (1900 date system, as Excel and LibreOffice save .xlsx)
+EPOCH = date(1899, 12, 30)
+
+
 def _cell_value(value: Any) -> Any:
     if isinstance(value, Decimal):
         return float(value)
+    if isinstance(value, date):
+        return (value - EPOCH).days
     return value
 
 
@@ -113,7 +121,8 @@ def _write_value(ws: Worksheet, row: int, col: int, value: Any, fmt: XlsxFormat)
 def _validation(v: Validation, help_text: str, title: str) -> dict[str, Any]:
     options: dict[str, Any] = {"ignore_blank": v.blank_ok}
     if v.kind == "list":
-        options.update(validate="list", source=list(v.source))
+        # a tuple lists the choices; a string is a range (=RuleIds)
+        options.update(validate="list", source=v.source if isinstance(v.source, str) else list(v.source))
     else:
         options["validate"] = v.kind
         if v.minimum is not None and v.maximum is not None:
@@ -146,6 +155,7 @@ class SheetWriter:
             self.ws.set_column(c, c, width)
         self._notes()
         self._params()
+        self._blocks()
         if self.sheet.table:
             self._table()
         self._chart()
@@ -190,6 +200,18 @@ class SheetWriter:
         for note in self.sheet.notes:
             col, row = split_cell(note.cell)
             self.ws.write_string(f"{col}{row}", note.text, self.styles.get(note.style))
+
+    def _blocks(self) -> None:
+        header = self.styles.get("header")
+        for b in self.sheet.blocks:
+            c, r = split_cell(b.anchor)
+            self.ws.write_string(r - 1, col_index(c), b.title, self.styles.get("heading"))
+            for j, text in enumerate(b.headers):
+                self.ws.write_string(r, col_index(c) + j, text, header)
+            for i, values in enumerate(b.values(self.month)):
+                for j, value in enumerate(values):
+                    row, col = b.cell(i, j)
+                    _write_value(self.ws, row, col, value, self.styles.get("label", b.formats[j]))
 
     def _params(self) -> None:
         for p in self.sheet.params:
@@ -304,11 +326,16 @@ def workbook_bytes(layout: WorkbookLayout, month: Any, *, decimals: int) -> byte
     buffer = io.BytesIO()
     workbook = xlsxwriter.Workbook(
         buffer,
-        {"strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False, "in_memory": True},
+        {
+            "strings_to_formulas": False,
+            "strings_to_numbers": False,
+            "strings_to_urls": False,
+            "in_memory": True,
+        },
     )
     workbook.set_properties(
         {
-            "title": f"GRAPE emissions {layout.constants.get('KatsheetMonth', '')}".strip(),
+            "title": f"{layout.title} {layout.constants.get('KatsheetMonth', '')}".strip(),
             "subject": layout.template,
             "author": "katsheet",
             "company": "katsheet",

@@ -377,7 +377,7 @@ def _evaluate_rows(
         "" in member_keys and member_keys,
         "" in verifiers and verifiers,
         map(ne, verifiers, member_keys),
-        "" in twice or ("" in entry_keys and entry_keys),
+        "" in entry_keys and entry_keys,
         bool(twice) and map(not_, map(twice.__contains__, entry_keys)),
         map(eq, _memo_map(member_key, c["stakeholder"]), map(groups.get, rule_keys)),
         not all(in_period[d] for d in set(c["date"])) and map(in_period.__getitem__, c["date"]),

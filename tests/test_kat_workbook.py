@@ -1,0 +1,187 @@
+"""The KAT workbook (issue 11): written by `katsheet new --template kat`, recalculated by LibreOffice
+headless and by katsheet's evaluation (the `formulas` package), every computed cell agreeing with
+the KAT engine: K1 to K10, the CED sample months and random months with every status and problem.
+Exact for flags, levels, counts, dates and the problem texts; one unit of the last decimal for amounts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from kat_helpers import CED, GUARDRAILS, MONTH, ced
+from libreoffice import recalculate, require_libreoffice
+from test_kat_vectors import CASES
+from workbooks import cached_values
+
+from katsheet.cli.kat import SAMPLE_MONTH
+from katsheet.engine.kat import ExceptionRecord, Ledger, LedgerRow, MemberState, parse_config
+from katsheet.engine.kat.records import STATUSES
+from katsheet.io.katfiles import load_config, load_guardrails
+from katsheet.layouts.kat import KatMonth, kat_layout
+from katsheet.workbook.columnwise import evaluate_cells
+from katsheet.workbook.expected import agrees, expected_cells
+from katsheet.workbook.writer import workbook_bytes
+from katsheet.workbook.xlsx import read_xlsx
+
+RANDOM_MONTHS = 40
+NAMES = ["Ada", "ada ", "Bo", "Cy", "Dee", "  Eve", "Fay", "member 7"]
+
+
+def vector_month(name: str) -> KatMonth:
+    case = CASES[name]()
+    config = ced(**case.settlement) if case.settlement else ced()
+    return KatMonth(config, MONTH, Ledger.of(case.ledger), tuple(case.exceptions), tuple(case.states), spare_rows=3)
+
+
+def sample_month(ledger: str) -> KatMonth:
+    from importlib.resources import as_file, files
+
+    from katsheet.io.katfiles import read_exceptions, read_ledger, read_states
+
+    data = files("katsheet.data")
+    config = load_config(None, load_guardrails())
+    with (
+        as_file(data / ledger) as l_,
+        as_file(data / "ced_exceptions.csv") as x_,
+        as_file(data / "ced_state.csv") as s_,
+    ):
+        return KatMonth(config, SAMPLE_MONTH, read_ledger(Path(l_)), tuple(read_exceptions(Path(x_))),
+                        tuple(read_states(Path(s_))), spare_rows=5)  # fmt: skip
+
+
+def random_month(seed: int) -> KatMonth:
+    """A configuration inside the guardrails, and a ledger with every status and problem mixed in."""
+    rng = random.Random(seed)
+    data = {**CED, "settlement": dict(CED["settlement"]), "karma": dict(CED["karma"])}
+    decimals = rng.choice([0, 2, 2, 4, 6])
+    global_cap = Decimal(rng.choice([60, 500, 5000, 123457]))
+    data["settlement"].update(
+        kat_per_credit=Decimal(rng.choice(["0.7", "1", "2.5", "5", "10"])), global_cap=global_cap,
+        per_user_cap=(global_cap * Decimal("0.05") * Decimal(rng.choice(["0.3", "0.77", "1"]))).quantize(
+            Decimal("0.01")), decimals=decimals,
+    )  # fmt: skip
+    data["karma"].update(promote_after=rng.randint(1, 3), inactivity_days=rng.choice([10, 30, 60]))
+    data["rules"] = [
+        dict(r, credits=Decimal(rng.choice(["0.1", "0.5", "1", "1.3", "3", "5"])))
+        | ({"limit": rng.randint(1, 3)} if rng.random() < 0.4 else {})
+        for r in CED["rules"]
+    ]
+    for r in data["rules"]:
+        if r.get("limit", 0) is None:
+            del r["limit"]
+    config = parse_config(data, GUARDRAILS, source=f"random {seed}")
+    start, end = dt.date(2026, 11, 1), dt.date(2026, 11, 30)
+    rules = [r.id for r in config.rules]
+    ledger = []
+    for i in range(rng.randint(0, 40)):
+        member = rng.choice(NAMES)
+        rule = rng.choice([*rules, *rules, "ZZ", " g1"])
+        known = config.rule(rule)
+        fine = rng.random() < 0.7
+        day = start + dt.timedelta(days=rng.randrange(30)) if fine else rng.choice(
+            [None, dt.date(2026, 10, 25), dt.date(2026, 12, 2), start])  # fmt: skip
+        ledger.append(LedgerRow(
+            entry=rng.choice([f"E{i}", f"E{i}", "E0", " e1 ", ""]) if not fine else f"E{i}",
+            date=day, member=member if fine or rng.random() < 0.9 else "",
+            stakeholder=(known.stakeholder if known else "Guides") if fine or rng.random() < 0.6 else "Partners",
+            rule=rule, quantity=rng.choice(["1", "2", 3, ""]) if fine else rng.choice(["0", "1.5", "", "x", 2]),
+            evidence="https://e.example" if fine or rng.random() < 0.5 else " ",
+            verified_by="Org" if fine or rng.random() < 0.5 else rng.choice(["", member.upper(), "Org"]),
+            verified_on=day if fine else rng.choice([None, day, end + dt.timedelta(days=1)]),
+            status=rng.choice(["verified"] * 6 + list(STATUSES) + ["approved", " Verified "]),
+            settled=rng.choice(["", "", "", "2026-10"]) if not fine else "", where=f"row {i + 2}",
+        ))  # fmt: skip
+    present = sorted({m.strip().casefold(): m.strip() for m in NAMES}.values())
+    states = [
+        MemberState(m, rng.randint(0, config.top_level), rng.randint(0, 3),
+                    rng.choice([None, dt.date(2026, 8, 1), dt.date(2026, 10, 20)]),
+                    rng.choice([None, dt.date(2026, 1, 5)]), Decimal(rng.choice(["0", "12.5", "99.99", "250"])))
+        for m in present if rng.random() < 0.6
+    ]  # fmt: skip
+    known = {m.member.casefold() for m in states} | {r.member.strip().casefold() for r in ledger if r.member.strip()}
+    exceptions = [
+        ExceptionRecord(f"X{i}", rng.choice([dt.date(2026, 11, 9), dt.date(2026, 12, 9)]), m, "conduct",
+                        rng.choice(["open", "upheld", "dismissed"]), settled=rng.choice(["", "", "2026-10"]))
+        for i, m in enumerate(rng.sample(sorted(known), min(2, len(known))))
+    ]  # fmt: skip
+    return KatMonth(config, MONTH, Ledger.of(ledger), tuple(exceptions), tuple(states), spare_rows=3)
+
+
+def months() -> dict[str, KatMonth]:
+    out = {name: vector_month(name) for name in CASES}
+    out["CED"], out["CED-blocked"] = sample_month("ced_ledger.csv"), sample_month("ced_ledger_blocked.csv")
+    out |= {f"random-{seed}": random_month(seed) for seed in range(RANDOM_MONTHS)}
+    return out
+
+
+def mismatches(month: KatMonth, found: dict) -> list[str]:
+    out = []
+    for e in expected_cells(kat_layout(month), month):
+        got = found.get((e.sheet, e.cell))
+        if not agrees(e.value, got, e.fmt, e.decimals, e.budget):
+            out.append(f"{e.sheet}!{e.cell} ({e.label}): engine {e.value!r}, found {got!r}")
+    return out
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory) -> dict[str, tuple[KatMonth, Path]]:
+    folder = tmp_path_factory.mktemp("kat")
+    out = {}
+    for name, month in months().items():
+        path = folder / f"{name}.xlsx"
+        path.write_bytes(workbook_bytes(kat_layout(month), month, decimals=month.config.decimals))
+        out[name] = (month, path)
+    return out
+
+
+def test_the_random_months_hold_every_kind_of_row(written) -> None:
+    """The proof below is only as good as its months: every problem and outcome occurs in them."""
+    rows = [r for month, _ in written.values() for r in month.period.rows]
+    problems = {p.split(" ")[0] for r in rows for p in r.problems}
+    assert {"the", "entry", "status", "quantity", "rule", "stakeholder", "no", "verified", "dated"} <= problems
+    assert any(r.beyond_limit for r in rows) and any(r.late for r in rows) and any(r.history for r in rows)
+    members = [m for month, _ in written.values() for m in month.period.members]
+    assert {m.level - m.level_before for m in members} == {-1, 0, 1}
+    assert any(m.upheld for m in members) and any(m.inactive for m in members)
+    assert any(month.period.global_cap_engaged for month, _ in written.values())
+    assert any(m.capped < m.raw for m in members)
+
+
+@pytest.mark.libreoffice
+def test_libreoffice_recalculates_the_engines_figures(written, tmp_path) -> None:
+    require_libreoffice()
+    names = list(written)
+    recalculated = recalculate([written[n][1] for n in names], tmp_path / "lo")
+    bad = {n: mismatches(written[n][0], cached_values(p)) for n, p in zip(names, recalculated, strict=True)}
+    bad = {n: m for n, m in bad.items() if m}
+    assert not bad, "\n".join(f"{n}: {len(m)} cells, e.g. {m[:3]}" for n, m in bad.items())
+
+
+def test_the_cached_values_are_the_engines(written) -> None:
+    name = "CED-blocked"
+    month, path = written[name]
+    assert mismatches(month, cached_values(path)) == []
+
+
+@pytest.mark.parametrize("name", ["K3", "K5", "K6", "K9", "K10", "CED-blocked", "random-1", "random-2"])
+def test_katsheets_evaluation_recalculates_the_engines_figures(written, name) -> None:
+    month, path = written[name]
+    raw = read_xlsx(path)
+    assert mismatches(month, evaluate_cells(dict(raw.formulas), raw.formula_keys, raw.names)) == []
+
+
+def test_new_writes_the_kat_sample_and_refuses_grape_options(run, tmp_path) -> None:
+    out = tmp_path / "kat.xlsx"
+    code, text, _ = run("new", str(out), "--template", "kat", "--sample")
+    assert code == 0 and "64 ledger rows" in text and out.exists()
+    assert run("new", str(out), "--template", "kat", "--sample")[0] == 2  # never over a file unless --force
+    for extra, word in ((["--budget", "5"], "--budget"), (["--roster", "r.csv"], "--roster")):
+        code, _, err = run("new", str(tmp_path / "x.xlsx"), "--template", "kat", "--sample", *extra)
+        assert code == 2 and word in err and "GRAPE" in err and err.count("\n") == 1
+    code, _, err = run("new", str(tmp_path / "y.xlsx"), "--template", "kat")
+    assert code == 2 and "--config" in err and not (tmp_path / "y.xlsx").exists()
+    code, _, err = run("new", str(tmp_path / "z.xlsx"), "--ledger", "l.csv")
+    assert code == 2 and "--template kat" in err
