@@ -82,7 +82,11 @@ def describe(path: Path) -> dict[str, Any]:
                 if isinstance(c.value, str) and c.value.startswith("="):
                     formulas[c.column_letter][c.row] = _shape(c.value, c.row)
                 elif c.value is not None:
-                    constants[c.coordinate] = c.value if not isinstance(c.value, float) else repr(c.value)
+                    value = c.value
+                    constants[c.coordinate] = (
+                        repr(value) if isinstance(value, float)
+                        else value.isoformat() if hasattr(value, "isoformat") else value
+                    )  # fmt: skip
                 if not c.protection.locked:
                     styles[c.column_letter][c.row] = f"{_color(c.fill)}|{c.number_format}|unlocked"
         out["formulas"][ws.title] = {col: _runs(rows) for col, rows in sorted(formulas.items())}

@@ -16,11 +16,10 @@ from libreoffice import recalculate, require_libreoffice
 from test_kat_vectors import CASES
 from workbooks import cached_values
 
-from katsheet.cli.kat import SAMPLE_MONTH
 from katsheet.engine.kat import ExceptionRecord, Ledger, LedgerRow, MemberState, parse_config
 from katsheet.engine.kat.records import STATUSES
-from katsheet.io.katfiles import load_config, load_guardrails
-from katsheet.layouts.kat import KatMonth, kat_layout
+from katsheet.io.katfiles import sample_inputs
+from katsheet.layouts.kat import SAMPLE_MONTH, KatMonth, kat_layout
 from katsheet.workbook.columnwise import evaluate_cells
 from katsheet.workbook.expected import agrees, expected_cells
 from katsheet.workbook.writer import workbook_bytes
@@ -36,20 +35,9 @@ def vector_month(name: str) -> KatMonth:
     return KatMonth(config, MONTH, Ledger.of(case.ledger), tuple(case.exceptions), tuple(case.states), spare_rows=3)
 
 
-def sample_month(ledger: str) -> KatMonth:
-    from importlib.resources import as_file, files
-
-    from katsheet.io.katfiles import read_exceptions, read_ledger, read_states
-
-    data = files("katsheet.data")
-    config = load_config(None, load_guardrails())
-    with (
-        as_file(data / ledger) as l_,
-        as_file(data / "ced_exceptions.csv") as x_,
-        as_file(data / "ced_state.csv") as s_,
-    ):
-        return KatMonth(config, SAMPLE_MONTH, read_ledger(Path(l_)), tuple(read_exceptions(Path(x_))),
-                        tuple(read_states(Path(s_))), spare_rows=5)  # fmt: skip
+def sample_month(name: str) -> KatMonth:
+    config, ledger, exceptions, states = sample_inputs(name)
+    return KatMonth(config, SAMPLE_MONTH, ledger, tuple(exceptions), tuple(states), spare_rows=5)
 
 
 def random_month(seed: int) -> KatMonth:
@@ -112,7 +100,7 @@ def random_month(seed: int) -> KatMonth:
 
 def months() -> dict[str, KatMonth]:
     out = {name: vector_month(name) for name in CASES}
-    out["CED"], out["CED-blocked"] = sample_month("ced_ledger.csv"), sample_month("ced_ledger_blocked.csv")
+    out["CED"], out["CED-blocked"] = sample_month("month"), sample_month("blocked")
     out |= {f"random-{seed}": random_month(seed) for seed in range(RANDOM_MONTHS)}
     return out
 
@@ -185,3 +173,31 @@ def test_new_writes_the_kat_sample_and_refuses_grape_options(run, tmp_path) -> N
     assert code == 2 and "--config" in err and not (tmp_path / "y.xlsx").exists()
     code, _, err = run("new", str(tmp_path / "z.xlsx"), "--ledger", "l.csv")
     assert code == 2 and "--template kat" in err
+
+
+def test_the_writers_formula_shortcut_writes_what_xlsxwriter_writes() -> None:
+    """writer.fast_formulas skips XlsxWriter's thirty regular expressions per formula: for every
+    formula of every shipped template and sample it gives exactly XlsxWriter's own result, and a
+    formula that needs XlsxWriter's expansion still gets it."""
+    import io
+
+    import xlsxwriter
+
+    from katsheet.layouts.grape import as_book, grape_layout
+    from katsheet.workbook.expected import formula_cells
+    from katsheet.workbook.shipped import sample_months, shipped_templates
+    from katsheet.workbook.writer import fast_formulas
+
+    workbook = xlsxwriter.Workbook(io.BytesIO(), {"in_memory": True})
+    plain, fast = workbook.add_worksheet(), workbook.add_worksheet()
+    fast_formulas(fast)
+    seen = 0
+    for month in {**shipped_templates(), **sample_months()}.values():
+        layout = kat_layout(month) if isinstance(month, KatMonth) else grape_layout(as_book(month))
+        for fc in {fc.formula: fc for fc in formula_cells(layout)}.values():
+            assert fast._prepare_formula(fc.formula) == plain._prepare_formula(fc.formula), fc.formula
+            seen += 1
+    assert seen > 300
+    assert fast._prepare_formula("=XLOOKUP(A1,B:B,C:C)") == "_xlfn.XLOOKUP(A1,B:B,C:C)"
+    assert fast._prepare_formula("=_xlfn.MAXIFS(A:A,B:B,1)") == "_xlfn.MAXIFS(A:A,B:B,1)"
+    workbook.close()

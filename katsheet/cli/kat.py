@@ -6,7 +6,6 @@ Exit codes: 0 the period can be settled, 1 rows block settlement (everything is 
 
 from __future__ import annotations
 
-from importlib.resources import as_file, files
 from pathlib import Path
 
 import click
@@ -17,25 +16,26 @@ from ..engine import InputError
 from ..engine.dates import parse_month
 from ..engine.kat import KatPeriod, compute_period
 from ..io.atomic import write_atomic
-from ..io.katfiles import ced_text, load_config, load_guardrails, read_exceptions, read_ledger, read_states
+from ..io.katfiles import (
+    SAMPLE_LEDGERS,
+    ced_text,
+    load_config,
+    load_guardrails,
+    read_exceptions,
+    read_ledger,
+    read_states,
+    sample_inputs,
+)
+from ..layouts.kat import SAMPLE_MONTH
 from .kat_render import print_period, to_json_dict, to_mint_csv
 from .options import PATH, choice, usable_path
 from .render import emit
 
-#: The built-in sample month (scripts/make_kat_sample.py; docs/kat.md walks through it).
-SAMPLE_MONTH = "2026-11"
-SAMPLES = {"month": "ced_ledger.csv", "blocked": "ced_ledger_blocked.csv"}
-
 
 def sample_period(name: str = "month") -> KatPeriod:
     """The CED sample month (``blocked``: the same month with one row problem of each kind)."""
-    guardrails = load_guardrails()
-    config = load_config(None, guardrails)
-    data = files("katsheet.data")
-    with as_file(data / SAMPLES[name]) as ledger, as_file(data / "ced_exceptions.csv") as exceptions, \
-            as_file(data / "ced_state.csv") as state:  # fmt: skip
-        return compute_period(config, SAMPLE_MONTH, read_ledger(Path(ledger)), read_exceptions(Path(exceptions)),
-                              read_states(Path(state)))  # fmt: skip
+    config, ledger, exceptions, states = sample_inputs(name)
+    return compute_period(config, SAMPLE_MONTH, ledger, exceptions, states)
 
 
 @click.command(name="kat", context_settings={"ignore_unknown_options": False})
@@ -77,7 +77,7 @@ def kat_command(
         raise InputError("give one ledger file", where="LEDGER.csv", value=" ".join(args))
     fmt = choice(fmt, ("table", "json", "csv"), what="the format", where="--format")
     if sample is not None:
-        name = choice(sample, tuple(SAMPLES), what="the sample", where="--sample")
+        name = choice(sample, tuple(SAMPLE_LEDGERS), what="the sample", where="--sample")
         if args or config_path or month or exceptions_path or state_path:
             raise InputError("--sample is a whole month: give no ledger, --config, --month, --exceptions or --state",
                              where="--sample")  # fmt: skip

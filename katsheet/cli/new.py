@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from importlib.resources import as_file, files
 from pathlib import Path
 
 import click
@@ -16,7 +15,7 @@ from ..engine.kat import Ledger
 from ..engine.limits import MAX_ROLE_ROWS
 from ..io.atomic import write_atomic
 from ..io.csvfile import read_scored_roster, roster_gives_weights
-from ..io.katfiles import load_config, load_guardrails, read_exceptions, read_ledger, read_states
+from ..io.katfiles import load_config, load_guardrails, read_exceptions, read_ledger, read_states, sample_inputs
 from ..layouts.grape import (
     DEFAULT_ROWS,
     MIN_SPARE_ROWS,
@@ -27,10 +26,9 @@ from ..layouts.grape import (
     grape_layout,
     next_month,
 )
-from ..layouts.kat import TEMPLATE, KatMonth, kat_layout
+from ..layouts.kat import SAMPLE_MONTH, TEMPLATE, KatMonth, kat_layout
 from ..samples import SAMPLE_BUDGET, sample_scored_roster
 from ..workbook.writer import workbook_bytes
-from .kat import SAMPLE_MONTH, SAMPLES
 from .options import (
     PATH,
     allocation_options,
@@ -161,10 +159,7 @@ def build_kat_month(
     capacity = parse_whole(rows, what="--rows", where="--rows", low=1, high=MAX_ROLE_ROWS)
     config = load_config(None if sample else config_path, load_guardrails(guardrails_path))
     if sample:
-        data = files("katsheet.data")
-        with as_file(data / SAMPLES["month"]) as l_, as_file(data / "ced_exceptions.csv") as x_, \
-                as_file(data / "ced_state.csv") as s_:  # fmt: skip
-            rows_, excs, states = read_ledger(Path(l_)), read_exceptions(Path(x_)), read_states(Path(s_))
+        _, rows_, excs, states = sample_inputs()
         label = month.strip() if month is not None else SAMPLE_MONTH
     else:
         rows_ = read_ledger(ledger) if ledger else Ledger.of(())

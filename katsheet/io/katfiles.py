@@ -5,12 +5,20 @@ from __future__ import annotations
 
 import sys
 from decimal import Decimal
-from importlib.resources import files
+from importlib.resources import as_file, files
 from pathlib import Path
 from typing import Any
 
 from ..engine import InputError
-from ..engine.kat import ExceptionRecord, Guardrails, KatConfig, LedgerRow, MemberState, parse_config, parse_guardrails
+from ..engine.kat import (
+    ExceptionRecord,
+    Guardrails,
+    KatConfig,
+    Ledger,
+    MemberState,
+    parse_config,
+    parse_guardrails,
+)
 from ..engine.kat.tables import exception_records, ledger_rows, member_states
 from .csvfile import read_table
 
@@ -76,7 +84,21 @@ def ced_text() -> str:
     return _packaged(CED_NAME).decode("utf-8")
 
 
-def read_ledger(path: Path) -> list[LedgerRow]:
+#: The built-in sample ledgers (scripts/make_kat_sample.py; docs/kat.md walks through the month):
+#: ``blocked`` is the same month with one row problem of each kind.
+SAMPLE_LEDGERS = {"month": "ced_ledger.csv", "blocked": "ced_ledger_blocked.csv"}
+
+
+def sample_inputs(name: str = "month") -> tuple[KatConfig, Ledger, list[ExceptionRecord], list[MemberState]]:
+    """The CED sample month's configuration, ledger, exceptions and carried state."""
+    config = load_config(None, load_guardrails())
+    data = files("katsheet.data")
+    with as_file(data / SAMPLE_LEDGERS[name]) as ledger, as_file(data / "ced_exceptions.csv") as exceptions, \
+            as_file(data / "ced_state.csv") as state:  # fmt: skip
+        return config, read_ledger(Path(ledger)), read_exceptions(Path(exceptions)), read_states(Path(state))
+
+
+def read_ledger(path: Path) -> Ledger:
     t = read_table(path)
     return ledger_rows(t.header, t.rows, source=Path(path).name)
 

@@ -62,6 +62,8 @@ GUIDE, CONFIG, LEDGER, EXCEPTIONS, MEMBERS, SETTLEMENT = (
     "Settlement",
 )
 HEADER_ROW = 4
+#: the built-in sample month (the CED configuration and data in katsheet/data)
+SAMPLE_MONTH = "2026-11"
 #: spare rows below the typed ones: room for a month of typing
 SPARE_LEDGER_ROWS, SPARE_MEMBER_ROWS, SPARE_EXCEPTION_ROWS = 100, 20, 20
 DATE_WIDTH, AMOUNT_WIDTH = 11, 14
@@ -104,6 +106,25 @@ class KatMonth:
         return self.config.decimals, self.config.global_cap
 
     @cached_property
+    def rows(self) -> list:
+        """The ledger's rows, made once (the sheet's columns read them row by row)."""
+        return list(self.ledger)
+
+    @cached_property
+    def results(self) -> list:
+        """What became of each ledger row, made once."""
+        return list(self.period.rows)
+
+    @cached_property
+    def entry_rows(self) -> dict[str, int]:
+        """Each trimmed entry id's first ledger row, from 1 (what the sheet's MATCH finds)."""
+        out: dict[str, int] = {}
+        for j, row in enumerate(self.rows):
+            out.setdefault(excel_trim(row.entry).casefold(), j + 1)
+        out.pop("", None)
+        return out
+
+    @cached_property
     def numbers(self) -> dict[str, int]:
         """Each member's number: their row on the Members sheet, from 1."""
         return {member_key(m.member): i + 1 for i, m in enumerate(self.period.members)}
@@ -116,7 +137,7 @@ class KatMonth:
     def events(self) -> dict[tuple[str, str], int]:
         """Counted events per (member, rule), before limits (what the sheet's SUMIFS adds up)."""
         out: dict[tuple[str, str], int] = defaultdict(int)
-        for r in self.period.rows:
+        for r in self.results:
             if r.counted:
                 out[member_key(r.member), member_key(r.rule)] += r.quantity  # type: ignore[operator]
         return out
@@ -125,7 +146,7 @@ class KatMonth:
     def first_dates(self) -> dict[str, dt.date]:
         """Each member's earliest dated ledger row (what the sheet's MINIFS finds)."""
         out: dict[str, dt.date] = {}
-        for row in self.ledger:
+        for row in self.rows:
             k = member_key(row.member)
             if k and row.date is not None and (k not in out or row.date < out[k]):
                 out[k] = row.date
@@ -134,7 +155,7 @@ class KatMonth:
     @cached_property
     def last_counted(self) -> dict[str, dt.date]:
         out: dict[str, dt.date] = {}
-        for row, result in zip(self.ledger, self.period.rows, strict=True):
+        for row, result in zip(self.rows, self.results, strict=True):
             k = member_key(row.member)
             if result.counted and (k not in out or row.date > out[k]):  # type: ignore[operator]
                 out[k] = row.date  # type: ignore[assignment]
@@ -233,7 +254,7 @@ def _ledger_input(attr: str) -> Value:
     def value(m: KatMonth, i: int) -> Any:
         if i >= len(m.ledger):
             return None
-        v = getattr(m.ledger[i], attr)
+        v = m.ledger.columns[attr][i]
         return None if v == "" else v
 
     return value
@@ -243,7 +264,7 @@ def _quantity_typed(m: KatMonth, i: int) -> Any:
     """The quantity as a number when it is one ("2" in a CSV is 2), else as typed (text stays text)."""
     if i >= len(m.ledger):
         return None
-    typed, understood = m.ledger[i].quantity, m.period.rows[i].quantity
+    typed, understood = m.ledger.columns["quantity"][i], m.results[i].quantity
     if typed is None or typed == "" or (isinstance(typed, str) and not typed.strip()):
         return None
     return understood if understood is not None else typed
@@ -253,7 +274,7 @@ def _row_result(fn) -> Value:
     def value(m: KatMonth, i: int) -> Any:
         if i >= len(m.ledger):
             return ""
-        return fn(m, m.ledger[i], m.period.rows[i])
+        return fn(m, m.rows[i], m.results[i])
 
     return value
 
@@ -407,7 +428,7 @@ def ledger_sheet(month: KatMonth) -> Sheet:
             "Blocks settlement",
             "computed",
             "flag",
-            lambda m, i: bool(m.period.rows[i].problems) if i < len(m.ledger) else False,
+            lambda m, i: bool(m.results[i].problems) if i < len(m.ledger) else False,
             name="LedgerBlocking",
             formula='=IF({typed},{problem}<>"",FALSE)',
             width=8,
@@ -463,13 +484,7 @@ def ledger_sheet(month: KatMonth) -> Sheet:
 
 
 def _entry_first(m: KatMonth, row) -> int:
-    key = excel_trim(row.entry).casefold()
-    if not key:
-        return 0
-    for j, other in enumerate(m.ledger):
-        if excel_trim(other.entry).casefold() == key:
-            return j + 1
-    return 0
+    return m.entry_rows.get(excel_trim(row.entry).casefold(), 0)
 
 
 def _rule_number(config: KatConfig, text: str) -> int:

@@ -26,6 +26,7 @@ from ..engine.grape.roster import ScoredRow
 from ..engine.limits import MAX_MIN_DIVISOR, MAX_ROLE_ROWS, check_budget_fits
 from ..engine.names import check_name
 from ..layouts.grape import LAYOUT_VERSION, TEMPLATES, Book, Month, grape_layout, sheet_names, suffix, template_id
+from ..layouts.kat import TEMPLATE as KAT_TEMPLATE
 from ..layouts.model import Sheet, Table, WorkbookLayout, col_index, col_letter, split_cell
 from .safe_open import check_file
 from .xlsx import Refused, read_xlsx
@@ -175,6 +176,12 @@ def read_workbook(path: Path) -> Workbook:
     formulas, cached, formula_keys, names, sheetnames = _load(path)
     template = _constant(names, "KatsheetTemplate")
     kinds = {template_id(t): t for t in TEMPLATES}
+    if template == KAT_TEMPLATE:
+        raise InputError(
+            "is a KAT month: `katsheet check` reads GRAPE months only so far (checking KAT workbooks is being "
+            "built); `katsheet kat` computes the same month from its CSV files",
+            where=str(path),
+        )
     if template not in kinds:
         from .functions_check import calls_functions
 

@@ -10,21 +10,25 @@ from decimal import Decimal
 from pathlib import Path
 
 from ..engine import FOUR_CRITERIA, SINGLE_CRITERION, Options
+from ..io.katfiles import load_config, load_guardrails, sample_inputs
 from ..layouts.grape import TEMPLATES, Book, Month, as_book, grape_layout, template_id
+from ..layouts.kat import SAMPLE_MONTH, KatMonth, kat_layout
 from ..samples import SAMPLE_ART_BUDGET, SAMPLE_ART_NAME, SAMPLE_BUDGET, sample_scored_roster
 from .writer import write_workbook
 
 
-def shipped_templates() -> dict[str, Month]:
-    """templates/: each template with each criteria variant, blank, room for 100 members."""
-    out = {}
+def shipped_templates() -> dict[str, Month | KatMonth]:
+    """templates/: each GRAPE template with each criteria variant, blank, room for 100 members; the
+    KAT template with the CED configuration and an empty ledger (room for 100 rows)."""
+    out: dict[str, Month | KatMonth] = {}
     for template in TEMPLATES:
         out[f"{template_id(template)}.xlsx"] = Month(template=template, criteria=FOUR_CRITERIA)
         out[f"{template_id(template)}-single.xlsx"] = Month(template=template, criteria=SINGLE_CRITERION)
+    out["kat-ced.xlsx"] = KatMonth(load_config(None, load_guardrails()), SAMPLE_MONTH)
     return out
 
 
-def sample_months() -> dict[str, Month | Book]:
+def sample_months() -> dict[str, Month | Book | KatMonth]:
     """sample_workbooks/: a realistic filled month, with the bonus threshold overridden to 70%, and a
     month of two SubDAOs (one member in both) whose Members sheet sums them."""
     rows = tuple(sample_scored_roster())
@@ -34,6 +38,7 @@ def sample_months() -> dict[str, Month | Book]:
         Month(template="expanded", month="2026-11", budget=SAMPLE_ART_BUDGET, rows=art, subdao="Art", capacity=12),
     ))  # fmt: skip
     return {
+        "2026-11-kat-ced.xlsx": kat_sample_month(),
         "2026-11-subdaos.xlsx": subdaos,
         "2026-11-expanded.xlsx": Month(
             template="expanded", month="2026-11", budget=SAMPLE_BUDGET, rows=rows,
@@ -46,7 +51,16 @@ def sample_months() -> dict[str, Month | Book]:
     }  # fmt: skip
 
 
-def write_month(month: Month | Book, path: Path) -> Path:
+def kat_sample_month() -> KatMonth:
+    """The CED sample month (`katsheet new --template kat --sample`)."""
+    config, ledger, exceptions, states = sample_inputs()
+    return KatMonth(config, SAMPLE_MONTH, ledger, tuple(exceptions), tuple(states))
+
+
+def write_month(month: Month | Book | KatMonth, path: Path) -> Path:
+    if isinstance(month, KatMonth):
+        write_workbook(kat_layout(month), month, path, decimals=month.config.decimals)
+        return path
     book = as_book(month)
     write_workbook(grape_layout(book), book, path, decimals=book.first.options.decimals)
     return path
