@@ -402,3 +402,24 @@ def test_an_unreadable_csv_names_its_row(run, tmp_path) -> None:
     )
     config = str(write_config(tmp_path / "d.toml", ced_data()))
     _refused(run, str(path), "--config", config, "--month", MONTH, words=["ledger.csv row 4", "not a readable CSV"])
+
+
+def test_the_audit_checklist_names_what_fails() -> None:
+    """kat.md section 6 on the sample months: the clean one passes every item; the blocked one fails
+    the rule, verification, entry-id and open-problem items with the rows each names."""
+    from katsheet.engine.kat.checklist import checklist, karma_ok
+    from katsheet.io.katfiles import sample_inputs
+
+    found = {}
+    for name in ("month", "blocked"):
+        config, ledger, exceptions, states = sample_inputs(name)
+        period = compute_period(config, MONTH, ledger, exceptions, states)
+        found[name] = {i.key: (i.count, i.passed) for i in checklist(period, ledger)}
+    assert all(passed for _, passed in found["month"].values())
+    assert found["month"]["limits"] == (1, True)  # one member over a limit: listed, and the limit applied
+    assert {k: v for k, v in found["blocked"].items() if not v[1]} == {
+        "rules": (2, False), "verification": (2, False), "entries": (2, False), "problems": (9, False),
+    }  # fmt: skip
+    member = compute_period(ced(), MONTH, [row("Ada", "G1")]).members[0]
+    assert karma_ok(member) and not karma_ok(replace(member, level=member.level_before + 2))
+    assert not karma_ok(replace(member, inactive=True))  # inactive, yet the level did not step down

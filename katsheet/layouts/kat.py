@@ -33,6 +33,15 @@ from .. import __version__
 from ..engine.dates import parse_month
 from ..engine.grape.allocation import NUDGE_BITS
 from ..engine.kat import ExceptionRecord, KatConfig, KatPeriod, Ledger, MemberState, compute_period
+from ..engine.kat.checklist import (
+    CheckItem,
+    checklist,
+    entry_counts,
+    karma_ok,
+    over_limit,
+    rule_ok,
+    verification_ok,
+)
 from ..engine.kat.records import DECISIONS, STATUSES
 from ..engine.names import excel_trim, member_key
 from .model import (
@@ -61,6 +70,7 @@ GUIDE, CONFIG, LEDGER, EXCEPTIONS, MEMBERS, SETTLEMENT = (
     "Members",
     "Settlement",
 )
+CHECKLIST = "Checklist"
 HEADER_ROW = 4
 #: the built-in sample month (the CED configuration and data in katsheet/data)
 SAMPLE_MONTH = "2026-11"
@@ -114,6 +124,15 @@ class KatMonth:
     def results(self) -> list:
         """What became of each ledger row, made once."""
         return list(self.period.rows)
+
+    @cached_property
+    def entry_counts(self) -> dict[str, int]:
+        return entry_counts(self.rows)
+
+    @cached_property
+    def checks(self) -> dict[str, CheckItem]:
+        """kat.md section 6's machine-checked items, as the engine finds them."""
+        return {item.key: item for item in checklist(self.period, self.rows)}
 
     @cached_property
     def entry_rows(self) -> dict[str, int]:
@@ -288,14 +307,14 @@ def _quantity_used(m: KatMonth, row, result) -> int:
 _PROBLEM = (
     'IF({history},"",'
     'IF(TRIM({entry})="","the entry id is blank",'
-    'IF(COUNTIF(EntryFirst,{entry_first})>1,"entry id "&TRIM({entry})&" is used twice",'
+    'IF({twice},"entry id "&TRIM({entry})&" is used twice",'
     'IF(TRIM({member})="","the member is blank",'
     'IF({member_no}=0,"the member is not on the Members sheet",'
     'IF(ISNA(MATCH({status_key},StatusList,0)),"status must be pending, verified, disputed or void",'
     'IF({qty}=0,IF({status_key}="void","","quantity must be a whole number >= 1"),'
     'IF({status_key}<>"verified","",'
     'IF({rule_no}=0,"rule "&IF(TRIM({rule})="","(blank)",TRIM({rule}))&" does not exist",'
-    "IF(LOWER(TRIM({stakeholder}))<>LOWER(INDEX(RuleStakeholders,{rule_no})),"
+    "IF({rule_ok}=FALSE,"
     '"stakeholder "&IF(TRIM({stakeholder})="","(blank)",TRIM({stakeholder}))&" is not rule "'
     '&INDEX(RuleIds,{rule_no})&"\'s ("&INDEX(RuleStakeholders,{rule_no})&")",'
     'IF(TRIM({evidence})="","no evidence",'
@@ -388,6 +407,7 @@ def ledger_sheet(month: KatMonth) -> Sheet:
             "computed",
             "text",
             _row_result(lambda m, row, r: excel_trim(row.status).lower()),
+            name="LedgerStatusKeys",
             formula=_typed("LOWER(TRIM({status}))"),
             width=10,
         ),
@@ -410,8 +430,48 @@ def ledger_sheet(month: KatMonth) -> Sheet:
             "computed",
             "flag",
             _row_result(lambda m, row, r: r.history),
+            name="LedgerHistory",
             formula=_typed('IF(TRIM({settled})="",FALSE,TRIM({settled})<Period)'),
             width=8,
+        ),
+        Column(
+            "twice",
+            "Entry id used twice",
+            "computed",
+            "flag",
+            _row_result(
+                lambda m, row, r: (
+                    m.entry_counts.get(excel_trim(row.entry).casefold(), 0) > 1 and bool(excel_trim(row.entry))
+                )
+            ),
+            name="LedgerTwice",
+            formula=_typed('IF({entry_key}="",FALSE,COUNTIF(EntryFirst,{entry_first})>1)'),
+            width=8,
+        ),
+        Column(
+            "rule_ok",
+            "Rule of this stakeholder",
+            "computed",
+            "flag",
+            _row_result(lambda m, row, r: rule_ok(m.period, row)),
+            name="LedgerRuleOk",
+            formula=_typed(
+                "IF({rule_no}=0,FALSE,LOWER(TRIM({stakeholder}))=LOWER(TRIM(INDEX(RuleStakeholders,{rule_no}))))"
+            ),
+            width=9,
+        ),
+        Column(
+            "verification_ok",
+            "Evidence and a verifier not the member",
+            "computed",
+            "flag",
+            _row_result(lambda m, row, r: verification_ok(row)),
+            name="LedgerVerificationOk",
+            formula=_typed(
+                'IF(TRIM({evidence})="",FALSE,IF(TRIM({verified_by})="",FALSE,'
+                "LOWER(TRIM({verified_by}))<>LOWER(TRIM({member}))))"
+            ),
+            width=10,
         ),
         Column(
             "problem",
@@ -581,6 +641,14 @@ def _credits_formula(config: KatConfig) -> str:
         for j in range(1, len(config.rules) + 1)
     ]
     return _guard("+".join(terms) or "0")
+
+
+def _over_limit_formula(config: KatConfig) -> str:
+    terms = [
+        f'IF(INDEX(RuleLimits,{j})="",0,IF({{events_{j}}}>INDEX(RuleLimits,{j}),1,0))'
+        for j in range(1, len(config.rules) + 1)
+    ]
+    return _guard("(" + ("+".join(terms) or "0") + ")>0")
 
 
 def _day(d: dt.date | None) -> Any:
@@ -828,6 +896,28 @@ def members_sheet(month: KatMonth) -> Sheet:
             formula=_guard("INDEX(TierNames,MATCH({cumulative},TierThresholds,1))"),
             width=14,
         ),
+        Column(
+            "over_limit",
+            "Over a rule's limit",
+            "computed",
+            "flag",
+            _member(lambda m, r: over_limit(m.period, m.events, r.member)),
+            name="MembersOverLimit",
+            formula=_over_limit_formula(config),
+            width=8,
+        ),
+        Column(
+            "karma_ok",
+            "Level moved as the rules say",
+            "computed",
+            "flag",
+            _member(lambda m, r: karma_ok(r)),
+            name="MembersKarmaOk",
+            formula=_guard(
+                "IF(ABS({level}-{level_before})>1,FALSE,IF({inactive},{level}=MAX(0,{level_before}-1),TRUE))"
+            ),
+            width=9,
+        ),
     )
     table = Table(HEADER_ROW, month.member_rows, columns)
     return Sheet(
@@ -933,6 +1023,70 @@ def settlement_sheet() -> Sheet:
     )
 
 
+#: (name, engine item key, count formula) of kat.md section 6's machine-checked items, in order
+_CHECKS = (
+    ("ChkRules", "rules", '=COUNTIFS(LedgerStatusKeys,"verified",LedgerHistory,FALSE,LedgerRuleOk,FALSE)'),
+    ("ChkVerification", "verification",
+     '=COUNTIFS(LedgerStatusKeys,"verified",LedgerHistory,FALSE,LedgerVerificationOk,FALSE)'),
+    ("ChkEntries", "entries", "=COUNTIFS(LedgerTwice,TRUE,LedgerHistory,FALSE)"),
+    ("ChkLimits", "limits", "=COUNTIF(MembersOverLimit,TRUE)"),
+    ("ChkKarma", "karma", "=COUNTIF(MembersKarmaOk,FALSE)"),
+    ("ChkCaps", "caps", '=COUNTIF(Capped,">"&PerUserCap)'),
+    ("ChkMinted", "minted", "=IF(SUM(KatUnits)<=ROUND(GlobalCap*UnitsPerKat,0),0,1)"),
+    ("ChkProblems", "problems", "=BlockingRows"),
+)  # fmt: skip
+
+
+def checklist_sheet(month: KatMonth) -> Sheet:
+    """kat.md section 6: each machine-checked item with the count of rows or members it names and
+    PASS or FAIL (frequency limits are applied by the formulas: its members are listed, it passes);
+    then the items signed by hand."""
+    params: list[Param] = []
+    first = 4
+    for i, (name, key, formula) in enumerate(_CHECKS):
+        r = first + i
+        text = month.checks[key].text
+        params.append(Param(name, text, f"B{r}", "computed", "count", lambda m, k=key: m.checks[k].count,
+                            formula=formula))  # fmt: skip
+        result = '="PASS"' if key == "limits" else f'=IF({name}=0,"PASS","FAIL")'
+        params.append(Param(f"{name}Result", "Result", f"D{r}", "computed", "text",
+                            lambda m, k=key: "PASS" if m.checks[k].passed else "FAIL", formula=result))  # fmt: skip
+    r = first + len(_CHECKS)
+    counted = "+".join(name for name, key, _ in _CHECKS if key != "limits")
+    params.append(Param("MachineChecksPass", "Every machine-checked item passes", f"B{r}", "computed", "flag",
+                        lambda m: all(c.passed for c in m.checks.values()), formula=f"={counted}=0"))  # fmt: skip
+    flag = Validation("list", source=("TRUE", "FALSE"))
+    params += [
+        Param("ApprovedBy", "Approved by (the DAO's approval)", f"B{r + 3}", "input", "text", lambda m: None,
+              help="Who approved the period for the DAO."),
+        Param("ApprovedOn", "Approved on", f"B{r + 4}", "input", "date", lambda m: None,
+              help="The date of the approval (a date)."),
+        Param("DisputesReviewed", "Open disputes reviewed", f"B{r + 5}", "input", "flag", lambda m: None,
+              help="TRUE once every disputed row and open exception was reviewed.", validation=flag),
+        Param("DocumentationPublished", "Documentation published", f"B{r + 6}", "input", "flag", lambda m: None,
+              help="TRUE once the period's report is published.", validation=flag),
+    ]  # fmt: skip
+    return Sheet(
+        name=CHECKLIST,
+        params=tuple(params),
+        notes=(
+            Note("A1", "Audit checklist (kat.md section 6)", "title"),
+            Note(
+                "A2",
+                "A period settles only when every machine-checked item passes and the items below are signed.",
+                "text",
+            ),
+            Note("A3", "Machine-checked: rows or members named", "heading"),
+            Note(f"A{r + 2}", "Signed by hand", "heading"),
+        ),
+        param_conditionals=tuple(
+            ParamConditional(f"{name}Result", f'={name}Result="FAIL"', "bad") for name, _, _ in _CHECKS
+        ),
+        widths=(("A", 62), ("B", 14), ("C", 8), ("D", 8)),
+        printing=Printing(landscape=False),
+    )
+
+
 def guide_sheet(month: KatMonth) -> Sheet:
     lines = [
         "KAT recognition month (kat.md): Credits -> Karma -> KAT.",
@@ -969,6 +1123,7 @@ def kat_layout(month: KatMonth) -> WorkbookLayout:
             exceptions_sheet(month),
             members_sheet(month),
             settlement_sheet(),
+            checklist_sheet(month),
         ),
         constants={
             "KatsheetTemplate": TEMPLATE,
