@@ -72,6 +72,8 @@ GUIDE, CONFIG, LEDGER, EXCEPTIONS, MEMBERS, SETTLEMENT = (
 )
 CHECKLIST = "Checklist"
 HEADER_ROW = 4
+#: a tier's privileges in one cell
+PRIVILEGE_SEPARATOR = "; "
 #: the built-in sample month (the CED configuration and data in katsheet/data)
 SAMPLE_MONTH = "2026-11"
 #: spare rows below the typed ones: room for a month of typing
@@ -89,6 +91,8 @@ class KatMonth:
     exceptions: tuple[ExceptionRecord, ...] = ()
     states: tuple[MemberState, ...] = ()
     spare_rows: int = SPARE_LEDGER_ROWS
+    member_spare_rows: int = SPARE_MEMBER_ROWS
+    exception_spare_rows: int = SPARE_EXCEPTION_ROWS
 
     @cached_property
     def period(self) -> KatPeriod:
@@ -104,11 +108,11 @@ class KatMonth:
 
     @property
     def member_rows(self) -> int:
-        return len(self.period.members) + SPARE_MEMBER_ROWS
+        return len(self.period.members) + self.member_spare_rows
 
     @property
     def exception_rows(self) -> int:
-        return len(self.exceptions) + SPARE_EXCEPTION_ROWS
+        return len(self.exceptions) + self.exception_spare_rows
 
     @property
     def tolerance_scale(self) -> tuple[int, Any]:
@@ -235,16 +239,19 @@ def _config_blocks(config: KatConfig) -> tuple[Block, ...]:
         Block("D2", "Karma levels", ("Level", "Name", "Multiplier"), ("LevelNos", "LevelNames", "Multipliers"),
               ("count", "text", "general"), len(config.levels),
               lambda m: [(lv.number, lv.name, lv.multiplier) for lv in m.config.levels]),
-        Block("H2", "Credit rules", ("Rule", "Stakeholder", "Credits per event", "Limit per period", "Trigger"),
-              ("RuleIds", "RuleStakeholders", "RuleCredits", "RuleLimits", None),
-              ("text", "text", "general", "count", "text"), len(config.rules),
-              lambda m: [(r.id, r.stakeholder, r.credits, r.limit, r.trigger) for r in m.config.rules]),
-        Block("N2", "Tiers", ("Tier", "From cumulative KAT"), ("TierNames", "TierThresholds"),
-              ("text", "amount"), len(config.tiers),
-              lambda m: [(t.name, t.threshold) for t in m.config.tiers]),
-        Block("Q2", "Statuses", ("Status",), ("StatusList",), ("text",), len(STATUSES),
-              lambda m: [(s,) for s in STATUSES]),
-        Block("S2", "Decisions", ("Decision",), ("DecisionList",), ("text",), len(DECISIONS),
+        Block("H2", "Credit rules",
+              ("Rule", "Stakeholder", "Credits per event", "Limit per period", "Trigger", "Verification"),
+              ("RuleIds", "RuleStakeholders", "RuleCredits", "RuleLimits", "RuleTriggers", "RuleVerifications"),
+              ("text", "text", "general", "count", "text", "text"), len(config.rules),
+              lambda m: [(r.id, r.stakeholder, r.credits, r.limit, r.trigger, r.verification) for r in m.config.rules]),
+        Block("O2", "Tiers", ("Tier", "From cumulative KAT", "Privileges"), ("TierNames", "TierThresholds",
+              "TierPrivileges"), ("text", "amount", "text"), len(config.tiers),
+              lambda m: [(t.name, t.threshold, PRIVILEGE_SEPARATOR.join(t.privileges)) for t in m.config.tiers]),
+        Block("S2", "Stakeholders", ("Stakeholder",), ("StakeholderList",), ("text",), len(config.stakeholders),
+              lambda m: [(x,) for x in m.config.stakeholders]),
+        Block("U2", "Statuses", ("Status",), ("StatusList",), ("text",), len(STATUSES),
+              lambda m: [(x,) for x in STATUSES]),
+        Block("W2", "Decisions", ("Decision",), ("DecisionList",), ("text",), len(DECISIONS),
               lambda m: [(d,) for d in DECISIONS]),
     )  # fmt: skip
 
@@ -255,7 +262,8 @@ def config_sheet(config: KatConfig) -> Sheet:
         params=_config_params(),
         notes=(Note("A1", "The DAO's configuration (from its TOML file; locked)", "title"),),
         blocks=_config_blocks(config),
-        widths=(("A", 30), ("B", 14), ("E", 14), ("I", 22), ("L", 14), ("M", 30), ("N", 16), ("O", 16)),
+        widths=(("A", 30), ("B", 14), ("E", 14), ("I", 22), ("L", 30), ("M", 30), ("O", 16), ("P", 16), ("Q", 30),
+                ("S", 22)),
         printing=Printing(pages_wide=2),
     )  # fmt: skip
 
@@ -337,7 +345,7 @@ def ledger_sheet(month: KatMonth) -> Sheet:
                help="When the contribution happened (a date)."),
         Column("member", "Member", "input", "text", _ledger_input("member"), width=20),
         Column("stakeholder", "Stakeholder", "input", "text", _ledger_input("stakeholder"), width=18,
-               validation=Validation("list", source="=RuleStakeholders", strict=False)),
+               validation=Validation("list", source="=StakeholderList", strict=False)),
         Column("rule", "Rule", "input", "text", _ledger_input("rule"), width=8,
                validation=Validation("list", source="=RuleIds")),
         Column("quantity", "Quantity", "input", "count", _quantity_typed, width=9,
@@ -660,7 +668,7 @@ def members_sheet(month: KatMonth) -> Sheet:
     rules = tuple(
         Column(f"events_{j}", f"Events {rule.id}", "computed", "count",
                _events(member_key(rule.id)),
-               formula=_guard(f"SUMIFS(LedgerQuantities,LedgerMemberNos,{{no}},LedgerRuleNos,{j},LedgerCounted,TRUE)"),
+               formula=_guard(f"SUMIFS(LedgerQuantities,LedgerMemberNos,{{pos}},LedgerRuleNos,{j},LedgerCounted,TRUE)"),
                width=8)
         for j, rule in enumerate(config.rules, start=1)
     )  # fmt: skip
@@ -676,6 +684,15 @@ def members_sheet(month: KatMonth) -> Sheet:
             name="MemberKeys",
             formula="=TRIM({member})",
             width=14,
+        ),
+        Column(
+            "pos",
+            "Member no. (row on this sheet)",
+            "computed",
+            "count",
+            lambda m, i: i + 1 if i < len(m.period.members) else "",
+            formula=_guard(f"MATCH({_escaped('{key}')},MemberKeys,0)"),
+            width=8,
         ),
         Column(
             "level_before",
@@ -721,7 +738,7 @@ def members_sheet(month: KatMonth) -> Sheet:
             "computed",
             "flag",
             _member(lambda m, r: r.active),
-            formula=_guard("COUNTIFS(LedgerMemberNos,{no},LedgerCounted,TRUE)>0"),
+            formula=_guard("COUNTIFS(LedgerMemberNos,{pos},LedgerCounted,TRUE)>0"),
             width=7,
         ),
         Column(
@@ -730,7 +747,7 @@ def members_sheet(month: KatMonth) -> Sheet:
             "computed",
             "date",
             _member(lambda m, r: _day(m.last_counted.get(member_key(r.member)))),
-            formula=_guard("_xlfn.MAXIFS(LedgerDates,LedgerMemberNos,{no},LedgerCounted,TRUE)"),
+            formula=_guard("_xlfn.MAXIFS(LedgerDates,LedgerMemberNos,{pos},LedgerCounted,TRUE)"),
             width=DATE_WIDTH,
         ),
         Column(
@@ -739,7 +756,7 @@ def members_sheet(month: KatMonth) -> Sheet:
             "computed",
             "date",
             _member(lambda m, r: _day(m.first_dates.get(member_key(r.member)))),
-            formula=_guard("_xlfn.MINIFS(LedgerDates,LedgerMemberNos,{no})"),
+            formula=_guard("_xlfn.MINIFS(LedgerDates,LedgerMemberNos,{pos})"),
             width=DATE_WIDTH,
         ),
         Column(
@@ -787,7 +804,7 @@ def members_sheet(month: KatMonth) -> Sheet:
             "computed",
             "flag",
             _member(lambda m, r: r.upheld),
-            formula=_guard("COUNTIFS(ExceptionMemberNos,{no},ExceptionUpheld,TRUE)>0"),
+            formula=_guard("COUNTIFS(ExceptionMemberNos,{pos},ExceptionUpheld,TRUE)>0"),
             width=9,
         ),
         Column(

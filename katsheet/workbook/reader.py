@@ -177,11 +177,9 @@ def read_workbook(path: Path) -> Workbook:
     template = _constant(names, "KatsheetTemplate")
     kinds = {template_id(t): t for t in TEMPLATES}
     if template == KAT_TEMPLATE:
-        raise InputError(
-            "is a KAT month: `katsheet check` reads GRAPE months only so far (checking KAT workbooks is being "
-            "built); `katsheet kat` computes the same month from its CSV files",
-            where=str(path),
-        )
+        from .kat_reader import read_kat_workbook
+
+        return read_kat_workbook(path, formulas, cached, formula_keys, names)
     if template not in kinds:
         from .functions_check import calls_functions
 
