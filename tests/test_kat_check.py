@@ -116,3 +116,27 @@ def test_a_date_typed_as_text_stops_the_number_check(month, base, edit) -> None:
 def test_check_command_on_kat_months(run, base, tmp_path) -> None:
     code, out, _ = run("check", str(base))
     assert code == 0 and "clean (kat)" in out
+
+
+def test_the_configuration_read_back_is_the_toml_files(month, base, run, tmp_path) -> None:
+    """The Config sheet holds the whole configuration: read back, it equals the CED TOML's; with
+    --config, a field that differs is one finding at its cell."""
+    from katsheet.io.katfiles import ced_text
+
+    assert read_workbook(base).month.config == month.config  # type: ignore[union-attr]
+    same = tmp_path / "ced.toml"
+    same.write_text(ced_text())
+    assert run("check", str(base), "--config", str(same))[0] == 0
+    other = tmp_path / "other.toml"
+    other.write_text(ced_text().replace("per_user_cap = 50 ", "per_user_cap = 40 ", 1))
+    code, out, _ = run("check", str(base), "--config", str(other), "--json")
+    import json
+
+    found = json.loads(out)["findings"]
+    assert code == 1 and [(f["sheet"], f["cell"], f["expected"], f["found"]) for f in found] == [
+        ("Config", "B11", "40", "50")
+    ]
+    outside = tmp_path / "outside.toml"
+    outside.write_text(ced_text().replace("per_user_cap = 50 ", "per_user_cap = 5000 ", 1))
+    code, _, err = run("check", str(base), "--config", str(outside))
+    assert code == 2 and "per_user_cap" in err and err.count("\n") == 1

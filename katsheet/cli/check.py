@@ -13,9 +13,11 @@ from rich.table import Table
 from rich.text import Text
 
 from ..engine import InputError
+from ..io.katfiles import load_config, load_guardrails
 from ..workbook.annotate import annotate
 from ..workbook.checker import KINDS, Report, check
 from ..workbook.functions_check import check_functions
+from ..workbook.kat_reader import config_findings
 from ..workbook.reader import Finding, FunctionsWorkbook, read_workbook
 from .options import PATH
 
@@ -92,9 +94,14 @@ def _files(paths: tuple[Path, ...]) -> list[Path]:
     return out
 
 
-def _check_one(path: Path, evaluate: bool, whole_model: bool = False) -> Report | str:
+def _check_one(path: Path, evaluate: bool, whole_model: bool = False, config: tuple | None = None) -> Report | str:
     try:
-        return check(read_workbook(path), evaluate_formulas=evaluate, whole_model=whole_model)
+        book = read_workbook(path)
+        if config is not None:  # a KAT month against the DAO's TOML file
+            extra = config_findings(book, *config)
+            book.findings += extra
+            book.informational += extra
+        return check(book, evaluate_formulas=evaluate, whole_model=whole_model)
     except FunctionsWorkbook as book:  # a sheet built from GRAPE_* calls, not from a template
         return check_functions(book.path, book.formulas, book.cached, book.sheetnames)
     except InputError as e:
@@ -120,6 +127,8 @@ def _check_one(path: Path, evaluate: bool, whole_model: bool = False) -> Report 
     help="Write a copy of the workbook with the failing cells filled red and commented.",
 )
 @click.option("--force", is_flag=True, help="With --annotate: overwrite the copy if it exists.")
+@click.option("--config", "config_path", type=PATH, help="KAT months: the DAO's configuration (TOML) to compare with.")
+@click.option("--guardrails", "guardrails_path", type=PATH, help="With --config: a cohort's own guardrails (TOML).")
 def check_command(
     paths: tuple[Path, ...],
     as_json: bool,
@@ -127,8 +136,13 @@ def check_command(
     whole_model: bool,
     annotate_to: Path | None,
     force: bool,
+    config_path: Path | None = None,
+    guardrails_path: Path | None = None,
 ) -> None:
     """Check FILE.xlsx (or several files, or a folder) against the rules and the template."""
+    dao = None
+    if config_path is not None:
+        dao = (load_config(config_path, load_guardrails(guardrails_path)), config_path.name)
     files = _files(paths)
     if not files:
         raise InputError("no .xlsx files to check", where=", ".join(str(p) for p in paths))
@@ -146,13 +160,13 @@ def check_command(
     errors = Console(stderr=True)
     results: list[tuple[Path, Report | str]] = []
     if len(files) == 1:
-        results.append((files[0], _check_one(files[0], not no_evaluate, whole_model)))
+        results.append((files[0], _check_one(files[0], not no_evaluate, whole_model, dao)))
     else:
         with Progress(console=Console(stderr=True), transient=True) as progress:
             task = progress.add_task("checking", total=len(files))
             for path in files:
                 progress.update(task, description=f"checking {path.name}")
-                results.append((path, _check_one(path, not no_evaluate, whole_model)))
+                results.append((path, _check_one(path, not no_evaluate, whole_model, dao)))
                 progress.advance(task)
     if as_json:
         out = [

@@ -280,3 +280,33 @@ def read_kat_workbook(path: Path, formulas: Cells, cached: Cells, keys: set, nam
     book = Workbook(path, TEMPLATE, layout, formulas, cached, None if r.stop else month, r.findings, keys, names)
     book.informational = r.informational
     return book
+
+
+#: the Config sheet's cell of each configuration field (the lists: their block's title cell)
+_CONFIG_CELLS = {
+    "name": "DaoName", "code": "DaoCode", "kat_per_credit": "KatPerCredit", "global_cap": "GlobalCap",
+    "per_user_cap": "PerUserCap", "decimals": "Decimals", "start_level": "StartLevel",
+    "promote_after": "PromoteAfter", "inactivity_days": "InactivityDays",
+    "levels": "LevelNos", "stakeholders": "StakeholderList", "rules": "RuleIds", "tiers": "TierNames",
+}  # fmt: skip
+
+
+def config_findings(book: Workbook, dao: KatConfig, source: str) -> list[Finding]:
+    """Where a KAT month's configuration differs from the DAO's TOML file: one finding per field,
+    at its Config cell (the numbers are still checked, with the workbook's configuration)."""
+    month = book.month
+    if not isinstance(month, KatMonth):
+        return []
+    out = []
+    for field, name in _CONFIG_CELLS.items():
+        mine, theirs = getattr(month.config, field), getattr(dao, field)
+        if mine == theirs:
+            continue
+        sheet, first, _ = _named(book.names, name, book.path)
+        if isinstance(mine, tuple):
+            sheet_row = split_cell(first)
+            first = f"{sheet_row[0]}{sheet_row[1] - 2}"  # the list's title
+        out.append(Finding("bad-input", sheet, first, f"{theirs!s:.80}", f"{mine!s:.80}",
+                           f"the configuration's {field} differs from {source}: write the month again with "
+                           "katsheet new, or fix the TOML file"))  # fmt: skip
+    return out
