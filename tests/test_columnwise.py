@@ -128,6 +128,12 @@ def _table(names, numbers, keys, cuts) -> tuple[dict, set]:
         "Q": "=IFERROR(INDEX($A$1:$A${m},$L{r}),-1)",
         "R": "=IF(ISNUMBER($R{p}),$R{p},0)+IF($C{r}=TRUE,1,0)",
         "T": "=MATCH($E{r},$D$1:$D${m},0)",
+        # the KAT template's Members sheet: sums, counts, latest and earliest by a member's number
+        # (E repeats its numbers, so a row's number D matches several rows)
+        "U": "=SUMIFS($B$1:$B${m},$E$1:$E${m},$D{r},$A$1:$A${m},TRUE)",
+        "V": "=COUNTIFS($E$1:$E${m},$D{r},$B$1:$B${m},1)",
+        "W": "=MAXIFS($B$1:$B${m},$E$1:$E${m},$D{r})",
+        "X": "=MINIFS($B$1:$B${m},$E$1:$E${m},$D{r},$A$1:$A${m},FALSE)",
     }
     keys_ = set()
     for r in range(1, m + 1):

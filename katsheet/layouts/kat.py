@@ -72,6 +72,10 @@ GUIDE, CONFIG, LEDGER, EXCEPTIONS, MEMBERS, SETTLEMENT = (
 )
 CHECKLIST = "Checklist"
 HEADER_ROW = 4
+#: the typed columns of the Ledger and Exceptions tables, in order
+LEDGER_INPUTS = ("entry", "date", "member", "stakeholder", "rule", "quantity", "evidence", "verified_by",
+                 "verified_on", "status", "notes", "settled")  # fmt: skip
+EXCEPTION_INPUTS = ("id", "date", "member", "kind", "decision", "notes", "settled")
 #: a tier's privileges in one cell
 PRIVILEGE_SEPARATOR = "; "
 #: the built-in sample month (the CED configuration and data in katsheet/data)
@@ -366,7 +370,7 @@ def ledger_sheet(month: KatMonth) -> Sheet:
             "computed",
             "flag",
             lambda m, i: i < len(m.ledger),
-            formula="=COUNTA({entry}:{settled})>0",
+            formula="=LEN(" + "&".join(f"{{{k}}}" for k in LEDGER_INPUTS) + ")>0",
             width=7,
         ),
         Column(
@@ -645,7 +649,8 @@ def _guard(expr: str) -> str:
 
 def _credits_formula(config: KatConfig) -> str:
     terms = [
-        f'IF(INDEX(RuleLimits,{j})="",{{events_{j}}},MIN({{events_{j}}},INDEX(RuleLimits,{j})))*INDEX(RuleCredits,{j})'
+        f'IF(INDEX(RuleLimits,{j})="",{{events_{j}}},IF({{events_{j}}}>INDEX(RuleLimits,{j}),INDEX(RuleLimits,{j}),'
+        f"{{events_{j}}}))*INDEX(RuleCredits,{j})"
         for j in range(1, len(config.rules) + 1)
     ]
     return _guard("+".join(terms) or "0")
@@ -765,7 +770,10 @@ def members_sheet(month: KatMonth) -> Sheet:
             "computed",
             "date",
             _member(lambda m, r: _day(r.last_active)),
-            formula=_guard('MAX(IF({last_active_before}="",0,{last_active_before}),{last_counted})'),
+            formula=_guard(
+                'IF({last_counted}>IF({last_active_before}="",0,{last_active_before}),{last_counted},'
+                'IF({last_active_before}="",0,{last_active_before}))'
+            ),
             width=DATE_WIDTH,
         ),
         Column(
@@ -776,7 +784,7 @@ def members_sheet(month: KatMonth) -> Sheet:
             _member(lambda m, r: _day(r.first_seen)),
             formula=_guard(
                 'IF({first_seen_before}="",{first_row},IF({first_row}=0,{first_seen_before},'
-                "MIN({first_seen_before},{first_row})))"
+                "IF({first_row}<{first_seen_before},{first_row},{first_seen_before})))"
             ),
             width=DATE_WIDTH,
         ),
@@ -808,6 +816,15 @@ def members_sheet(month: KatMonth) -> Sheet:
             width=9,
         ),
         Column(
+            "down",
+            "Level one step down",
+            "computed",
+            "count",
+            _member(lambda m, r: max(0, r.level_before - 1)),
+            formula=_guard("IF({level_before}>0,{level_before}-1,0)"),
+            width=7,
+        ),
+        Column(
             "streak_count",
             "Active periods in a row",
             "computed",
@@ -824,8 +841,8 @@ def members_sheet(month: KatMonth) -> Sheet:
             _member(lambda m, r: r.level),
             name="Levels",
             formula=_guard(
-                "IF({inactive},MAX(0,{level_before}-1),IF({upheld},MAX(0,{level_before}-1),"
-                "IF({streak_count}>=PromoteAfter,MIN(TopLevel,{level_before}+1),{level_before})))"
+                "IF({inactive},{down},IF({upheld},{down},"
+                "IF({streak_count}>=PromoteAfter,IF({level_before}<TopLevel,{level_before}+1,TopLevel),{level_before})))"
             ),
             width=7,
         ),
@@ -863,7 +880,7 @@ def members_sheet(month: KatMonth) -> Sheet:
             "amount",
             _member(lambda m, r: r.capped),
             name="Capped",
-            formula=_guard("MIN({raw},PerUserCap)"),
+            formula=_guard("IF({raw}>PerUserCap,PerUserCap,{raw})"),
             width=AMOUNT_WIDTH,
         ),
         Column(
@@ -930,9 +947,7 @@ def members_sheet(month: KatMonth) -> Sheet:
             "flag",
             _member(lambda m, r: karma_ok(r)),
             name="MembersKarmaOk",
-            formula=_guard(
-                "IF(ABS({level}-{level_before})>1,FALSE,IF({inactive},{level}=MAX(0,{level_before}-1),TRUE))"
-            ),
+            formula=_guard("IF(ABS({level}-{level_before})>1,FALSE,IF({inactive},{level}={down},TRUE))"),
             width=9,
         ),
     )

@@ -25,9 +25,11 @@ from ..engine.names import member_key
 from ..io.katfiles import load_guardrails
 from ..layouts.kat import (
     CONFIG,
+    EXCEPTION_INPUTS,
     EXCEPTIONS,
     LAYOUT_VERSION,
     LEDGER,
+    LEDGER_INPUTS,
     MEMBERS,
     PRIVILEGE_SEPARATOR,
     TEMPLATE,
@@ -38,9 +40,6 @@ from ..layouts.model import WorkbookLayout, split_cell
 from .reader import Cells, Finding, Workbook, _constant, _named
 
 EPOCH = dt.date(1899, 12, 30)
-LEDGER_INPUTS = ("entry", "date", "member", "stakeholder", "rule", "quantity", "evidence", "verified_by",
-                 "verified_on", "status", "notes", "settled")  # fmt: skip
-EXCEPTION_INPUTS = ("id", "date", "member", "kind", "decision", "notes", "settled")
 STATE_INPUTS = ("member", "level_before", "streak_before", "last_active_before", "first_seen_before",
                 "cumulative_before")  # fmt: skip
 

@@ -28,7 +28,10 @@ if TYPE_CHECKING:
     from .runs import Evaluator, Run
 
 AGGREGATE = "_KSAGG"
-_CALL = re.compile(r'"(?:[^"]|"")*"|(?<![\w.])(SUMPRODUCT|COUNTIF|SUMIF|MATCH|INDEX)\s*\(', re.IGNORECASE)
+_CALL = re.compile(
+    r'"(?:[^"]|"")*"|(?<![\w.])(SUMPRODUCT|COUNTIFS|COUNTIF|SUMIFS|SUMIF|MAXIFS|MINIFS|MATCH|INDEX)\s*\(',
+    re.IGNORECASE,
+)
 _NAME = re.compile(r"[A-Za-z_][\w.]*")
 BLOCK = 2_000_000  # matrix cells per block: bounds memory at ~50 MB whatever the table size
 
@@ -583,7 +586,86 @@ def _match(args: tuple[str, ...], leaves: _Leaves, ev: Evaluator, run: Run, n: i
     return out
 
 
-_KERNELS = {"SUMPRODUCT": None, "INDEX": _index, "COUNTIF": _countif, "SUMIF": _sumif, "MATCH": _match}
+_LITERAL_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def _constant_test(criterion: str, cells: np.ndarray) -> np.ndarray | None:
+    """Which cells a literal criterion (TRUE, FALSE or a number) matches, as Excel has it: a
+    boolean matches booleans, a number matches numbers. Anything else: None (`formulas` decides)."""
+    text = criterion.strip().upper()
+    if text in ("TRUE", "FALSE"):
+        wanted = text == "TRUE"
+        return np.array([isinstance(v, (bool, np.bool_)) and bool(v) == wanted for v in cells])
+    if _LITERAL_NUMBER.fullmatch(text):
+        x = float(text)
+        return np.array([_is_number(v) and float(v) == x for v in cells])
+    return None
+
+
+def _ifs(func: str):
+    """SUMIFS, COUNTIFS, MAXIFS and MINIFS keyed by a number per row (a member's number) with
+    literal criteria beside it (TRUE, a rule's number): one pass over the table, a hash per key.
+    The KAT template's Members sheet is made of these; row by row they compare every member with
+    every ledger row."""
+
+    def kernel(args: tuple[str, ...], leaves: _Leaves, ev: Evaluator, run: Run, n: int) -> np.ndarray | None:
+        values = None if func == "COUNTIFS" else _fixed(args[0], leaves)
+        pairs = args if func == "COUNTIFS" else args[1:]
+        if (func != "COUNTIFS" and values is None) or not pairs or len(pairs) % 2:
+            return None
+        mask: np.ndarray | None = None
+        keyed: tuple[np.ndarray, np.ndarray] | None = None
+        for range_name, criterion in zip(pairs[::2], pairs[1::2], strict=True):
+            cells = _fixed(range_name, leaves)
+            if cells is None or (values is not None and len(cells) != len(values)):
+                return None
+            test = _constant_test(criterion, cells)
+            if test is not None:
+                mask = test if mask is None else mask & test
+                continue
+            if keyed is not None:
+                return None  # two criteria that vary by row: `formulas` row by row
+            keys = _by_row(criterion, leaves, ev, run, n)
+            if keys is None:
+                return None
+            keyed = (cells, keys)
+        if keyed is None:
+            return None
+        cells, keys = keyed
+        if any((isinstance(v, str) and v is not EMPTY and v != "") or isinstance(v, (bool, np.bool_)) for v in cells):
+            return None  # text or TRUE/FALSE among the keys: how they match a number is `formulas`' to say
+        groups: dict[float, list[float]] = {}
+        for i, key in enumerate(cells):
+            if (mask is not None and not mask[i]) or not _is_number(key):
+                continue
+            if values is None:
+                groups.setdefault(float(key), []).append(1.0)
+            elif _is_number(values[i]):
+                groups.setdefault(float(key), []).append(float(values[i]))
+            elif values[i] is not EMPTY:
+                # text, TRUE/FALSE or an error among the values: Excel skips text in MAXIFS where
+                # `formulas` 1.3 returns it; the run is `formulas`' to evaluate, row by row
+                return None
+        out = np.empty(n, dtype=object)
+        for i, key in enumerate(keys):
+            if not _is_number(key):
+                out[i] = IRREGULAR
+                continue
+            found = groups.get(float(key), [])
+            if func in ("SUMIFS", "COUNTIFS"):
+                total = sum(found)
+                out[i] = int(total) if func == "COUNTIFS" else total
+            else:
+                out[i] = (max(found) if func == "MAXIFS" else min(found)) if found else 0.0
+        return out
+
+    return kernel
+
+
+_KERNELS = {
+    "SUMPRODUCT": None, "INDEX": _index, "COUNTIF": _countif, "SUMIF": _sumif, "MATCH": _match,
+    "SUMIFS": _ifs("SUMIFS"), "COUNTIFS": _ifs("COUNTIFS"), "MAXIFS": _ifs("MAXIFS"), "MINIFS": _ifs("MINIFS"),
+}  # fmt: skip
 
 
 def compute(

@@ -60,6 +60,7 @@ ELEMENTWISE = frozenset(
         "INT",
         "SUBSTITUTE",
         "TRIM",
+        "LOWER",
         "BYPASS",
     ]
 )
