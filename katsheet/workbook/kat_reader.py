@@ -162,6 +162,13 @@ def _table(r: _Reader, anchor_name: str, sheet: str, columns: dict[str, str], in
     return out
 
 
+def _typed(rows: list) -> Any:
+    """The typed rows of a table: (cells, values) for each."""
+    for row in rows:
+        if row is not None:
+            yield row, {k: val for k, (_, val) in row.items()}
+
+
 def _letters(layout: WorkbookLayout, sheet: str) -> dict[str, str]:
     table = layout.sheet(sheet).table
     assert table is not None
@@ -212,7 +219,7 @@ def read_kat_workbook(path: Path, formulas: Cells, cached: Cells, keys: set, nam
             r.bad(LEDGER, cell, "rows typed one below the other", "a blank row above",
                   "a blank ledger row sits between typed rows: delete it (or type in it)", blocking=True)  # fmt: skip
             break
-        v = {k: val for k, (_, val) in row.items()}
+        v = {k: val for k, (_, val) in row.items()}  # (the row's position matters here: see above)
         entry = _text(v["entry"]).strip()
         if entry and entry.casefold() in typed_entries:
             r.bad(LEDGER, row["entry"][0], "a unique entry id", entry,
@@ -235,20 +242,14 @@ def read_kat_workbook(path: Path, formulas: Cells, cached: Cells, keys: set, nam
         ))  # fmt: skip
 
     exceptions: list[ExceptionRecord] = []
-    for row in _table(r, "ExceptionMemberNos", EXCEPTIONS, exception_cols, EXCEPTION_INPUTS):
-        if row is None:
-            continue
-        v = {k: val for k, (_, val) in row.items()}
+    for row, v in _typed(_table(r, "ExceptionMemberNos", EXCEPTIONS, exception_cols, EXCEPTION_INPUTS)):
         exceptions.append(ExceptionRecord(
             _text(v["id"]), r.date(EXCEPTIONS, row["date"][0]), _text(v["member"]), _text(v["kind"]),
             _text(v["decision"]), _text(v["notes"]), _text(v["settled"]), where=f"{EXCEPTIONS}!{row['id'][0]}",
         ))  # fmt: skip
 
     states: list[MemberState] = []
-    for row in _table(r, "MemberKeys", MEMBERS, member_cols, STATE_INPUTS):
-        if row is None:
-            continue
-        v = {k: val for k, (_, val) in row.items()}
+    for row, v in _typed(_table(r, "MemberKeys", MEMBERS, member_cols, STATE_INPUTS)):
         cumulative = v["cumulative_before"]
         states.append(MemberState(
             _text(v["member"]).strip(), int(v["level_before"] or 0), int(v["streak_before"] or 0),
