@@ -26,6 +26,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import cached_property
 from typing import Any
 
@@ -980,9 +981,27 @@ def _before(m: KatMonth, r, attr: str) -> int:
 # Settlement and Guide
 
 
-def settlement_sheet() -> Sheet:
+LEVELS_HEADER_ROW = 11
+
+
+def _level_figure(fn) -> Value:
+    return lambda m, i: fn(m, m.config.levels[i])
+
+
+def settlement_sheet(month: KatMonth) -> Sheet:
     def fig(attr: str):
         return lambda m: getattr(m.period, attr)
+
+    levels = Table(LEVELS_HEADER_ROW, len(month.config.levels), (
+        Column("level", "Level", "label", "count", _level_figure(lambda m, lv: lv.number), width=8),
+        Column("name", "Name", "label", "text", _level_figure(lambda m, lv: lv.name), width=18),
+        Column("members", "Members at the level now", "computed", "count",
+               _level_figure(lambda m, lv: sum(1 for x in m.period.members if x.level == lv.number)),
+               formula="=COUNTIF(Levels,{level})", width=12),
+        Column("kat", "KAT minted to them", "computed", "amount",
+               _level_figure(lambda m, lv: sum((x.kat for x in m.period.members if x.level == lv.number), Decimal(0))),
+               formula="=SUMIFS(Kat,Levels,{level})", width=AMOUNT_WIDTH),
+    ))  # fmt: skip
 
     return Sheet(
         name=SETTLEMENT,
@@ -1045,7 +1064,12 @@ def settlement_sheet() -> Sheet:
                 formula="=COUNTIF(LedgerBlocking,TRUE)",
             ),
         ),
-        notes=(Note("A1", "Settlement (kat.md section 4)", "title"),),
+        table=levels,
+        notes=(
+            Note("A1", "Settlement (kat.md section 4)", "title"),
+            Note(f"A{LEVELS_HEADER_ROW - 1}", "The level distribution after this period (kat.md section 3)", "heading"),
+        ),
+        chart=Chart("Members per level", "name", "members", "F2"),
         param_conditionals=(
             ParamConditional("GlobalCapEngaged", "=GlobalCapEngaged", "cap"),
             ParamConditional("BlockingRows", "=BlockingRows>0", "bad"),
@@ -1154,7 +1178,7 @@ def kat_layout(month: KatMonth) -> WorkbookLayout:
             ledger_sheet(month),
             exceptions_sheet(month),
             members_sheet(month),
-            settlement_sheet(),
+            settlement_sheet(month),
             checklist_sheet(month),
         ),
         constants={
