@@ -1,4 +1,4 @@
-"""The GRAPE rules as Excel functions, for classic xlwings (Windows) and xlwings Lite.
+"""The GRAPE rules and KAT's Karma step as Excel functions, for classic xlwings (Windows) and xlwings Lite.
 
 Excel hands us floats, None for blank cells, text ("80%", "LEVEL 2") and 2-D lists for ranges;
 we answer with numbers, 2-D lists (which spill) or, for bad input, one line of text starting with
@@ -9,6 +9,7 @@ Only the engine is imported here (no openpyxl, no `formulas`): the module runs i
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from decimal import Decimal
 from functools import wraps
@@ -30,7 +31,10 @@ from .engine import (
     parse_decimal,
     parse_score,
 )
+from .engine.dates import parse_date
 from .engine.grape.allocation import CAP_RULES
+from .engine.kat import KarmaRules, MemberState, karma_step
+from .functions import FUNCTIONS
 
 ERROR = "#katsheet: "
 ALLOCATE_HEADER = ["Base", "Bonus", "Excess", "Total", "Eligible"]
@@ -222,4 +226,65 @@ def GRAPE_SUMMARY(
     return out
 
 
-__all__ = ["GRAPE_ALLOCATE", "GRAPE_LEVEL", "GRAPE_SUMMARY", "GRAPE_WEIGHT"]
+#: Day 0 of Excel's date serial numbers (the 1900 date system)
+EXCEL_EPOCH = dt.date(1899, 12, 30)
+KAT_LEVEL_HEADER = ["Level", "Streak", "Inactive", "Reason"]
+
+
+def _date(value: Any, what: str) -> dt.date | None:
+    """A date as Excel hands it: a date or datetime (xlwings), a serial number (`formulas`), ISO text."""
+    if _blank(value):
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < 2958466:
+        return EXCEL_EPOCH + dt.timedelta(days=int(value))
+    return parse_date(str(value), what=what, where=what)
+
+
+def _whole(value: Any, what: str, low: int) -> int:
+    number = _number(value, what, what)
+    if number != number.to_integral_value() or number < low:
+        raise InputError(f"{what} must be a whole number >= {low}", value=value)
+    return int(number)
+
+
+@func
+@ret(expand="table")
+@_excel_safe
+def KAT_LEVEL(
+    level: Any,
+    streak: Any,
+    last_active: Any,
+    first_seen: Any,
+    last_counted: Any,
+    upheld: Any,
+    period_end: Any,
+    inactivity_days: Any,
+    promote_after: Any,
+    top_level: Any,
+    header: Any = False,
+) -> Any:
+    """One member's Karma step (kat.md section 3), as the engine takes it: the level and streak
+    carried in, the last active and first seen dates, the latest counted row of the period (blank:
+    not active), whether an exception was upheld, and the period's end and rules. Spills one row:
+    Level, Streak, Inactive, Reason."""
+    rules = KarmaRules(_whole(inactivity_days, "inactivity_days", 1), _whole(promote_after, "promote_after", 1),
+                       _whole(top_level, "top_level", 1))  # fmt: skip
+    before = _whole(level, "level", 0)
+    if before > rules.top_level:
+        raise InputError(f"level must be one of 0..{rules.top_level}", value=level)
+    state = MemberState("member", before, _whole(0 if _blank(streak) else streak, "streak", 0),
+                        _date(last_active, "last_active"), _date(first_seen, "first_seen"))  # fmt: skip
+    end = _date(period_end, "period_end")
+    if end is None:
+        raise InputError("period_end is missing")
+    held = False if _blank(upheld) else parse_bool(upheld, what="upheld")
+    step = karma_step(rules, end, state, _date(last_counted, "last_counted"), held)
+    row = [step["level"], step["streak"], step["inactive"], step["reason"]]
+    return [list(KAT_LEVEL_HEADER), row] if not _blank(header) and parse_bool(header, what="header") else [row]
+
+
+__all__ = list(FUNCTIONS)

@@ -61,11 +61,13 @@ def test_lite_bundle_runs_without_katsheet_installed(run, tmp_path) -> None:
         "'decimals_max': 18}, 'karma': {'multiplier_max': 2}, 'rules': {'credits_max': 5}, 'tiers': {}}); "
         f"c = kat.parse_config(tomllib.loads({CED_TEXT!r}, parse_float=decimal.Decimal), g); d = dt.date(2026, 11, 5); "
         "p = kat.compute_period(c, '2026-11', [kat.LedgerRow(f'e{i}', d, f'm{i}', 'Guides', 'G2', 5, 'ev', 'org', d) "
-        "for i in range(120)]); print(p.members[0].kat, p.minted, p.residue)"
+        "for i in range(120)]); print(p.members[0].kat, p.minted, p.residue); "
+        # and KAT's Karma step as an Excel function: K7, 76 days inactive, level 2 -> 1
+        "print(main.KAT_LEVEL(2, 0, 46280, None, None, False, 46356, 60, 3, 4)[0][0])"
     )
     out = subprocess.run([sys.executable, "-c", script], cwd=tmp_path / "lite", capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.split() == ["0.79", "40533.333333", "#katsheet:", "41.66", "4999.20", "0.80"]
+    assert out.stdout.split() == ["0.79", "40533.333333", "#katsheet:", "41.66", "4999.20", "0.80", "1"]
 
 
 def _workbook(v: Vector, path: Path) -> Path:

@@ -101,3 +101,54 @@ def test_importing_udfs_loads_neither_openpyxl_nor_formulas() -> None:
     code = "import sys, katsheet.udfs; print(sorted(m for m in ('openpyxl', 'formulas', 'xlsxwriter') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+EXCEL_EPOCH = __import__("datetime").date(1899, 12, 30)
+
+
+def _serial(day) -> float | None:
+    return None if day is None else float((day - EXCEL_EPOCH).days)
+
+
+@pytest.mark.parametrize("vector", ["K4", "K7", "K8", "K9"])
+def test_kat_level_is_the_engines_karma_step(vector) -> None:
+    """KAT_LEVEL with Excel-shaped inputs (date serials, blanks as None) gives each member of kat.md's
+    vectors the level, streak and reason the KAT engine gives them."""
+    from kat_helpers import MONTH, ced
+    from test_kat_vectors import CASES
+
+    from katsheet.engine.kat import compute_period
+    from katsheet.engine.names import member_key
+
+    case = CASES[vector]()
+    config = ced()
+    period = compute_period(config, MONTH, case.ledger, case.exceptions, case.states)
+    states = {member_key(s.member): s for s in case.states}
+    for m in period.members:
+        s = states.get(member_key(m.member))
+        counted = [r.date for r in case.ledger if member_key(r.member) == member_key(m.member)]
+        out = udfs.KAT_LEVEL(
+            s.level if s else config.start_level, s.streak if s else 0, _serial(s.last_active) if s else None,
+            _serial(s.first_seen) if s else None, _serial(max(counted)) if m.active else None, m.upheld,
+            _serial(period.end), config.inactivity_days, config.promote_after, config.top_level,
+        )  # fmt: skip
+        assert out == [[m.level, m.streak, m.inactive, m.reason]], m.member
+
+
+def test_kat_level_bad_input_is_one_visible_line() -> None:
+    assert udfs.KAT_LEVEL(9, 0, None, None, None, False, 46356, 60, 3, 4).startswith("#katsheet: value 9: level must")
+    assert "period_end is missing" in udfs.KAT_LEVEL(2, 0, None, None, None, False, None, 60, 3, 4)
+    assert "11/03/2026" in udfs.KAT_LEVEL(2, 0, "11/03/2026", None, None, False, 46356, 60, 3, 4)
+
+
+def test_kat_level_through_formulas_as_the_checker_evaluates_it() -> None:
+    """Registered with `formulas` (excel/formulas_functions.py), as for the GRAPE functions."""
+    import formulas
+
+    from katsheet.excel.formulas_functions import mark_omitted, register
+
+    register()
+    text = mark_omitted("=KAT_LEVEL(2,0,46280,,,FALSE,46356,60,3,4)")
+    assert text == "=KAT_LEVEL(2,0,46280,KSOMITTED(),KSOMITTED(),FALSE,46356,60,3,4)"
+    out = formulas.Parser().ast(text)[1].compile()()
+    assert out.tolist()[0][:3] == [1, 0, True], out

@@ -1,5 +1,5 @@
 """Teach the `formulas` package katsheet's Excel functions, so the checker can evaluate a
-workbook whose cells call GRAPE_WEIGHT, GRAPE_LEVEL, GRAPE_ALLOCATE or GRAPE_SUMMARY."""
+workbook whose cells call them (katsheet/functions.py lists them)."""
 
 from __future__ import annotations
 
@@ -9,14 +9,15 @@ from typing import Any
 import numpy as np
 
 from .. import udfs
+from ..functions import FUNCTIONS
 
-NAMES = ("GRAPE_WEIGHT", "GRAPE_LEVEL", "GRAPE_ALLOCATE", "GRAPE_SUMMARY")
+NAMES = FUNCTIONS
 #: `formulas` passes an omitted argument (``=GRAPE_ALLOCATE(B3,G6:G18,,,TRUE)``) as 0, which a
 #: function cannot tell from a typed 0; the checker writes KSOMITTED() in its place (see
 #: ``mark_omitted``) and the function sees None, as Excel hands an omitted argument to xlwings.
 OMITTED = "KSOMITTED"
 _OMITTED_VALUE = "\u2400katsheet-omitted"
-_CALL = re.compile(r'"(?:[^"]|"")*"|\b(GRAPE_(?:WEIGHT|LEVEL|ALLOCATE|SUMMARY))\s*\(', re.IGNORECASE)
+_CALL = re.compile(r'"(?:[^"]|"")*"|\b(' + "|".join(FUNCTIONS) + r")\s*\(", re.IGNORECASE)
 
 
 def mark_omitted(formula: str) -> str:

@@ -1,6 +1,6 @@
 """Checking a sheet a treasurer built from katsheet's Excel functions (no katsheet template).
 
-Every cell whose formula calls GRAPE_WEIGHT, GRAPE_LEVEL, GRAPE_ALLOCATE or GRAPE_SUMMARY must
+Every cell whose formula calls one of katsheet's functions (katsheet/functions.py) must
 hold what the engine answers for that call's arguments: the workbook is evaluated by the
 `formulas` package with the functions registered (so each call runs the engine), and the value
 Excel stored is held against it. A value typed over a call, or a file saved without
@@ -14,12 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from ..engine import InputError
+from ..functions import FUNCTIONS
 from .checker import Report, normalise
 from .evaluate import _letters, _split, evaluate_with_ranges
 from .expected import FLOAT_NOISE, is_blank
 from .reader import Cells, Finding
 
-CALL = re.compile(r"\bGRAPE_(WEIGHT|LEVEL|ALLOCATE|SUMMARY)\s*\(", re.IGNORECASE)
+CALL = re.compile(r"\b(" + "|".join(FUNCTIONS) + r")\s*\(", re.IGNORECASE)
 
 
 def calls_functions(formulas: Cells) -> bool:
@@ -42,7 +43,7 @@ MAX_CALL_SHEET_FORMULAS = 5_000
 
 
 def check_functions(path: Path, formulas: Cells, cached: Cells, sheetnames: list[str]) -> Report:
-    """Findings for the cells of GRAPE_* calls (and the cells their arrays spill into)."""
+    """Findings for the cells of katsheet's function calls (and the cells their arrays spill into)."""
     targets = {k for k, v in formulas.items() if isinstance(v, str) and v.startswith("=") and CALL.search(v)}
     count = sum(1 for v in formulas.values() if isinstance(v, str) and v.startswith("="))
     if count > MAX_CALL_SHEET_FORMULAS:

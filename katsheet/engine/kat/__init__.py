@@ -2,7 +2,7 @@
 levels and KAT. Pure Python, exact decimals, no I/O: it runs in xlwings Lite as the GRAPE engine does."""
 
 from .config import Guardrails, KatConfig, Level, Rule, Tier, parse_config, parse_guardrails
-from .period import KatPeriod, MemberResult, MintRow, RowResult, compute_period
+from .period import KarmaRules, KatPeriod, MemberResult, MintRow, RowResult, compute_period, karma_step
 from .records import DECISIONS, STATUSES, ExceptionRecord, Ledger, LedgerRow, MemberState
 
 __all__ = [
@@ -10,6 +10,7 @@ __all__ = [
     "STATUSES",
     "ExceptionRecord",
     "Guardrails",
+    "KarmaRules",
     "KatConfig",
     "KatPeriod",
     "Ledger",
@@ -22,6 +23,7 @@ __all__ = [
     "Rule",
     "Tier",
     "compute_period",
+    "karma_step",
     "parse_config",
     "parse_guardrails",
 ]

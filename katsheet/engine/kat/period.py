@@ -177,7 +177,7 @@ def _compute(
     with localcontext(EXACT):
         for k, name in names.items():
             state = carried.get(k) or MemberState(name, config.start_level)
-            karma = _karma(config, end, state, last_counted.get(k), k in upheld, first_dates.get(k))
+            karma = karma_step(config, end, state, last_counted.get(k), k in upheld, first_dates.get(k))
             c = credits.get(k, _ZERO)
             multiplier = config.multiplier(karma["level"])
             raw = c * kat_per_credit * multiplier
@@ -301,6 +301,15 @@ class Tally:
     last_counted: dict[str, dt.date] = field(default_factory=dict)
     #: each member's earliest dated row, counted or not (for first_seen)
     first_dates: dict[str, dt.date] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class KarmaRules:
+    """What Karma's step reads of a configuration (kat.md section 3)."""
+
+    inactivity_days: int
+    promote_after: int
+    top_level: int
 
 
 class RowResults(Sequence[RowResult]):
@@ -600,11 +609,14 @@ def _credits(config: KatConfig, tally: Tally) -> dict[str, Decimal]:
     return {member: Decimal(total).scaleb(-places, EXACT) for member, total in totals.items()}
 
 
-def _karma(
-    config: KatConfig, end: dt.date, state: MemberState, last_counted: dt.date | None, upheld: bool,
-    first_date: dt.date | None,
+def karma_step(
+    config: KarmaRules | KatConfig, end: dt.date, state: MemberState, last_counted: dt.date | None, upheld: bool,
+    first_date: dt.date | None = None,
 ) -> dict[str, Any]:  # fmt: skip
-    """kat.md section 3 for one member."""
+    """kat.md section 3 for one member: from the state carried in, the latest counted row of the
+    period (None: not active), an upheld exception, and the member's first ledger row, the level,
+    streak, activity and the reason, in words. ``config`` needs only inactivity_days,
+    promote_after and top_level (a KatConfig, or KarmaRules for the Excel function KAT_LEVEL)."""
     active = last_counted is not None
     last_active = max([d for d in (state.last_active, last_counted) if d is not None], default=None)
     first_seen = min([d for d in (state.first_seen, first_date) if d is not None], default=None)
