@@ -31,7 +31,7 @@ from .engine import (
     parse_decimal,
     parse_score,
 )
-from .engine.dates import parse_date
+from .engine.dates import EXCEL_EPOCH, parse_date
 from .engine.grape.allocation import CAP_RULES
 from .engine.kat import KarmaRules, MemberState, karma_step
 from .functions import FUNCTIONS
@@ -226,8 +226,6 @@ def GRAPE_SUMMARY(
     return out
 
 
-#: Day 0 of Excel's date serial numbers (the 1900 date system)
-EXCEL_EPOCH = dt.date(1899, 12, 30)
 KAT_LEVEL_HEADER = ["Level", "Streak", "Inactive", "Reason"]
 
 

@@ -103,7 +103,7 @@ def test_importing_udfs_loads_neither_openpyxl_nor_formulas() -> None:
     assert out.strip() == "[]"
 
 
-EXCEL_EPOCH = __import__("datetime").date(1899, 12, 30)
+from katsheet.engine.dates import EXCEL_EPOCH  # noqa: E402
 
 
 def _serial(day) -> float | None:

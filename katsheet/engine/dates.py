@@ -54,3 +54,8 @@ def parse_month(text: str, *, where: str) -> tuple[dt.date, dt.date]:
     following = dt.date(year + month // 12, month % 12 + 1, 1) if year < 9999 or month < 12 else None
     end = following - dt.timedelta(days=1) if following else dt.date(9999, 12, 31)
     return start, end
+
+
+#: Day 0 of a spreadsheet's date serial numbers (the 1900 date system Excel and LibreOffice save
+#: .xlsx files in): serial n is this date plus n days.
+EXCEL_EPOCH = dt.date(1899, 12, 30)

@@ -51,6 +51,7 @@ from .model import (
     Validation,
     WorkbookLayout,
     col_letter,
+    escaped,
     foreign,
     scope_names,
 )
@@ -293,11 +294,6 @@ def _guard(expr: str) -> str:
     return f"=IF({MEMBER_BLANK},{BLANK},{expr})"
 
 
-def _escaped(cell: str) -> str:
-    """A name as a MATCH key: its wildcards (* ? ~) escaped, so a name is only ever itself."""
-    return f'SUBSTITUTE(SUBSTITUTE(SUBSTITUTE({cell},"~","~~"),"*","~*"),"?","~?")'
-
-
 # ---------------------------------------------------------------------------------------------
 # The parameter block, shared by Compact and Expanded. E3 and E7 are where the original has them.
 
@@ -491,7 +487,7 @@ def _member_number_columns(p: int, earlier: tuple[str, ...]) -> tuple[Column, ..
     prior = '""'
     for tail in reversed(earlier):
         nos, names = foreign("MemberNos" + tail), foreign("MemberNames" + tail)
-        prior = f"IFERROR(INDEX({nos},MATCH({_escaped('{member}')},{names},0)),{prior})"
+        prior = f"IFERROR(INDEX({nos},MATCH({escaped('{member}')},{names},0)),{prior})"
     columns: list[Column] = []
     if earlier:
         columns.append(Column("prior", "Member no. in an earlier SubDAO", "computed", "count",
@@ -504,7 +500,7 @@ def _member_number_columns(p: int, earlier: tuple[str, ...]) -> tuple[Column, ..
         number = f'IF({{prior}}<>"",{{prior}},{number})'
     columns += [
         Column("first_at", "First row of this name", "computed", "count", _numbering(p, "first_at"), width=11,
-               name="FirstAt", formula=_guard(f"MATCH({_escaped('{member}')},MemberNames,0)")),
+               name="FirstAt", formula=_guard(f"MATCH({escaped('{member}')},MemberNames,0)")),
         Column("first", "First row of member", "computed", "flag", _numbering(p, "first"), width=11,
                name="FirstRows", formula=_guard(first)),
         Column("running", "Members so far", "computed", "count", _numbering(p, "running"), width=11,

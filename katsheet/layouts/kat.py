@@ -58,6 +58,7 @@ from .model import (
     Table,
     Validation,
     WorkbookLayout,
+    escaped,
 )
 
 TEMPLATE = "kat"
@@ -193,15 +194,10 @@ class KatMonth:
 Value = Any
 
 
-def _escaped(cell: str) -> str:
-    """A name as a MATCH key: its wildcards (* ? ~) escaped, so a name is only ever itself."""
-    return f'SUBSTITUTE(SUBSTITUTE(SUBSTITUTE({cell},"~","~~"),"*","~*"),"?","~?")'
-
-
 def _number_of(cell: str, names: str) -> str:
     """The number of the row of ``names`` holding the trimmed text of ``cell``, 0 if none (or blank:
     the spare rows of ``names`` are blank too)."""
-    return f'IF(TRIM({cell})="",0,IFERROR(MATCH({_escaped(f"TRIM({cell})")},{names},0),0))'
+    return f'IF(TRIM({cell})="",0,IFERROR(MATCH({escaped(f"TRIM({cell})")},{names},0),0))'
 
 
 # ---------------------------------------------------------------------------------------------
@@ -391,7 +387,7 @@ def ledger_sheet(month: KatMonth) -> Sheet:
             "count",
             _row_result(lambda m, row, r: _entry_first(m, row)),
             name="EntryFirst",
-            formula=_typed(f'IF({{entry_key}}="",0,MATCH({_escaped("{entry_key}")},EntryKeys,0))'),
+            formula=_typed(f'IF({{entry_key}}="",0,MATCH({escaped("{entry_key}")},EntryKeys,0))'),
             width=9,
         ),
         Column(
@@ -697,7 +693,7 @@ def members_sheet(month: KatMonth) -> Sheet:
             "computed",
             "count",
             lambda m, i: i + 1 if i < len(m.period.members) else "",
-            formula=_guard(f"MATCH({_escaped('{key}')},MemberKeys,0)"),
+            formula=_guard(f"MATCH({escaped('{key}')},MemberKeys,0)"),
             width=8,
         ),
         Column(

@@ -292,6 +292,11 @@ class WorkbookLayout:
         return names
 
 
+def escaped(cell: str) -> str:
+    """A name as a MATCH key: its wildcards (* ? ~) escaped, so a name is only ever itself."""
+    return f'SUBSTITUTE(SUBSTITUTE(SUBSTITUTE({cell},"~","~~"),"*","~*"),"?","~?")'
+
+
 def quote_sheet(name: str) -> str:
     return name if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) else "'" + name.replace("'", "''") + "'"
 

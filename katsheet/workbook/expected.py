@@ -17,6 +17,7 @@ from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Any
 
+from ..engine.dates import EXCEL_EPOCH
 from ..layouts.model import Column, Param, WorkbookLayout, col_letter, compile_row_formula
 
 #: Relative noise of a double that went through a few operations (ratios, shares, the guard).
@@ -130,9 +131,9 @@ def _serial(value: Any) -> Any:
     """A date as the serial number a spreadsheet holds (a reader may give a date cell as a
     datetime, and 0 in a date format as midnight)."""
     if isinstance(value, dt.datetime):
-        return (value - dt.datetime(1899, 12, 30)).days
+        return (value.date() - EXCEL_EPOCH).days
     if isinstance(value, dt.date):
-        return (value - dt.date(1899, 12, 30)).days
+        return (value - EXCEL_EPOCH).days
     if isinstance(value, dt.time) and value == dt.time(0, 0):
         return 0
     return value

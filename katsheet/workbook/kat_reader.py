@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..engine import InputError
+from ..engine.dates import EXCEL_EPOCH
 from ..engine.kat import ExceptionRecord, KatConfig, Ledger, LedgerRow, MemberState, parse_config
 from ..engine.names import member_key
 from ..io.katfiles import load_guardrails
@@ -39,7 +40,6 @@ from ..layouts.kat import (
 from ..layouts.model import WorkbookLayout, split_cell
 from .reader import Cells, Finding, Workbook, _constant, _named
 
-EPOCH = dt.date(1899, 12, 30)
 STATE_INPUTS = ("member", "level_before", "streak_before", "last_active_before", "first_seen_before",
                 "cumulative_before")  # fmt: skip
 
@@ -85,7 +85,7 @@ class _Reader:
         if raw is None or raw == "":
             return None
         if isinstance(raw, (int, float)) and not isinstance(raw, bool) and 0 < raw < 2958466:
-            return EPOCH + dt.timedelta(days=int(raw))
+            return EXCEL_EPOCH + dt.timedelta(days=int(raw))
         self.bad(sheet, cell, "a date", raw, "not a date (text or a number that is no day): type it as a date",
                  blocking=True)  # fmt: skip
         return None

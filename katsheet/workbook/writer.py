@@ -20,6 +20,7 @@ from xlsxwriter.format import Format as XlsxFormat
 from xlsxwriter.worksheet import Worksheet
 
 from .. import __version__
+from ..engine.dates import EXCEL_EPOCH
 from ..layouts.model import (
     Column,
     Param,
@@ -94,15 +95,11 @@ class Styles:
         return self._cache[key]
 
 
-#: Day 0 of a spreadsheet's date serial numbers (1900 date system, as Excel and LibreOffice save .xlsx)
-EPOCH = date(1899, 12, 30)
-
-
 def _cell_value(value: Any) -> Any:
     if isinstance(value, Decimal):
         return float(value)
     if isinstance(value, date):
-        return (value - EPOCH).days
+        return (value - EXCEL_EPOCH).days
     return value
 
 
