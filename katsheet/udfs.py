@@ -10,12 +10,18 @@ Only the engine is imported here (no openpyxl, no `formulas`): the module runs i
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from collections.abc import Callable
 from decimal import Decimal
 from functools import wraps
 from typing import Any
 
 from xlwings import arg, func, ret
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
 
 from .engine import (
     DEFAULT_LEVELS,
@@ -31,9 +37,12 @@ from .engine import (
     parse_decimal,
     parse_score,
 )
-from .engine.dates import EXCEL_EPOCH, parse_date
+from .engine.dates import parse_date
 from .engine.grape.allocation import CAP_RULES
-from .engine.kat import KarmaRules, MemberState, karma_step
+from .engine.grape.criteria import slug
+from .engine.kat import KarmaRules, MemberState, compute_period, karma_step, parse_config, parse_guardrails
+from .engine.kat.sheet import cell_date, cell_text, scan_config
+from .engine.kat.tables import exception_records, ledger_rows, member_states
 from .functions import FUNCTIONS
 
 ERROR = "#katsheet: "
@@ -233,13 +242,8 @@ def _date(value: Any, what: str) -> dt.date | None:
     """A date as Excel hands it: a date or datetime (xlwings), a serial number (`formulas`), ISO text."""
     if _blank(value):
         return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < 2958466:
-        return EXCEL_EPOCH + dt.timedelta(days=int(value))
-    return parse_date(str(value), what=what, where=what)
+    day = cell_date(value)
+    return day if day is not None else parse_date(str(value), what=what, where=what)
 
 
 def _whole(value: Any, what: str, low: int) -> int:
@@ -283,6 +287,73 @@ def KAT_LEVEL(
     step = karma_step(rules, end, state, _date(last_counted, "last_counted"), held)
     row = [step["level"], step["streak"], step["inactive"], step["reason"]]
     return [list(KAT_LEVEL_HEADER), row] if not _blank(header) and parse_bool(header, what="header") else [row]
+
+
+KAT_SETTLE_HEADER = ["Member", "Level before", "Level", "Streak", "Credits", "Multiplier", "Raw KAT",
+                     "Capped KAT", "KAT", "Cumulative KAT", "Tier", "Reason"]  # fmt: skip
+#: the columns of KAT's tables that hold dates (a date cell reaches us as a date or a serial number)
+_DATE_COLUMNS = {"date", "verified_on", "last_active", "first_seen"}
+GUARDRAILS = "kat_guardrails.toml"
+
+
+def _guardrails() -> Any:
+    """The shared guardrails the package ships (in xlwings Lite, embedded in main.py as DATA)."""
+    package = __name__.rpartition(".")[0]
+    text = getattr(sys.modules[package], "DATA", {}).get(GUARDRAILS)
+    if text is None:
+        from importlib.resources import files
+
+        text = (files(package) / "data" / GUARDRAILS).read_text(encoding="utf-8")
+    return parse_guardrails(tomllib.loads(text, parse_float=Decimal), source=GUARDRAILS)
+
+
+def _table(values: Any, what: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """A range whose first row is the header, as the text rows a CSV file gives (row 1 is the header)."""
+    grid = values if isinstance(values, list) and values and isinstance(values[0], list) else [_flat(values)]
+    header = [cell_text(h).strip() for h in grid[0]]
+    dates = [slug(h) in _DATE_COLUMNS for h in header]
+    rows = []
+    for n, row in enumerate(grid[1:], start=2):
+        cells = []
+        for is_date, value in zip(dates, row, strict=False):
+            day = cell_date(value) if is_date else None
+            cells.append(day.isoformat() if day else cell_text(value))
+        rows.append((n, cells))
+    return header, rows
+
+
+@func
+@arg("ledger", ndim=2)
+@arg("config", ndim=2)
+@arg("state", ndim=2)
+@arg("exceptions", ndim=2)
+@ret(expand="table")
+@_excel_safe
+def KAT_SETTLE(ledger: Any, config: Any, state: Any = None, exceptions: Any = None, month: Any = None,
+               header: Any = False) -> Any:  # fmt: skip
+    """A month's KAT (kat.md sections 2 to 4), one row per member: the ledger range with its header
+    row (the Ledger sheet's or the CSV's column names), the configuration range (the Config sheet:
+    labels with values to their right, the Levels, Rules and Tiers tables under their headers),
+    optionally the carried state and the exceptions (ranges with headers as their CSV files) and
+    the month (YYYY-MM or a date in it; default: the configuration's Period). Spills Member, Level
+    before, Level, Streak, Credits, Multiplier, Raw KAT, Capped KAT, KAT, Cumulative KAT, Tier,
+    Reason. Rows with a problem are not counted, as in the workbook."""
+    data, period = scan_config(config if isinstance(config, list) else [[config]])
+    dao = parse_config(data, _guardrails(), source="configuration range")
+    if not _blank(month):
+        day = cell_date(month)
+        period = f"{day.year:04d}-{day.month:02d}" if day else str(month).strip()
+    if not period:
+        raise InputError("give the month (YYYY-MM): the configuration range has no Period")
+    rows = ledger_rows(*_table(ledger, "ledger"), source="ledger")
+    states = member_states(*_table(state, "state"), source="state") if not _blank(state) else ()
+    decided = exception_records(*_table(exceptions, "exceptions"), source="exceptions") if not _blank(exceptions) else ()
+    result = compute_period(dao, period, rows, decided, states)
+    out = [list(KAT_SETTLE_HEADER)] if not _blank(header) and parse_bool(header, what="header") else []
+    for m in result.members:
+        out.append([m.member, m.level_before, m.level, m.streak, float(m.credits), float(m.multiplier), float(m.raw),
+                    float(m.capped), float(m.kat), float(m.cumulative), m.tier, m.reason])  # fmt: skip
+    return out or [[""] * len(KAT_SETTLE_HEADER)]
 
 
 __all__ = list(FUNCTIONS)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import subprocess
 import sys
 import zipfile
@@ -14,7 +15,9 @@ import xlsxwriter
 from conftest import role_rows
 from vectors import VECTORS, Vector
 
+from katsheet import udfs
 from katsheet.engine import Options, allocate
+from katsheet.engine.dates import EXCEL_EPOCH
 from katsheet.io.katfiles import ced_text
 from katsheet.workbook.evaluate import evaluate
 
@@ -45,9 +48,22 @@ def test_addin_workbook_keeps_vba_and_names_the_udf_module(run, tmp_path) -> Non
 CED_TEXT = ced_text()
 
 
+def _plain_ranges():
+    """The sample month's ranges with plain values only (dates as serials), to write into a script."""
+    from test_udfs import _sample_ranges
+
+    from katsheet.engine.kat.sheet import cell_date
+
+    def plain(v):
+        return float((cell_date(v) - EXCEL_EPOCH).days) if isinstance(v, dt.datetime) else v
+
+    return [[[plain(v) for v in row] for row in grid] for grid in _sample_ranges()]
+
+
 def test_lite_bundle_runs_without_katsheet_installed(run, tmp_path) -> None:
     code, _, err = run("lite", str(tmp_path / "lite"))
     assert code == 0, err
+    ledger, config, state, exceptions = _plain_ranges()
     assert (tmp_path / "lite" / "requirements.txt").read_text().strip().endswith("xlwings")
     script = (
         "import sys; sys.meta_path.insert(0, type('Block', (), {'find_spec': staticmethod("
@@ -63,11 +79,14 @@ def test_lite_bundle_runs_without_katsheet_installed(run, tmp_path) -> None:
         "p = kat.compute_period(c, '2026-11', [kat.LedgerRow(f'e{i}', d, f'm{i}', 'Guides', 'G2', 5, 'ev', 'org', d) "
         "for i in range(120)]); print(p.members[0].kat, p.minted, p.residue); "
         # and KAT's Karma step as an Excel function: K7, 76 days inactive, level 2 -> 1
-        "print(main.KAT_LEVEL(2, 0, 46280, None, None, False, 46356, 60, 3, 4)[0][0])"
+        "print(main.KAT_LEVEL(2, 0, 46280, None, None, False, 46356, 60, 3, 4)[0][0]); "
+        # and the month (the guardrails travel as DATA): the sample's first member's KAT
+        f"print(main.KAT_SETTLE({ledger!r}, {config!r}, {state!r}, {exceptions!r})[0][8])"
     )
     out = subprocess.run([sys.executable, "-c", script], cwd=tmp_path / "lite", capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.split() == ["0.79", "40533.333333", "#katsheet:", "41.66", "4999.20", "0.80", "1"]
+    first = udfs.KAT_SETTLE(ledger, config, state, exceptions)[0][8]
+    assert out.stdout.split() == ["0.79", "40533.333333", "#katsheet:", "41.66", "4999.20", "0.80", "1", str(first)]
 
 
 def _workbook(v: Vector, path: Path) -> Path:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import subprocess
 import sys
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from conftest import role_rows
@@ -12,6 +14,8 @@ from vectors import GRID, INTERMEDIATES, VECTORS
 
 from katsheet import udfs
 from katsheet.engine import Options, allocate
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _column(weights: list[str]) -> list[list[object]]:
@@ -152,3 +156,141 @@ def test_kat_level_through_formulas_as_the_checker_evaluates_it() -> None:
     assert text == "=KAT_LEVEL(2,0,46280,KSOMITTED(),KSOMITTED(),FALSE,46356,60,3,4)"
     out = formulas.Parser().ast(text)[1].compile()()
     assert out.tolist()[0][:3] == [1, 0, True], out
+
+
+# ---------------------------------------------------------------------------------------------
+# KAT_SETTLE: a month's KAT from a ledger range and a configuration range
+
+
+def _excel_range(path) -> list[list]:
+    """A CSV file as Excel hands its range to a function: header row, dates as serial numbers,
+    numbers as floats, blank cells as None."""
+    import csv
+    with open(path, encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    out = [rows[0]]
+    for row in rows[1:]:
+        cells = []
+        for h, text in zip(rows[0], row, strict=False):
+            if not text:
+                cells.append(None)
+            elif h in ("date", "verified_on", "last_active", "first_seen"):
+                cells.append(_serial(dt.date.fromisoformat(text)))
+            else:
+                try:
+                    cells.append(float(text))
+                except ValueError:
+                    cells.append(text)
+        out.append(cells)
+    return out
+
+
+def _sample_ranges():
+    from importlib.resources import files
+
+    import openpyxl
+
+    data = files("katsheet.data")
+    wb = openpyxl.load_workbook(ROOT / "sample_workbooks" / "2026-11-kat-ced.xlsx", data_only=True)
+    config = [list(r) for r in wb["Config"].iter_rows(values_only=True)]
+    return (_excel_range(data / "ced_ledger.csv"), config, _excel_range(data / "ced_state.csv"),
+            _excel_range(data / "ced_exceptions.csv"))  # fmt: skip
+
+
+def _engine_rows(period) -> list[list]:
+    return [
+        [m.member, m.level_before, m.level, m.streak, float(m.credits), float(m.multiplier), float(m.raw),
+         float(m.capped), float(m.kat), float(m.cumulative), m.tier, m.reason]
+        for m in period.members
+    ]  # fmt: skip
+
+
+def test_kat_settle_is_the_engines_month() -> None:
+    """The CED sample month through KAT_SETTLE (the shipped workbook's Config sheet as the
+    configuration range, the CSVs as Excel ranges) is the engine's month, member by member."""
+    from katsheet.engine.kat import compute_period
+    from katsheet.io.katfiles import sample_inputs
+
+    config, ledger, exceptions, states = sample_inputs()
+    period = compute_period(config, "2026-11", ledger, exceptions, states)
+    assert any(m.level != m.level_before for m in period.members) and period.global_cap_engaged is not None
+    out = udfs.KAT_SETTLE(*_sample_ranges(), None, True)
+    assert out[0] == udfs.KAT_SETTLE_HEADER
+    assert out[1:] == _engine_rows(period)
+
+
+def test_kat_settle_finds_the_configuration_wherever_it_is_laid_out() -> None:
+    """A treasurer's own configuration block: tables in another order and place, no Stakeholders
+    table (the rules' groups are used), the month given as a date in it."""
+    from katsheet.engine.kat import compute_period
+    from katsheet.engine.kat.sheet import LABELS, LEVELS, RULES, TIERS
+    from katsheet.io.katfiles import sample_inputs
+
+    config, ledger, exceptions, states = sample_inputs()
+    ledger_range, _, state_range, exception_range = _sample_ranges()
+    grid: list[list] = [[None] * 9 for _ in range(40)]
+    grid[0][0] = "My DAO's KAT settings"
+    values = {"DaoName": config.name, "DaoCode": config.code, "KatPerCredit": float(config.kat_per_credit),
+              "GlobalCap": float(config.global_cap), "PerUserCap": float(config.per_user_cap),
+              "Decimals": config.decimals, "InactivityDays": config.inactivity_days,
+              "PromoteAfter": config.promote_after, "StartLevel": config.start_level}  # fmt: skip
+    for i, (name, value) in enumerate(values.items()):
+        grid[2 + i][1], grid[2 + i][2] = LABELS[name].upper(), value  # labels match whatever their case
+    r = 13
+    grid[r][3:9] = RULES.headers
+    for i, rule in enumerate(config.rules):
+        grid[r + 1 + i][3:9] = [rule.id, rule.stakeholder, float(rule.credits), rule.limit, rule.trigger,
+                                rule.verification]  # fmt: skip
+    r += len(config.rules) + 3
+    grid[r][0:3] = TIERS.headers
+    for i, t in enumerate(config.tiers):
+        grid[r + 1 + i][0:3] = [t.name, float(t.threshold), "; ".join(t.privileges)]
+    grid[2][5:8] = LEVELS.headers
+    for i, lv in enumerate(config.levels):
+        grid[3 + i][5:8] = [lv.number, lv.name, float(lv.multiplier)]
+    out = udfs.KAT_SETTLE(ledger_range, grid, state_range, exception_range, _serial(dt.date(2026, 11, 17)))
+    assert out == _engine_rows(compute_period(config, "2026-11", ledger, exceptions, states))
+
+
+def test_kat_settle_bad_input_is_one_line_naming_the_place() -> None:
+    ledger, config, _, _ = _sample_ranges()
+    assert "configuration range has no" in udfs.KAT_SETTLE(ledger, [["DAO", "x"]])
+    no_status = [row[:9] for row in ledger]
+    assert udfs.KAT_SETTLE(no_status, config).startswith("#katsheet: ledger header row")
+    ledger[5][1] = "03/11/2026"  # a date typed as text the engine will not guess
+    out = udfs.KAT_SETTLE(ledger, config)
+    assert out.startswith("#katsheet: ledger row 6, column date") and "03/11/2026" in out
+    too_high = [list(r) for r in config]
+    too_high[8][1] = 11.0  # KAT per credit, guardrail (0, 10]
+    assert "kat_per_credit" in udfs.KAT_SETTLE(_sample_ranges()[0], too_high)
+
+
+def test_kat_settle_in_a_workbook_evaluated_by_formulas(tmp_path) -> None:
+    """Registered with `formulas`, as the checker evaluates it: a sheet of ranges and one spilled call."""
+    import xlsxwriter
+
+    from katsheet.engine.kat import compute_period
+    from katsheet.io.katfiles import sample_inputs
+    from katsheet.workbook.evaluate import evaluate
+
+    ranges = _sample_ranges()
+    path = tmp_path / "settle.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    for name, grid in zip(("Ledger", "Config", "State", "Exceptions"), ranges, strict=True):
+        ws = wb.add_worksheet(name)
+        for r, row in enumerate(grid):
+            for c, value in enumerate(row):
+                if isinstance(value, dt.datetime):
+                    ws.write_number(r, c, _serial(value.date()))
+                elif value is not None:
+                    ws.write(r, c, value)
+    config, ledger, exceptions, states = sample_inputs()
+    period = compute_period(config, "2026-11", ledger, exceptions, states)
+    n = len(period.members)
+    ws = wb.add_worksheet("KAT")
+    ws.write_array_formula(f"A1:L{n + 1}", f"{{=KAT_SETTLE(Ledger!A1:K{len(ranges[0])},Config!A1:X30,"
+                                            f"State!A1:F{len(ranges[2])},Exceptions!A1:F{len(ranges[3])},,TRUE)}}")
+    wb.close()
+    values = evaluate(path, ["Ledger", "Config", "State", "Exceptions", "KAT"])
+    got = [[values[("KAT", f"{chr(65 + c)}{r}")] for c in range(12)] for r in range(2, n + 2)]
+    assert got == _engine_rows(period)

@@ -21,7 +21,7 @@ _CALL = re.compile(r'"(?:[^"]|"")*"|\b(' + "|".join(FUNCTIONS) + r")\s*\(", re.I
 
 
 def mark_omitted(formula: str) -> str:
-    """The formula with every empty argument of a GRAPE_* call written as KSOMITTED()."""
+    """The formula with every empty argument of a call of katsheet's functions written as KSOMITTED()."""
     from ..workbook.columnwise.outer import _split_call
 
     out, pos = [], 0

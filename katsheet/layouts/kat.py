@@ -44,6 +44,7 @@ from ..engine.kat.checklist import (
     verification_ok,
 )
 from ..engine.kat.records import DECISIONS, STATUSES
+from ..engine.kat.sheet import LABELS, LEVELS, PERIOD_LABEL, PRIVILEGE_SEPARATOR, RULES, STAKEHOLDERS, TIERS
 from ..engine.names import excel_trim, member_key
 from .model import (
     Block,
@@ -78,8 +79,6 @@ HEADER_ROW = 4
 LEDGER_INPUTS = ("entry", "date", "member", "stakeholder", "rule", "quantity", "evidence", "verified_by",
                  "verified_on", "status", "notes", "settled")  # fmt: skip
 EXCEPTION_INPUTS = ("id", "date", "member", "kind", "decision", "notes", "settled")
-#: a tier's privileges in one cell
-PRIVILEGE_SEPARATOR = "; "
 #: the built-in sample month (the CED configuration and data in katsheet/data)
 SAMPLE_MONTH = "2026-11"
 #: spare rows below the typed ones: room for a month of typing
@@ -209,46 +208,42 @@ def _config_params() -> tuple[Param, ...]:
         return lambda m: fn(m.config)
 
     return (
-        Param("DaoName", "DAO", "B2", "label", "text", cfg(lambda c: c.name)),
-        Param("DaoCode", "DAO code", "B3", "label", "text", cfg(lambda c: c.code)),
-        Param("Period", "Period", "B4", "label", "text", lambda m: m.period.period),
+        Param("DaoName", LABELS["DaoName"], "B2", "label", "text", cfg(lambda c: c.name)),
+        Param("DaoCode", LABELS["DaoCode"], "B3", "label", "text", cfg(lambda c: c.code)),
+        Param("Period", PERIOD_LABEL, "B4", "label", "text", lambda m: m.period.period),
         Param("SettlementId", "Settlement id", "B5", "label", "text", lambda m: m.period.settlement_id),
         Param("PeriodStart", "Period start", "B6", "label", "date", lambda m: m.period.start),
         Param("PeriodEnd", "Period end", "B7", "label", "date", lambda m: m.period.end),
         Param("PeriodEndText", "Period end (as text)", "B8", "label", "text", lambda m: m.period.end.isoformat()),
-        Param("KatPerCredit", "KAT per credit", "B9", "label", "general", cfg(lambda c: c.kat_per_credit)),
-        Param("GlobalCap", "Global cap (KAT per period)", "B10", "label", "amount", cfg(lambda c: c.global_cap)),
-        Param("PerUserCap", "Per-member cap (KAT per period)", "B11", "label", "amount",
+        Param("KatPerCredit", LABELS["KatPerCredit"], "B9", "label", "general", cfg(lambda c: c.kat_per_credit)),
+        Param("GlobalCap", LABELS["GlobalCap"], "B10", "label", "amount", cfg(lambda c: c.global_cap)),
+        Param("PerUserCap", LABELS["PerUserCap"], "B11", "label", "amount",
               cfg(lambda c: c.per_user_cap)),
-        Param("Decimals", "Decimals of KAT", "B12", "label", "count", cfg(lambda c: c.decimals)),
+        Param("Decimals", LABELS["Decimals"], "B12", "label", "count", cfg(lambda c: c.decimals)),
         Param("UnitsPerKat", "Units per KAT (10^Decimals)", "B13", "computed", "count",
               cfg(lambda c: 10**c.decimals), formula="=10^Decimals"),
         Param("Nudge", f"Rounding guard (1 + 2^-{NUDGE_BITS})", "B14", "computed", "general",
               lambda m: 1 + 2.0**-NUDGE_BITS, formula=f"=1+2^-{NUDGE_BITS}",
               help="KAT is raised by 2^-47 of itself before it is rounded down, so binary noise never "
                    "costs a whole unit (docs/decisions.md)."),
-        Param("InactivityDays", "Inactivity (days)", "B15", "label", "count", cfg(lambda c: c.inactivity_days)),
-        Param("PromoteAfter", "Promote after (active periods)", "B16", "label", "count",
+        Param("InactivityDays", LABELS["InactivityDays"], "B15", "label", "count", cfg(lambda c: c.inactivity_days)),
+        Param("PromoteAfter", LABELS["PromoteAfter"], "B16", "label", "count",
               cfg(lambda c: c.promote_after)),
-        Param("StartLevel", "Start level", "B17", "label", "count", cfg(lambda c: c.start_level)),
+        Param("StartLevel", LABELS["StartLevel"], "B17", "label", "count", cfg(lambda c: c.start_level)),
         Param("TopLevel", "Top level", "B18", "label", "count", cfg(lambda c: c.top_level)),
     )  # fmt: skip
 
 
 def _config_blocks(config: KatConfig) -> tuple[Block, ...]:
     return (
-        Block("D2", "Karma levels", ("Level", "Name", "Multiplier"), ("LevelNos", "LevelNames", "Multipliers"),
-              ("count", "text", "general"), len(config.levels),
+        Block("D2", LEVELS.title, LEVELS.headers, LEVELS.names, ("count", "text", "general"), len(config.levels),
               lambda m: [(lv.number, lv.name, lv.multiplier) for lv in m.config.levels]),
-        Block("H2", "Credit rules",
-              ("Rule", "Stakeholder", "Credits per event", "Limit per period", "Trigger", "Verification"),
-              ("RuleIds", "RuleStakeholders", "RuleCredits", "RuleLimits", "RuleTriggers", "RuleVerifications"),
-              ("text", "text", "general", "count", "text", "text"), len(config.rules),
+        Block("H2", RULES.title, RULES.headers, RULES.names, ("text", "text", "general", "count", "text", "text"),
+              len(config.rules),
               lambda m: [(r.id, r.stakeholder, r.credits, r.limit, r.trigger, r.verification) for r in m.config.rules]),
-        Block("O2", "Tiers", ("Tier", "From cumulative KAT", "Privileges"), ("TierNames", "TierThresholds",
-              "TierPrivileges"), ("text", "amount", "text"), len(config.tiers),
+        Block("O2", TIERS.title, TIERS.headers, TIERS.names, ("text", "amount", "text"), len(config.tiers),
               lambda m: [(t.name, t.threshold, PRIVILEGE_SEPARATOR.join(t.privileges)) for t in m.config.tiers]),
-        Block("S2", "Stakeholders", ("Stakeholder",), ("StakeholderList",), ("text",), len(config.stakeholders),
+        Block("S2", STAKEHOLDERS.title, STAKEHOLDERS.headers, STAKEHOLDERS.names, ("text",), len(config.stakeholders),
               lambda m: [(x,) for x in m.config.stakeholders]),
         Block("U2", "Statuses", ("Status",), ("StatusList",), ("text",), len(STATUSES),
               lambda m: [(x,) for x in STATUSES]),

@@ -63,9 +63,12 @@ _FORMULA = re.compile(rb"(<(?:\w+:)?f\b[^>]*>)([^<]*)(</(?:\w+:)?f>)")
 
 
 def _with_omitted_marked(path: Path, copy: Path) -> Path:
-    """A copy of the workbook whose GRAPE_* calls name their omitted arguments (see
+    """A copy of the workbook whose calls of katsheet's functions name their omitted arguments (see
     formulas_functions.mark_omitted); the original when nothing needed marking."""
     from ..excel.formulas_functions import mark_omitted
+    from ..functions import FUNCTIONS
+
+    names = tuple(name.encode() for name in FUNCTIONS)
 
     def mark(m: re.Match[bytes]) -> bytes:
         text = html.unescape(m.group(2).decode("utf-8"))
@@ -78,7 +81,7 @@ def _with_omitted_marked(path: Path, copy: Path) -> Path:
     with zipfile.ZipFile(path) as src, zipfile.ZipFile(copy, "w", zipfile.ZIP_DEFLATED) as dst:
         for info in src.infolist():
             data = src.read(info.filename)
-            if info.filename.startswith("xl/worksheets/") and b"GRAPE_" in data.upper():
+            if info.filename.startswith("xl/worksheets/") and any(n in data.upper() for n in names):
                 new = _FORMULA.sub(mark, data)
                 changed |= new != data
                 data = new

@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from ..engine import InputError
-from ..engine.dates import EXCEL_EPOCH
 from ..engine.kat import ExceptionRecord, KatConfig, Ledger, LedgerRow, MemberState, parse_config
+from ..engine.kat.sheet import LEVELS, RULES, SETTINGS, STAKEHOLDERS, TIERS, Table, cell_date, cell_text, config_data
 from ..engine.names import member_key
 from ..io.katfiles import load_guardrails
 from ..layouts.kat import (
@@ -32,7 +32,6 @@ from ..layouts.kat import (
     LEDGER,
     LEDGER_INPUTS,
     MEMBERS,
-    PRIVILEGE_SEPARATOR,
     TEMPLATE,
     KatMonth,
     kat_layout,
@@ -84,68 +83,25 @@ class _Reader:
         raw = self.value(sheet, cell)
         if raw is None or raw == "":
             return None
-        if isinstance(raw, (int, float)) and not isinstance(raw, bool) and 0 < raw < 2958466:
-            return EXCEL_EPOCH + dt.timedelta(days=int(raw))
+        if (day := cell_date(raw)) is not None:
+            return day
         self.bad(sheet, cell, "a date", raw, "not a date (text or a number that is no day): type it as a date",
                  blocking=True)  # fmt: skip
         return None
 
 
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, float) and value == int(value):
-        return str(int(value))
-    return str(value)
-
-
-def _number(value: Any) -> Any:
-    """A cell's number as the TOML reader would give it (exact from its shortest repr)."""
-    if isinstance(value, float):
-        return Decimal(repr(value)) if value != int(value) else int(value)
-    return value
-
-
 def _config(r: _Reader) -> KatConfig | None:
     """The Config sheet as a configuration mapping, checked as a TOML file is."""
 
-    def param(name: str) -> Any:
+    def setting(name: str) -> Any:
         sheet, cell, _ = r.named(name)
         return r.value(sheet, cell)
 
-    def rows(*names: str) -> list[tuple[Any, ...]]:
-        columns = [r.block(n) for n in names]
-        return list(zip(*columns, strict=True))
+    def rows(table: Table) -> list[tuple[Any, ...]]:
+        return list(zip(*(r.block(n) for n in table.names), strict=True))
 
-    data: dict[str, Any] = {
-        "stakeholders": [_text(s) for s in r.block("StakeholderList")],
-        "dao": {"name": _text(param("DaoName")), "code": _text(param("DaoCode"))},
-        "settlement": {
-            "kat_per_credit": _number(param("KatPerCredit")), "global_cap": _number(param("GlobalCap")),
-            "per_user_cap": _number(param("PerUserCap")), "decimals": _number(param("Decimals")),
-        },
-        "karma": {
-            "start_level": _number(param("StartLevel")), "promote_after": _number(param("PromoteAfter")),
-            "inactivity_days": _number(param("InactivityDays")),
-            "levels": [{"level": _number(n), "name": _text(name), "multiplier": _number(m)}
-                       for n, name, m in rows("LevelNos", "LevelNames", "Multipliers")],
-        },
-        "rules": [
-            {"id": _text(i), "stakeholder": _text(s), "credits": _number(c), "trigger": _text(t),
-             "verification": _text(v)} | ({} if limit in (None, "") else {"limit": _number(limit)})
-            for i, s, c, limit, t, v in rows("RuleIds", "RuleStakeholders", "RuleCredits", "RuleLimits",
-                                             "RuleTriggers", "RuleVerifications")
-        ],
-        "tiers": [
-            {"name": _text(n), "threshold": _number(t)}
-            | ({"privileges": _text(p).split(PRIVILEGE_SEPARATOR)} if _text(p) else {})
-            for n, t, p in rows("TierNames", "TierThresholds", "TierPrivileges")
-        ],
-    }  # fmt: skip
     try:
-        return parse_config(data, load_guardrails(), source="the Config sheet")
+        return parse_config(config_data(setting, rows), load_guardrails(), source="the Config sheet")
     except InputError as e:
         r.bad(CONFIG, "A1", "a configuration inside the guardrails", e.value, e.line(), blocking=True)
         return None
@@ -157,7 +113,7 @@ def _table(r: _Reader, anchor_name: str, sheet: str, columns: dict[str, str], in
     out = []
     for row in rows:
         cells = {key: (f"{columns[key]}{row}", r.value(sheet, f"{columns[key]}{row}")) for key in inputs}
-        typed = any(_text(v).strip() for k, (_, v) in cells.items())
+        typed = any(cell_text(v).strip() for k, (_, v) in cells.items())
         out.append(cells if typed else None)
     return out
 
@@ -220,39 +176,39 @@ def read_kat_workbook(path: Path, formulas: Cells, cached: Cells, keys: set, nam
                   "a blank ledger row sits between typed rows: delete it (or type in it)", blocking=True)  # fmt: skip
             break
         v = {k: val for k, (_, val) in row.items()}  # (the row's position matters here: see above)
-        entry = _text(v["entry"]).strip()
+        entry = cell_text(v["entry"]).strip()
         if entry and entry.casefold() in typed_entries:
             r.bad(LEDGER, row["entry"][0], "a unique entry id", entry,
                   f"entry id {entry} is used twice (also at {typed_entries[entry.casefold()]})", blocking=False)  # fmt: skip
         typed_entries.setdefault(entry.casefold(), row["entry"][0])
-        status = _text(v["status"]).strip().lower()
+        status = cell_text(v["status"]).strip().lower()
         if status not in ("pending", "verified", "disputed", "void"):
             r.bad(LEDGER, row["status"][0], "pending, verified, disputed or void", v["status"],
                   "the status is not in the list: the row blocks settlement", blocking=False)  # fmt: skip
-        if _text(v["rule"]).strip() and config.rule(_text(v["rule"])) is None:
+        if cell_text(v["rule"]).strip() and config.rule(cell_text(v["rule"])) is None:
             r.bad(LEDGER, row["rule"][0], "a rule of the Config sheet", v["rule"],
                   "the rule is not in the list: the row does not count", blocking=False)  # fmt: skip
         ledger.append(LedgerRow(
-            entry=_text(v["entry"]), date=r.date(LEDGER, row["date"][0]), member=_text(v["member"]),
-            stakeholder=_text(v["stakeholder"]), rule=_text(v["rule"]),
-            quantity=_quantity(r, row["quantity"][0], v["quantity"]), evidence=_text(v["evidence"]),
-            verified_by=_text(v["verified_by"]), verified_on=r.date(LEDGER, row["verified_on"][0]),
-            status=_text(v["status"]), notes=_text(v["notes"]), settled=_text(v["settled"]),
+            entry=cell_text(v["entry"]), date=r.date(LEDGER, row["date"][0]), member=cell_text(v["member"]),
+            stakeholder=cell_text(v["stakeholder"]), rule=cell_text(v["rule"]),
+            quantity=_quantity(r, row["quantity"][0], v["quantity"]), evidence=cell_text(v["evidence"]),
+            verified_by=cell_text(v["verified_by"]), verified_on=r.date(LEDGER, row["verified_on"][0]),
+            status=cell_text(v["status"]), notes=cell_text(v["notes"]), settled=cell_text(v["settled"]),
             where=f"{LEDGER}!{row['entry'][0]}",
         ))  # fmt: skip
 
     exceptions: list[ExceptionRecord] = []
     for row, v in _typed(_table(r, "ExceptionMemberNos", EXCEPTIONS, exception_cols, EXCEPTION_INPUTS)):
         exceptions.append(ExceptionRecord(
-            _text(v["id"]), r.date(EXCEPTIONS, row["date"][0]), _text(v["member"]), _text(v["kind"]),
-            _text(v["decision"]), _text(v["notes"]), _text(v["settled"]), where=f"{EXCEPTIONS}!{row['id'][0]}",
+            cell_text(v["id"]), r.date(EXCEPTIONS, row["date"][0]), cell_text(v["member"]), cell_text(v["kind"]),
+            cell_text(v["decision"]), cell_text(v["notes"]), cell_text(v["settled"]), where=f"{EXCEPTIONS}!{row['id'][0]}",
         ))  # fmt: skip
 
     states: list[MemberState] = []
     for row, v in _typed(_table(r, "MemberKeys", MEMBERS, member_cols, STATE_INPUTS)):
         cumulative = v["cumulative_before"]
         states.append(MemberState(
-            _text(v["member"]).strip(), int(v["level_before"] or 0), int(v["streak_before"] or 0),
+            cell_text(v["member"]).strip(), int(v["level_before"] or 0), int(v["streak_before"] or 0),
             r.date(MEMBERS, row["last_active_before"][0]), r.date(MEMBERS, row["first_seen_before"][0]),
             Decimal(repr(cumulative)) if isinstance(cumulative, float) else Decimal(cumulative or 0),
             where=f"{MEMBERS}!{row['member'][0]}",
@@ -282,12 +238,9 @@ def read_kat_workbook(path: Path, formulas: Cells, cached: Cells, keys: set, nam
     return book
 
 
-#: the Config sheet's cell of each configuration field (the lists: their block's title cell)
-_CONFIG_CELLS = {
-    "name": "DaoName", "code": "DaoCode", "kat_per_credit": "KatPerCredit", "global_cap": "GlobalCap",
-    "per_user_cap": "PerUserCap", "decimals": "Decimals", "start_level": "StartLevel",
-    "promote_after": "PromoteAfter", "inactivity_days": "InactivityDays",
-    "levels": "LevelNos", "stakeholders": "StakeholderList", "rules": "RuleIds", "tiers": "TierNames",
+#: the Config sheet's cell of each configuration field (the lists: their table's first column)
+_CONFIG_CELLS = {s.key[1]: s.name for s in SETTINGS} | {
+    "levels": LEVELS.names[0], "stakeholders": STAKEHOLDERS.names[0], "rules": RULES.names[0], "tiers": TIERS.names[0],
 }  # fmt: skip
 
 

@@ -28,6 +28,9 @@ EXCEPTION_REQUIRED = ("id", "date", "member", "decision")
 STATE_COLUMNS = ("member", "level", "streak", "last_active", "first_seen", "cumulative_kat")
 STATE_REQUIRED = ("member", "level")
 
+#: other names a column goes by (the KAT workbook's Ledger sheet says "Settled in")
+ALIASES = {"settled_in": "settled"}
+
 Rows = Iterable[tuple[int, Sequence[str]]]
 
 
@@ -42,7 +45,8 @@ class _Table:
     def __init__(self, header: Sequence[str], rows: Rows, required: Sequence[str], what: str, source: str) -> None:
         self.index: dict[str, int] = {}
         for i, name in enumerate(header):
-            self.index.setdefault(slug(name), i)
+            key = slug(name)
+            self.index.setdefault(ALIASES.get(key, key), i)
         missing = [c for c in required if c not in self.index]
         if missing:
             raise InputError(f"the {what} has no {', '.join(missing)} column (needs {', '.join(required)})",
