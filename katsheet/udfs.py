@@ -347,7 +347,9 @@ def KAT_SETTLE(ledger: Any, config: Any, state: Any = None, exceptions: Any = No
         raise InputError("give the month (YYYY-MM): the configuration range has no Period")
     rows = ledger_rows(*_table(ledger, "ledger"), source="ledger")
     states = member_states(*_table(state, "state"), source="state") if not _blank(state) else ()
-    decided = exception_records(*_table(exceptions, "exceptions"), source="exceptions") if not _blank(exceptions) else ()
+    decided = (
+        exception_records(*_table(exceptions, "exceptions"), source="exceptions") if not _blank(exceptions) else ()
+    )
     result = compute_period(dao, period, rows, decided, states)
     out = [list(KAT_SETTLE_HEADER)] if not _blank(header) and parse_bool(header, what="header") else []
     for m in result.members:

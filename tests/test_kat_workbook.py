@@ -201,3 +201,21 @@ def test_the_writers_formula_shortcut_writes_what_xlsxwriter_writes() -> None:
     assert fast._prepare_formula("=XLOOKUP(A1,B:B,C:C)") == "_xlfn.XLOOKUP(A1,B:B,C:C)"
     assert fast._prepare_formula("=_xlfn.MAXIFS(A:A,B:B,1)") == "_xlfn.MAXIFS(A:A,B:B,1)"
     workbook.close()
+
+
+def test_the_writers_shortcuts_change_no_byte_of_the_sample_months(monkeypatch, tmp_path) -> None:
+    """With both shortcuts off (every formula through XlsxWriter's write_formula and its expansion),
+    the KAT and GRAPE sample months are the same files, part by part."""
+    import zipfile
+
+    from katsheet.workbook import writer
+    from katsheet.workbook.shipped import sample_months, write_month
+
+    def parts(name: str, month) -> dict[str, bytes]:
+        with zipfile.ZipFile(write_month(month, tmp_path / name)) as z:
+            return {n: z.read(n) for n in z.namelist()}
+
+    months = sample_months()
+    fast = {name: parts(f"fast-{name}", m) for name, m in months.items()}
+    monkeypatch.setattr(writer, "_plain_formula", lambda formula: False)
+    assert {name: parts(f"plain-{name}", m) for name, m in months.items()} == fast

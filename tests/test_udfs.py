@@ -166,6 +166,7 @@ def _excel_range(path) -> list[list]:
     """A CSV file as Excel hands its range to a function: header row, dates as serial numbers,
     numbers as floats, blank cells as None."""
     import csv
+
     with open(path, encoding="utf-8") as f:
         rows = list(csv.reader(f))
     out = [rows[0]]
@@ -288,8 +289,11 @@ def test_kat_settle_in_a_workbook_evaluated_by_formulas(tmp_path) -> None:
     period = compute_period(config, "2026-11", ledger, exceptions, states)
     n = len(period.members)
     ws = wb.add_worksheet("KAT")
-    ws.write_array_formula(f"A1:L{n + 1}", f"{{=KAT_SETTLE(Ledger!A1:K{len(ranges[0])},Config!A1:X30,"
-                                            f"State!A1:F{len(ranges[2])},Exceptions!A1:F{len(ranges[3])},,TRUE)}}")
+    ws.write_array_formula(
+        f"A1:L{n + 1}",
+        f"{{=KAT_SETTLE(Ledger!A1:K{len(ranges[0])},Config!A1:X30,"
+        f"State!A1:F{len(ranges[2])},Exceptions!A1:F{len(ranges[3])},,TRUE)}}",
+    )
     wb.close()
     values = evaluate(path, ["Ledger", "Config", "State", "Exceptions", "KAT"])
     got = [[values[("KAT", f"{chr(65 + c)}{r}")] for c in range(12)] for r in range(2, n + 2)]
