@@ -97,6 +97,22 @@ def test_tolerated_edits(month, base, edit) -> None:
 
 
 @pytest.mark.libreoffice
+def test_members_sorted_by_kat(month, base, edit) -> None:
+    """The Members sheet sorted by KAT, largest first (what a reviewer does): the member numbers
+    follow the rows, and the checker holds each row to its own member's figures."""
+    table = kat_layout(month).sheet(MEMBERS).table
+    assert table is not None
+    n = len(month.period.members)
+    rows = f"A{table.first_row}:{col_letter(table.last_col)}{table.first_row + n - 1}"
+    kat = table.index("kat")
+    sorted_path = edit(base, ["sort", MEMBERS, rows, kat, True])
+    assert findings(sorted_path) == []
+    book = read_workbook(sorted_path)
+    order = [m.kat for m in book.month.members]
+    assert order == sorted(order, reverse=True) and order != [m.kat for m in month.period.members]
+
+
+@pytest.mark.libreoffice
 def test_a_formula_overwritten_is_one_finding_at_its_cell(month, base, edit) -> None:
     target = cell(month, MEMBERS, "credits", 0)
     found = findings(edit(base, ["set", MEMBERS, target, 99]))

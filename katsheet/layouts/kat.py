@@ -33,7 +33,7 @@ from typing import Any
 from .. import __version__
 from ..engine.dates import parse_month
 from ..engine.grape.allocation import NUDGE_BITS
-from ..engine.kat import ExceptionRecord, KatConfig, KatPeriod, Ledger, MemberState, compute_period
+from ..engine.kat import ExceptionRecord, KatConfig, KatPeriod, Ledger, MemberResult, MemberState, compute_period
 from ..engine.kat.checklist import (
     CheckItem,
     checklist,
@@ -98,10 +98,22 @@ class KatMonth:
     spare_rows: int = SPARE_LEDGER_ROWS
     member_spare_rows: int = SPARE_MEMBER_ROWS
     exception_spare_rows: int = SPARE_EXCEPTION_ROWS
+    #: the members' keys in the Members sheet's order, top to bottom (a sheet a person sorted);
+    #: empty: the engine's order, by name
+    member_order: tuple[str, ...] = ()
 
     @cached_property
     def period(self) -> KatPeriod:
         return compute_period(self.config, self.month, self.ledger, self.exceptions, self.states)
+
+    @cached_property
+    def members(self) -> tuple[MemberResult, ...]:
+        """The engine's members in the Members sheet's order (those the order does not name last)."""
+        members = self.period.members
+        if not self.member_order:
+            return members
+        place = {k: i for i, k in enumerate(self.member_order)}
+        return tuple(sorted(members, key=lambda r: place.get(member_key(r.member), len(place))))
 
     @property
     def start(self) -> dt.date:
@@ -113,7 +125,7 @@ class KatMonth:
 
     @property
     def member_rows(self) -> int:
-        return len(self.period.members) + self.member_spare_rows
+        return len(self.members) + self.member_spare_rows
 
     @property
     def exception_rows(self) -> int:
@@ -155,7 +167,7 @@ class KatMonth:
     @cached_property
     def numbers(self) -> dict[str, int]:
         """Each member's number: their row on the Members sheet, from 1."""
-        return {member_key(m.member): i + 1 for i, m in enumerate(self.period.members)}
+        return {member_key(m.member): i + 1 for i, m in enumerate(self.members)}
 
     @cached_property
     def carried(self) -> dict[str, MemberState]:
@@ -618,14 +630,14 @@ def exceptions_sheet(month: KatMonth) -> Sheet:
 
 def _member(fn) -> Value:
     """``fn(month, MemberResult)`` for a member row, blank for a spare row."""
-    return lambda m, i: fn(m, m.period.members[i]) if i < len(m.period.members) else ""
+    return lambda m, i: fn(m, m.members[i]) if i < len(m.members) else ""
 
 
 def _state(fn, default: Any = None) -> Value:
     def value(m: KatMonth, i: int) -> Any:
-        if i >= len(m.period.members):
+        if i >= len(m.members):
             return None
-        s = m.carried.get(member_key(m.period.members[i].member))
+        s = m.carried.get(member_key(m.members[i].member))
         return default if s is None else fn(s)
 
     return value
@@ -687,7 +699,7 @@ def members_sheet(month: KatMonth) -> Sheet:
             "Member no. (row on this sheet)",
             "computed",
             "count",
-            lambda m, i: i + 1 if i < len(m.period.members) else "",
+            lambda m, i: i + 1 if i < len(m.members) else "",
             formula=_guard(f"MATCH({escaped('{key}')},MemberKeys,0)"),
             width=8,
         ),
@@ -956,10 +968,10 @@ def members_sheet(month: KatMonth) -> Sheet:
             Conditional(("level",), '=AND({member}<>"",{level}<{level_before})', "bad"),
             Conditional(("capped",), '=AND({member}<>"",{raw}>PerUserCap)', "cap"),
         ),
-        chart=Chart("KAT per member", "member", "kat", "A2", shown=lambda m: max(1, len(m.period.members))),
+        chart=Chart("KAT per member", "member", "kat", "A2", shown=lambda m: max(1, len(m.members))),
         freeze=f"C{HEADER_ROW + 1}",
         label_width=12,
-        printing=Printing(pages_wide=3, repeat_columns="A:B", rows=lambda m: max(1, len(m.period.members))),
+        printing=Printing(pages_wide=3, repeat_columns="A:B", rows=lambda m: max(1, len(m.members))),
     )
 
 
@@ -987,10 +999,10 @@ def settlement_sheet(month: KatMonth) -> Sheet:
         Column("level", "Level", "label", "count", _level_figure(lambda m, lv: lv.number), width=8),
         Column("name", "Name", "label", "text", _level_figure(lambda m, lv: lv.name), width=18),
         Column("members", "Members at the level now", "computed", "count",
-               _level_figure(lambda m, lv: sum(1 for x in m.period.members if x.level == lv.number)),
+               _level_figure(lambda m, lv: sum(1 for x in m.members if x.level == lv.number)),
                formula="=COUNTIF(Levels,{level})", width=12),
         Column("kat", "KAT minted to them", "computed", "amount",
-               _level_figure(lambda m, lv: sum((x.kat for x in m.period.members if x.level == lv.number), Decimal(0))),
+               _level_figure(lambda m, lv: sum((x.kat for x in m.members if x.level == lv.number), Decimal(0))),
                formula="=SUMIFS(Kat,Levels,{level})", width=AMOUNT_WIDTH),
     ))  # fmt: skip
 

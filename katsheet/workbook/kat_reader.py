@@ -9,7 +9,8 @@ problem. Inputs the sheet cannot compute with (a date typed as text, a member mi
 Members sheet, a configuration outside the guardrails) are reported once and stop the number
 check: every figure downstream would differ for that one reason.
 
-Not yet: rows sorted on the Members sheet, and comparing the configuration with the DAO's TOML.
+The Members sheet may be sorted: the month keeps the sheet's order of members (KatMonth.member_order),
+so each row is held to its own member's figures.
 """
 
 from __future__ import annotations
@@ -226,10 +227,11 @@ def read_kat_workbook(path: Path, formulas: Cells, cached: Cells, keys: set, nam
     n_ledger, n_exc, n_members = (len(r.column(n)[2]) for n in ("EntryKeys", "ExceptionMemberNos", "MemberKeys"))
     month = KatMonth(config, label, Ledger.of(ledger), tuple(exceptions), tuple(states),
                      spare_rows=max(n_ledger - len(ledger), 0), member_spare_rows=0,
-                     exception_spare_rows=max(n_exc - len(exceptions), 0))  # fmt: skip
+                     exception_spare_rows=max(n_exc - len(exceptions), 0),
+                     member_order=tuple(member_key(s.member) for s in states))  # fmt: skip
     if not r.stop:
         try:
-            month.member_spare_rows = max(n_members - len(month.period.members), 0)
+            month.member_spare_rows = max(n_members - len(month.members), 0)
         except InputError as e:
             r.bad(MEMBERS, "A1", "usable inputs", e.value, e.line(), blocking=True)
     layout = kat_layout(month) if not r.stop else skeleton
