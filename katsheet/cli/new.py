@@ -15,7 +15,16 @@ from ..engine.kat import Ledger
 from ..engine.limits import MAX_ROLE_ROWS
 from ..io.atomic import write_atomic
 from ..io.csvfile import read_scored_roster, roster_gives_weights
-from ..io.katfiles import load_config, load_guardrails, read_exceptions, read_ledger, read_states, sample_inputs
+from ..io.katfiles import (
+    load_config,
+    load_guardrails,
+    read_exceptions,
+    read_ledger,
+    read_states,
+    read_wallets,
+    sample_inputs,
+    sample_wallets,
+)
 from ..layouts.grape import (
     DEFAULT_ROWS,
     MIN_SPARE_ROWS,
@@ -148,10 +157,12 @@ def build_kat_month(
     month: str | None,
     rows: str,
     sample: bool,
+    wallets: Path | None = None,
 ) -> KatMonth:
     """A KAT month to write, every input checked (kat.md through the KAT engine) before a byte is written."""
-    if sample and (ledger or exceptions or state or config_path):
-        raise InputError("--sample brings its own configuration, ledger, exceptions and state: leave the others out",
+    if sample and (ledger or exceptions or state or config_path or wallets):
+        raise InputError("--sample brings its own configuration, ledger, exceptions, state and wallets: leave the "
+                         "others out",
                          where="--sample")  # fmt: skip
     if not sample and config_path is None:
         raise InputError("a KAT workbook needs the DAO's configuration: give --config DAO.toml "
@@ -160,16 +171,18 @@ def build_kat_month(
     config = load_config(None if sample else config_path, load_guardrails(guardrails_path))
     if sample:
         _, rows_, excs, states = sample_inputs()
+        known = sample_wallets()
         label = month.strip() if month is not None else SAMPLE_MONTH
     else:
         rows_ = read_ledger(ledger) if ledger else Ledger.of(())
         excs = read_exceptions(exceptions) if exceptions else []
         states = read_states(state) if state else []
+        known = read_wallets(wallets) if wallets else {}
         label = month.strip() if month is not None else next_month()
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", label):
         raise InputError("the month must be written YYYY-MM", where="--month", value=month)
     result = KatMonth(config, label, rows_, tuple(excs), tuple(states),
-                      spare_rows=max(capacity - len(rows_), MIN_SPARE_ROWS))  # fmt: skip
+                      spare_rows=max(capacity - len(rows_), MIN_SPARE_ROWS), wallets=known)  # fmt: skip
     _ = result.period  # bad input (a member twice in the state, ...) fails here, before anything is written
     total = result.ledger_rows + result.member_rows + result.exception_rows
     if total > MAX_ROLE_ROWS:
@@ -185,6 +198,7 @@ def build_kat_month(
 @click.option("--ledger", type=PATH, help="kat: the month's ledger CSV, as for `katsheet kat`.")
 @click.option("--exceptions", "exceptions_path", type=PATH, help="kat: the exceptions CSV.")
 @click.option("--state", "state_path", type=PATH, help="kat: the carried member state CSV.")
+@click.option("--wallets", "wallets_path", type=PATH, help="kat: the members' EVM wallets (CSV: member, wallet).")
 @click.option("--guardrails", "guardrails_path", type=PATH, help="kat: a cohort's own guardrails file (TOML).")
 @click.option("--roster", type=PATH, help="A roster CSV, as for `katsheet compute`.")
 @click.option("--month", help="The month, YYYY-MM (default: next month).")
@@ -220,6 +234,7 @@ def new(
     exceptions_path: Path | None = None,
     state_path: Path | None = None,
     guardrails_path: Path | None = None,
+    wallets_path: Path | None = None,
 ) -> None:
     """Write a fresh monthly workbook OUT.xlsx with live formulas (and their values)."""
     if out.suffix.lower() != ".xlsx":
@@ -231,7 +246,8 @@ def new(
                 raise InputError("is for the GRAPE templates; a KAT month takes --config, --ledger, "
                                  "--exceptions and --state", where=option)  # fmt: skip
         kat = build_kat_month(config_path=config_path, guardrails_path=guardrails_path, ledger=ledger,
-                              exceptions=exceptions_path, state=state_path, month=month, rows=rows, sample=sample)  # fmt: skip
+                              exceptions=exceptions_path, state=state_path, month=month, rows=rows, sample=sample,
+                              wallets=wallets_path)  # fmt: skip
         write_atomic(out, lambda: workbook_bytes(kat_layout(kat), kat, decimals=kat.config.decimals), force=force)
         p = kat.period
         Console().print(Text(
@@ -241,7 +257,7 @@ def new(
         ))  # fmt: skip
         return
     given = {"--config": config_path, "--ledger": ledger, "--exceptions": exceptions_path, "--state": state_path,
-             "--guardrails": guardrails_path}  # fmt: skip
+             "--guardrails": guardrails_path, "--wallets": wallets_path}  # fmt: skip
     for option, value in given.items():
         if value is not None:
             raise InputError("is for the KAT template (--template kat)", where=option)

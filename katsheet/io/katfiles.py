@@ -20,6 +20,7 @@ from ..engine.kat import (
     parse_guardrails,
 )
 from ..engine.kat.tables import exception_records, ledger_rows, member_states
+from ..engine.names import member_key
 from .csvfile import read_table
 
 if sys.version_info >= (3, 11):
@@ -98,6 +99,35 @@ def sample_inputs(name: str = "month") -> tuple[KatConfig, Ledger, list[Exceptio
         return config, read_ledger(Path(ledger)), read_exceptions(Path(exceptions)), read_states(Path(state))
 
 
+def sample_wallets() -> dict[str, str]:
+    """The CED sample members' wallets (EVM), by member key."""
+    with as_file(files("katsheet.data") / "ced_wallets.csv") as path:
+        return read_wallets(Path(path))
+
+
+def read_wallets(path: Path, chain: str = "evm") -> dict[str, str]:
+    """A wallets file (columns member, wallet) as {member key: wallet}, every address checked."""
+    from ..cycle.wallets import check_wallet
+    from ..engine.grape.criteria import slug
+
+    t = read_table(path)
+    index = {slug(h): i for i, h in enumerate(t.header)}
+    if "member" not in index or "wallet" not in index:
+        raise InputError("a wallets file has the columns member and wallet", where=f"{Path(path).name} header row",
+                         value=",".join(t.header)[:60])  # fmt: skip
+    out: dict[str, str] = {}
+    for n, cells in t.rows:
+        cells = [*cells, "", ""]
+        member, wallet = cells[index["member"]].strip(), cells[index["wallet"]]
+        where = f"{Path(path).name} row {n}"
+        if not member:
+            raise InputError("the member is blank", where=f"{where}, column member")
+        if member_key(member) in out:
+            raise InputError("the member has a wallet on an earlier row: one row per member", where=where, value=member)
+        out[member_key(member)] = check_wallet(wallet, chain, where=f"{where}, column wallet")
+    return out
+
+
 def read_ledger(path: Path) -> Ledger:
     t = read_table(path)
     return ledger_rows(t.header, t.rows, source=Path(path).name)
@@ -109,5 +139,12 @@ def read_exceptions(path: Path) -> list[ExceptionRecord]:
 
 
 def read_states(path: Path) -> list[MemberState]:
+    """The carried state; a wallet, when given, must be an EVM address (KAT is minted there)."""
+    from ..cycle.wallets import check_wallet
+
     t = read_table(path)
-    return member_states(t.header, t.rows, source=Path(path).name, decimal_comma=t.decimal_comma)
+    states = member_states(t.header, t.rows, source=Path(path).name, decimal_comma=t.decimal_comma)
+    for s in states:
+        if s.wallet:
+            check_wallet(s.wallet, "evm", where=f"{s.where}, column wallet")
+    return states

@@ -64,7 +64,7 @@ from .model import (
 
 TEMPLATE = "kat"
 #: Bumped whenever a cell address or formula of the template changes: the checker reads it.
-LAYOUT_VERSION = 1
+LAYOUT_VERSION = 2
 GUIDE, CONFIG, LEDGER, EXCEPTIONS, MEMBERS, SETTLEMENT = (
     "Guide",
     "Config",
@@ -77,8 +77,8 @@ CHECKLIST = "Checklist"
 HEADER_ROW = 4
 #: the typed columns of the Ledger and Exceptions tables, in order
 LEDGER_INPUTS = ("entry", "date", "member", "stakeholder", "rule", "quantity", "evidence", "verified_by",
-                 "verified_on", "status", "notes", "settled")  # fmt: skip
-EXCEPTION_INPUTS = ("id", "date", "member", "kind", "decision", "notes", "settled")
+                 "verified_on", "status", "notes", "settled", "seal")  # fmt: skip
+EXCEPTION_INPUTS = ("id", "date", "member", "kind", "decision", "notes", "settled", "seal")
 #: the built-in sample month (the CED configuration and data in katsheet/data)
 SAMPLE_MONTH = "2026-11"
 #: spare rows below the typed ones: room for a month of typing
@@ -101,10 +101,17 @@ class KatMonth:
     #: the members' keys in the Members sheet's order, top to bottom (a sheet a person sorted);
     #: empty: the engine's order, by name
     member_order: tuple[str, ...] = ()
+    #: wallets by member key (a wallets file, or the Members sheet); a carried state's own otherwise
+    wallets: dict[str, str] = field(default_factory=dict)
 
     @cached_property
     def period(self) -> KatPeriod:
         return compute_period(self.config, self.month, self.ledger, self.exceptions, self.states)
+
+    def wallet_of(self, member: str) -> str | None:
+        key = member_key(member)
+        state = self.carried.get(key)
+        return self.wallets.get(key) or (state.wallet if state else "") or None
 
     @cached_property
     def members(self) -> tuple[MemberResult, ...]:
@@ -366,6 +373,8 @@ def ledger_sheet(month: KatMonth) -> Sheet:
         Column("notes", "Notes", "input", "text", _ledger_input("notes"), width=18),
         Column("settled", "Settled in", "label", "text", _ledger_input("settled"), width=9,
                help="The period that sealed the row (written by katsheet settle)."),
+        Column("seal", "Seal", "label", "text", _ledger_input("seal"), width=12,
+               help="SHA-256 chaining the row to the sealed rows above it (docs/cycle.md)."),
     )  # fmt: skip
     computed = (
         Column(
@@ -606,6 +615,7 @@ def exceptions_sheet(month: KatMonth) -> Sheet:
                validation=Validation("list", source="=DecisionList")),
         Column("notes", "Notes", "input", "text", _exception_input("notes"), width=24),
         Column("settled", "Settled in", "label", "text", _exception_input("settled"), width=9),
+        Column("seal", "Seal", "label", "text", _exception_input("seal"), width=12),
         Column("member_no", "Member no.", "computed", "count",
                _exception_figure(lambda m, e: m.numbers.get(member_key(e.member), 0)), name="ExceptionMemberNos",
                formula=f'=IF(TRIM({{id}})="","",{_number_of("{member}", "MemberKeys")})', width=8),
@@ -684,6 +694,15 @@ def members_sheet(month: KatMonth) -> Sheet:
     columns = (
         Column("no", "No.", "label", "count", lambda m, i: i + 1, width=6),
         Column("member", "Member", "label", "text", _member(lambda m, r: r.member), width=20),
+        Column(
+            "wallet",
+            "Wallet (EVM, for the mint list)",
+            "input",
+            "text",
+            _member(lambda m, r: m.wallet_of(r.member)),
+            width=24,
+            help="The member's EVM address (0x and 40 hex digits), where katsheet settle mints their KAT.",
+        ),
         Column(
             "key",
             "Member (trimmed)",

@@ -20,6 +20,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from ..cycle.wallets import evm_problem
 from ..engine import InputError
 from ..engine.kat import ExceptionRecord, KatConfig, Ledger, LedgerRow, MemberState, parse_config
 from ..engine.kat.sheet import LEVELS, RULES, SETTINGS, STAKEHOLDERS, TIERS, Table, cell_date, cell_text, config_data
@@ -40,7 +41,7 @@ from ..layouts.kat import (
 from ..layouts.model import WorkbookLayout, split_cell
 from .reader import Cells, Finding, Workbook, _constant, _named
 
-STATE_INPUTS = ("member", "level_before", "streak_before", "last_active_before", "first_seen_before",
+STATE_INPUTS = ("member", "wallet", "level_before", "streak_before", "last_active_before", "first_seen_before",
                 "cumulative_before")  # fmt: skip
 
 
@@ -195,7 +196,7 @@ def read_kat_workbook(path: Path, formulas: Cells, cached: Cells, keys: set, nam
             quantity=_quantity(r, row["quantity"][0], v["quantity"]), evidence=cell_text(v["evidence"]),
             verified_by=cell_text(v["verified_by"]), verified_on=r.date(LEDGER, row["verified_on"][0]),
             status=cell_text(v["status"]), notes=cell_text(v["notes"]), settled=cell_text(v["settled"]),
-            where=f"{LEDGER}!{row['entry'][0]}",
+            where=f"{LEDGER}!{row['entry'][0]}", seal=cell_text(v["seal"]).strip(),
         ))  # fmt: skip
 
     exceptions: list[ExceptionRecord] = []
@@ -203,16 +204,21 @@ def read_kat_workbook(path: Path, formulas: Cells, cached: Cells, keys: set, nam
         exceptions.append(ExceptionRecord(
             cell_text(v["id"]), r.date(EXCEPTIONS, row["date"][0]), cell_text(v["member"]), cell_text(v["kind"]),
             cell_text(v["decision"]), cell_text(v["notes"]), cell_text(v["settled"]), where=f"{EXCEPTIONS}!{row['id'][0]}",
+            seal=cell_text(v["seal"]).strip(),
         ))  # fmt: skip
 
     states: list[MemberState] = []
     for row, v in _typed(_table(r, "MemberKeys", MEMBERS, member_cols, STATE_INPUTS)):
         cumulative = v["cumulative_before"]
+        wallet = cell_text(v["wallet"]).strip()
+        if wallet and (problem := evm_problem(wallet)):
+            r.bad(MEMBERS, row["wallet"][0], "an EVM address", wallet, f"the wallet {problem}: correct it",
+                  blocking=False)  # fmt: skip
         states.append(MemberState(
             cell_text(v["member"]).strip(), int(v["level_before"] or 0), int(v["streak_before"] or 0),
             r.date(MEMBERS, row["last_active_before"][0]), r.date(MEMBERS, row["first_seen_before"][0]),
             Decimal(repr(cumulative)) if isinstance(cumulative, float) else Decimal(cumulative or 0),
-            where=f"{MEMBERS}!{row['member'][0]}",
+            where=f"{MEMBERS}!{row['member'][0]}", wallet=wallet,
         ))  # fmt: skip
     listed = {member_key(s.member) for s in states}
     for row in ledger:

@@ -10,7 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from ..engine import FOUR_CRITERIA, SINGLE_CRITERION, Options
-from ..io.katfiles import load_config, load_guardrails, sample_inputs
+from ..io.katfiles import load_config, load_guardrails, sample_inputs, sample_wallets
 from ..layouts.grape import TEMPLATES, Book, Month, as_book, grape_layout, template_id
 from ..layouts.kat import SAMPLE_MONTH, KatMonth, kat_layout
 from ..samples import SAMPLE_ART_BUDGET, SAMPLE_ART_NAME, SAMPLE_BUDGET, sample_scored_roster
@@ -54,7 +54,7 @@ def sample_months() -> dict[str, Month | Book | KatMonth]:
 def kat_sample_month() -> KatMonth:
     """The CED sample month (`katsheet new --template kat --sample`)."""
     config, ledger, exceptions, states = sample_inputs()
-    return KatMonth(config, SAMPLE_MONTH, ledger, tuple(exceptions), tuple(states))
+    return KatMonth(config, SAMPLE_MONTH, ledger, tuple(exceptions), tuple(states), wallets=sample_wallets())
 
 
 def write_month(month: Month | Book | KatMonth, path: Path) -> Path:

@@ -38,6 +38,8 @@ class LedgerRow:
     notes: str = ""
     settled: str = ""
     where: str = ""
+    #: the row's seal when settled (engine/kat/seal.py), blank while open
+    seal: str = ""
 
 
 class Ledger(Sequence[LedgerRow]):
@@ -90,6 +92,7 @@ class ExceptionRecord:
     notes: str = ""
     settled: str = ""
     where: str = ""
+    seal: str = ""
 
 
 @dataclass(frozen=True)
@@ -103,3 +106,5 @@ class MemberState:
     first_seen: dt.date | None = None
     cumulative: Decimal = Decimal(0)
     where: str = ""
+    #: the member's EVM wallet for the mint list (checked where it is read), blank if none
+    wallet: str = ""

@@ -21,11 +21,11 @@ from ..numbers import parse_decimal
 from .records import LEDGER_FIELDS, ExceptionRecord, Ledger, MemberState
 
 LEDGER_COLUMNS = ("entry", "date", "member", "stakeholder", "rule", "quantity", "evidence", "verified_by",
-                  "verified_on", "status", "notes", "settled")  # fmt: skip
+                  "verified_on", "status", "notes", "settled", "seal")  # fmt: skip
 LEDGER_REQUIRED = ("entry", "date", "member", "stakeholder", "rule", "evidence", "verified_by", "verified_on", "status")
-EXCEPTION_COLUMNS = ("id", "date", "member", "kind", "decision", "notes", "settled")
+EXCEPTION_COLUMNS = ("id", "date", "member", "kind", "decision", "notes", "settled", "seal")
 EXCEPTION_REQUIRED = ("id", "date", "member", "decision")
-STATE_COLUMNS = ("member", "level", "streak", "last_active", "first_seen", "cumulative_kat")
+STATE_COLUMNS = ("member", "level", "streak", "last_active", "first_seen", "cumulative_kat", "wallet")
 STATE_REQUIRED = ("member", "level")
 
 #: other names a column goes by (the KAT workbook's Ledger sheet says "Settled in")
@@ -127,7 +127,7 @@ def ledger_rows(header: Sequence[str], rows: Rows, *, source: str = "") -> Ledge
             t.text("entry"), t.dates("date", "the date", required=False), t.text("member"), t.text("stakeholder"),
             t.text("rule"), t.text("quantity", name=False), t.text("evidence", name=False), t.text("verified_by"),
             t.dates("verified_on", "verified_on", required=False), t.text("status"), t.text("notes", name=False),
-            t.text("settled"), t.wheres(),
+            t.text("settled"), t.wheres(), t.text("seal"),
         )  # fmt: skip
         return Ledger(dict(zip(LEDGER_FIELDS, columns, strict=True)))
 
@@ -137,7 +137,7 @@ def exception_records(header: Sequence[str], rows: Rows, *, source: str = "") ->
     t = _Table(header, rows, EXCEPTION_REQUIRED, "exceptions file", source)
     columns = (
         t.text("id"), t.dates("date", "the date", required=True), t.text("member"), t.text("kind"),
-        t.text("decision"), t.text("notes", name=False), t.text("settled"), t.wheres(),
+        t.text("decision"), t.text("notes", name=False), t.text("settled"), t.wheres(), t.text("seal"),
     )  # fmt: skip
     return [ExceptionRecord(*values) for values in zip(*columns, strict=True)]
 
@@ -145,18 +145,20 @@ def exception_records(header: Sequence[str], rows: Rows, *, source: str = "") ->
 def member_states(
     header: Sequence[str], rows: Rows, *, source: str = "", decimal_comma: bool = False
 ) -> list[MemberState]:
-    """The carried state: member, level, streak, last_active, first_seen, cumulative_kat."""
+    """The carried state: member, level, streak, last_active, first_seen, cumulative_kat, and the
+    wallet (as typed: the shells check it, engine code never needs it)."""
     t = _Table(header, rows, STATE_REQUIRED, "state file", source)
     members = t.text("member")
     for i, member in enumerate(members):
         if not member:
             raise InputError("the member is blank", where=t.where(i, "member"))
     levels, streaks, cumulative = t.text("level", name=False), t.text("streak", name=False), t.text("cumulative_kat")
+    wallets = t.text("wallet")
     return [
         MemberState(
             member, _whole(levels[i], "level", t.where(i, "level")),
             _whole(streaks[i] or "0", "streak", t.where(i, "streak")), last_active, first_seen,
-            _cumulative(cumulative[i], t.where(i, "cumulative_kat"), decimal_comma), t.where(i),
+            _cumulative(cumulative[i], t.where(i, "cumulative_kat"), decimal_comma), t.where(i), wallets[i],
         )
         for i, (member, last_active, first_seen) in enumerate(zip(
             members, t.dates("last_active", "last_active", required=False),
