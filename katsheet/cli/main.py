@@ -18,6 +18,7 @@ from .kat import kat_command
 from .new import new
 from .options import PATH, allocation_options, build_options, choice, load_criteria, parse_budget
 from .render import emit, print_table, to_csv, to_json_dict
+from .settle import settle_command
 
 EXIT_BAD_INPUT = 2
 
@@ -63,6 +64,7 @@ def compute(
 cli.add_command(new)
 cli.add_command(check_command)
 cli.add_command(kat_command)
+cli.add_command(settle_command)
 
 
 @cli.command(name="excel-addin")

@@ -61,6 +61,7 @@ from .model import (
     WorkbookLayout,
     escaped,
 )
+from .settled import Stamp, settled_layout
 
 TEMPLATE = "kat"
 #: Bumped whenever a cell address or formula of the template changes: the checker reads it.
@@ -103,6 +104,10 @@ class KatMonth:
     member_order: tuple[str, ...] = ()
     #: wallets by member key (a wallets file, or the Members sheet); a carried state's own otherwise
     wallets: dict[str, str] = field(default_factory=dict)
+    #: the Checklist's signed-by-hand cells as typed (ApprovedBy, ApprovedOn, DisputesReviewed, ...)
+    approval: dict[str, Any] = field(default_factory=dict)
+    #: set once the month is settled (layouts/settled.py)
+    stamp: Stamp | None = None
 
     @cached_property
     def period(self) -> KatPeriod:
@@ -1115,6 +1120,11 @@ _CHECKS = (
 )  # fmt: skip
 
 
+def _signed(name: str) -> Any:
+    """A signed-by-hand Checklist cell: what was typed there (blank in a new month)."""
+    return lambda m: m.approval.get(name)
+
+
 def checklist_sheet(month: KatMonth) -> Sheet:
     """kat.md section 6: each machine-checked item with the count of rows or members it names and
     PASS or FAIL (frequency limits are applied by the formulas: its members are listed, it passes);
@@ -1135,13 +1145,13 @@ def checklist_sheet(month: KatMonth) -> Sheet:
                         lambda m: all(c.passed for c in m.checks.values()), formula=f"={counted}=0"))  # fmt: skip
     flag = Validation("list", source=("TRUE", "FALSE"))
     params += [
-        Param("ApprovedBy", "Approved by (the DAO's approval)", f"B{r + 3}", "input", "text", lambda m: None,
+        Param("ApprovedBy", "Approved by (the DAO's approval)", f"B{r + 3}", "input", "text", _signed("ApprovedBy"),
               help="Who approved the period for the DAO."),
-        Param("ApprovedOn", "Approved on", f"B{r + 4}", "input", "date", lambda m: None,
+        Param("ApprovedOn", "Approved on", f"B{r + 4}", "input", "date", _signed("ApprovedOn"),
               help="The date of the approval (a date)."),
-        Param("DisputesReviewed", "Open disputes reviewed", f"B{r + 5}", "input", "flag", lambda m: None,
+        Param("DisputesReviewed", "Open disputes reviewed", f"B{r + 5}", "input", "flag", _signed("DisputesReviewed"),
               help="TRUE once every disputed row and open exception was reviewed.", validation=flag),
-        Param("DocumentationPublished", "Documentation published", f"B{r + 6}", "input", "flag", lambda m: None,
+        Param("DocumentationPublished", "Documentation published", f"B{r + 6}", "input", "flag", _signed("DocumentationPublished"),
               help="TRUE once the period's report is published.", validation=flag),
     ]  # fmt: skip
     return Sheet(
@@ -1191,7 +1201,7 @@ def guide_sheet(month: KatMonth) -> Sheet:
 
 def kat_layout(month: KatMonth) -> WorkbookLayout:
     """The KAT workbook for ``month``: its configuration fixes the rule columns and the lists."""
-    return WorkbookLayout(
+    layout = WorkbookLayout(
         template=TEMPLATE,
         version=LAYOUT_VERSION,
         sheets=(
@@ -1211,3 +1221,4 @@ def kat_layout(month: KatMonth) -> WorkbookLayout:
         },
         title="KAT recognition",
     )
+    return layout if month.stamp is None else settled_layout(layout, month, month.stamp, GUIDE)

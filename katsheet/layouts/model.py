@@ -241,6 +241,8 @@ class Sheet:
     #: the SubDAO (part of the workbook) whose figures the sheet shows; None: the whole workbook
     part: int | None = None
     blocks: tuple[Block, ...] = ()
+    #: a sheet people need not see (a settled month's sealed copy)
+    hidden: bool = False
 
     def param(self, name: str) -> Param:
         for p in self.params:
@@ -259,6 +261,8 @@ class WorkbookLayout:
     constants: dict[str, str] = field(default_factory=dict)
     #: the file's title property, before the month
     title: str = "GRAPE emissions"
+    #: a settled month (layouts/settled.py): no sheet lets rows be inserted, deleted or sorted
+    settled: bool = False
 
     def sheet(self, name: str) -> Sheet:
         for s in self.sheets:

@@ -27,7 +27,7 @@ from .evaluate import evaluate
 from .expected import agrees, expected_cells, is_blank
 from .reader import Finding, Workbook
 
-KINDS = ("structure", "bad-input", "formula-drift", "wrong-number", "stale-value")
+KINDS = ("sealed", "structure", "bad-input", "formula-drift", "wrong-number", "stale-value")
 
 
 def normalise(formula: str) -> str:
@@ -166,7 +166,13 @@ def check(book: Workbook, *, evaluate_formulas: bool = True, whole_model: bool =
     evaluated = None
     if evaluate_formulas and book.month is not None:
         evaluated = evaluate_book(book, whole_model=whole_model)
+    sealed = []
+    if book.month is not None and hasattr(book.month, "stamp"):  # a KAT month: its chains and seal
+        from .seals import chain_findings, settlement_findings
+
+        sealed = [*settlement_findings(book), *chain_findings(book.month)]
     findings = [
+        *sealed,
         *book.findings,
         *drift(book),
         *([uncalculated] if uncalculated else []),

@@ -39,6 +39,7 @@ from ..layouts.kat import (
     kat_layout,
 )
 from ..layouts.model import WorkbookLayout, split_cell
+from ..layouts.settled import Stamp
 from .reader import Cells, Finding, Workbook, _constant, _named
 
 STATE_INPUTS = ("member", "wallet", "level_before", "streak_before", "last_active_before", "first_seen_before",
@@ -234,7 +235,8 @@ def read_kat_workbook(path: Path, formulas: Cells, cached: Cells, keys: set, nam
     month = KatMonth(config, label, Ledger.of(ledger), tuple(exceptions), tuple(states),
                      spare_rows=max(n_ledger - len(ledger), 0), member_spare_rows=0,
                      exception_spare_rows=max(n_exc - len(exceptions), 0),
-                     member_order=tuple(member_key(s.member) for s in states))  # fmt: skip
+                     member_order=tuple(member_key(s.member) for s in states), approval=_approval(r),
+                     stamp=_stamp(names))  # fmt: skip
     if not r.stop:
         try:
             month.member_spare_rows = max(n_members - len(month.members), 0)
@@ -244,6 +246,34 @@ def read_kat_workbook(path: Path, formulas: Cells, cached: Cells, keys: set, nam
     book = Workbook(path, TEMPLATE, layout, formulas, cached, None if r.stop else month, r.findings, keys, names)
     book.informational = r.informational
     return book
+
+
+SIGNED = ("ApprovedBy", "ApprovedOn", "DisputesReviewed", "DocumentationPublished")
+
+
+def _approval(r: _Reader) -> dict[str, Any]:
+    """The Checklist's signed-by-hand cells as typed (a date as a date)."""
+    out: dict[str, Any] = {}
+    for name in SIGNED:
+        if name not in r.names:
+            continue
+        sheet, cell, _ = r.named(name)
+        value = r.value(sheet, cell)
+        out[name] = (cell_date(value) or value) if name == "ApprovedOn" and value not in (None, "") else value
+    return {k: v for k, v in out.items() if v not in (None, "")}
+
+
+def _stamp(names: dict[str, str]) -> Stamp | None:
+    """A settled month's stamp, from its defined names (layouts/settled.py)."""
+    settled = _constant(names, "KatsheetSettled")
+    if not settled:
+        return None
+    on = _constant(names, "KatsheetApprovedOn") or ""
+    try:
+        day = dt.date.fromisoformat(on) if on else None
+    except ValueError:
+        day = None
+    return Stamp(settled, _constant(names, "KatsheetApprovedBy") or "", day, _constant(names, "KatsheetSeal") or "")
 
 
 #: the Config sheet's cell of each configuration field (the lists: their table's first column)

@@ -39,7 +39,7 @@ MAX_COLUMNS = 16_384  # XFD, the last column of a sheet
 class Finding:
     """One thing wrong, where it is, what was expected and what was found."""
 
-    kind: str  # formula-drift | bad-input | wrong-number | stale-value | structure
+    kind: str  # sealed | structure | bad-input | formula-drift | wrong-number | stale-value
     sheet: str
     cell: str
     expected: str
@@ -166,8 +166,13 @@ def _named(names: dict[str, str], name: str, path: Path) -> tuple[str, str, str]
 
 
 def _constant(names: dict[str, str], name: str) -> str | None:
+    """A constant defined name's text: the quoted text after the equals sign, doubled quotes undone."""
     text = names.get(name)
-    return text.strip('="') if text is not None else None
+    if text is None:
+        return None
+    if text.startswith('="') and text.endswith('"') and len(text) >= 3:
+        return text[2:-1].replace('""', '"')
+    return text.strip('="')
 
 
 def read_workbook(path: Path) -> Workbook:

@@ -162,17 +162,20 @@ class SheetWriter:
             self.ws.freeze_panes(self.sheet.freeze)
         self._print_setup()
         if self.sheet.protect:
+            edits = not self.layout.settled  # a settled month's rows stay where they were sealed
             self.ws.protect(
                 "",
                 {
-                    "insert_rows": True,
-                    "delete_rows": True,
-                    "sort": True,
+                    "insert_rows": edits,
+                    "delete_rows": edits,
+                    "sort": edits,
                     "autofilter": True,
                     "format_columns": True,
                     "format_rows": True,
                 },
             )
+        if self.sheet.hidden:
+            self.ws.hide()
 
     def _print_setup(self) -> None:
         """A month prints (or PDFs) readably: A4, as many pages wide as the sheet needs to stay

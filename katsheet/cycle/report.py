@@ -1,0 +1,92 @@
+"""The settlement report for the documentation step: one self-contained HTML page (no script, no
+file or font fetched) with the month's figures, the checklist, a chart of KAT per member and the
+mint list, that a DAO attaches to its proposal. Every text from the workbook is escaped: a member
+named ``<script>`` is shown as those characters. Deterministic: the same month gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from html import escape
+from typing import Any
+
+from .. import __version__
+from ..engine.numbers import plain
+
+STYLE = """
+body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem auto;max-width:60rem;color:#1b1b1b;padding:0 1rem}
+h1{font-size:1.6rem}h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #ccc}
+table{border-collapse:collapse;width:100%;font-size:.9rem}th,td{border:1px solid #ddd;padding:.3rem .5rem;text-align:left}
+td.n{text-align:right;font-variant-numeric:tabular-nums}.pass{color:#1a7f37}.fail{color:#b42318;font-weight:bold}
+.stamp{border:2px solid #1a7f37;padding:.5rem 1rem;display:inline-block;color:#1a7f37;font-weight:bold}
+code{word-break:break-all}@media print{body{margin:0}h2{break-after:avoid}}
+"""
+
+
+def _amount(value: Any, decimals: int) -> str:
+    return f"{value:,.{decimals}f}"
+
+
+def _chart(rows: list[tuple[str, float]], unit: str) -> str:
+    """A horizontal bar chart as inline SVG (prints, and needs no script)."""
+    if not rows:
+        return "<p>No member.</p>"
+    top = max(v for _, v in rows) or 1.0
+    bar, gap, label = 18, 6, 180
+    height = len(rows) * (bar + gap) + gap
+    parts = [f'<svg role="img" aria-label="{escape(unit)} per member" width="100%" viewBox="0 0 760 {height}" '
+             'xmlns="http://www.w3.org/2000/svg" font-size="12">']  # fmt: skip
+    for i, (name, value) in enumerate(rows):
+        y = gap + i * (bar + gap)
+        width = 0 if value <= 0 else max(1.0, 500 * value / top)
+        parts.append(f'<text x="{label - 6}" y="{y + 13}" text-anchor="end">{escape(name)}</text>'
+                     f'<rect x="{label}" y="{y}" width="{width:.1f}" height="{bar}" fill="#5B9BD5"/>'
+                     f'<text x="{label + width + 4:.1f}" y="{y + 13}">{value:,.2f}</text>')  # fmt: skip
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def kat_report(month: Any, mint: bytes) -> str:
+    """The report of a settled KAT month (``month.stamp`` set) and its mint list's bytes."""
+    p, c, stamp = month.period, month.config, month.stamp
+    d = c.decimals
+    on = stamp.approved_on.isoformat() if stamp and stamp.approved_on else ""
+    figures = [
+        ("Members", str(len(p.members))), ("Total capped", _amount(p.total_capped, d)),
+        ("Global cap", _amount(c.global_cap, d)), ("Global cap engaged", "yes" if p.global_cap_engaged else "no"),
+        ("Minted", _amount(p.minted, d)), ("Residue (not redistributed)", plain(p.residue)),
+    ]  # fmt: skip
+    checks = "".join(
+        f'<tr><td>{escape(item.text)}</td><td class="n">{item.count}</td>'
+        f'<td class="{"pass" if item.passed else "fail"}">{"PASS" if item.passed else "FAIL"}</td></tr>'
+        for item in month.checks.values()
+    )
+    members = "".join(
+        f"<tr><td>{escape(m.member)}</td><td class='n'>{m.level_before} &rarr; {m.level}</td>"
+        f"<td class='n'>{plain(m.credits)}</td><td class='n'>{_amount(m.raw, d)}</td>"
+        f"<td class='n'>{_amount(m.capped, d)}</td><td class='n'>{_amount(m.kat, d)}</td>"
+        f"<td>{escape(m.tier)}</td><td>{escape(m.reason)}</td></tr>"
+        for m in month.members
+    )
+    lines = list(csv.reader(io.StringIO(mint.decode("utf-8"))))
+    mint_rows = "".join("<tr>" + "".join(f"<td>{escape(cell)}</td>" for cell in line) + "</tr>" for line in lines[1:])
+    header = "".join(f"<th>{escape(h)}</th>" for h in lines[0]) if lines else ""
+    title = f"{c.name} ({c.code}): KAT settlement {p.settlement_id}"
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{escape(title)}</title><style>{STYLE}</style></head><body>
+<h1>{escape(title)}</h1>
+<p class="stamp">SETTLED {escape(p.settlement_id)}: approved by {escape(stamp.approved_by if stamp else "")} on {escape(on)}</p>
+<p>Period {escape(p.period)} ({p.start.isoformat()} to {p.end.isoformat()}). Settlement seal (SHA-256):
+<code>{escape(stamp.seal if stamp else "")}</code></p>
+<h2>Figures</h2><table>{"".join(f"<tr><th>{k}</th><td class='n'>{v}</td></tr>" for k, v in figures)}</table>
+<h2>Checklist (kat.md section 6)</h2><table><tr><th>Item</th><th>Rows or members named</th><th>Result</th></tr>{checks}</table>
+<h2>KAT per member</h2>{_chart([(m.member, float(m.kat)) for m in month.members], "KAT")}
+<h2>Members</h2><table><tr><th>Member</th><th>Level</th><th>Credits</th><th>Raw</th><th>Capped</th><th>KAT</th>
+<th>Tier</th><th>Karma</th></tr>{members}</table>
+<h2>Mint list</h2><table><tr>{header}</tr>{mint_rows}</table>
+<p>Written by katsheet {escape(__version__)}. Verify the files with <code>katsheet check</code> and the
+SHA-256 sums in the settlement record.</p>
+</body></html>
+"""
