@@ -167,10 +167,10 @@ def check(book: Workbook, *, evaluate_formulas: bool = True, whole_model: bool =
     if evaluate_formulas and book.month is not None:
         evaluated = evaluate_book(book, whole_model=whole_model)
     sealed = []
-    if book.month is not None and hasattr(book.month, "stamp"):  # a KAT month: its chains and seal
+    if book.template == "kat":  # its seal (readable even when the month is not) and its chains
         from .seals import chain_findings, settlement_findings
 
-        sealed = [*settlement_findings(book), *chain_findings(book.month)]
+        sealed = [*settlement_findings(book), *(chain_findings(book.month) if book.month is not None else [])]
     findings = [
         *sealed,
         *book.findings,

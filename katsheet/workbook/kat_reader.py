@@ -236,7 +236,7 @@ def read_kat_workbook(path: Path, formulas: Cells, cached: Cells, keys: set, nam
                      spare_rows=max(n_ledger - len(ledger), 0), member_spare_rows=0,
                      exception_spare_rows=max(n_exc - len(exceptions), 0),
                      member_order=tuple(member_key(s.member) for s in states), approval=_approval(r),
-                     stamp=_stamp(names))  # fmt: skip
+                     stamp=stamp_of(names))  # fmt: skip
     if not r.stop:
         try:
             month.member_spare_rows = max(n_members - len(month.members), 0)
@@ -263,7 +263,7 @@ def _approval(r: _Reader) -> dict[str, Any]:
     return {k: v for k, v in out.items() if v not in (None, "")}
 
 
-def _stamp(names: dict[str, str]) -> Stamp | None:
+def stamp_of(names: dict[str, str]) -> Stamp | None:
     """A settled month's stamp, from its defined names (layouts/settled.py)."""
     settled = _constant(names, "KatsheetSettled")
     if not settled:

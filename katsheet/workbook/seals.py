@@ -47,7 +47,9 @@ def chain_findings(month: Any) -> list[Finding]:
 
 def settlement_findings(book: Workbook) -> list[Finding]:
     """A settled month's seal and sealed cells (nothing for a month not settled)."""
-    stamp = getattr(book.month, "stamp", None)
+    from .kat_reader import stamp_of
+
+    stamp = stamp_of(book.names)
     if stamp is None:
         return []
     copy: list[tuple[str, str, str]] = []

@@ -1,0 +1,181 @@
+"""`katsheet settle` on KAT months (issue 12): refused with every reason until the month is clean,
+approved and every member paid has a wallet; then its files, all or nothing, verifiable by anyone;
+and every change after settlement named by `katsheet check` at its cell or entry id."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from katsheet.cycle.wallets import evm_problem
+from katsheet.engine.kat.seal import GENESIS, canonical, seal
+from katsheet.layouts.kat import LEDGER, MEMBERS, kat_layout
+from katsheet.workbook.checker import check
+from katsheet.workbook.reader import read_workbook
+from katsheet.workbook.shipped import kat_sample_month, write_month
+
+pytestmark = pytest.mark.libreoffice
+SIGNED_ON = 46358  # 2026-12-02 as a spreadsheet date
+ID = "CED-2026-11"
+
+
+def _cell(path: Path, name: str) -> str:
+    return read_workbook(path).names[name].split("!")[1].replace("$", "")
+
+
+@pytest.fixture(scope="module")
+def month():
+    return kat_sample_month()
+
+
+@pytest.fixture(scope="module")
+def signed(month, lo_editor, tmp_path_factory) -> Path:
+    """The sample month, approved in LibreOffice as a person signs it."""
+    folder = tmp_path_factory.mktemp("signed")
+    base = write_month(month, folder / "month.xlsx")
+    return lo_editor.edit(base, folder / "signed.xlsx", [
+        ["set_text", "Checklist", _cell(base, "ApprovedBy"), "Priya Nair (CED council)"],
+        ["set", "Checklist", _cell(base, "ApprovedOn"), SIGNED_ON],
+    ])  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def settled(signed, tmp_path_factory) -> Path:
+    from katsheet.cli.main import main
+
+    out = tmp_path_factory.mktemp("settled")
+    assert main(["settle", str(signed), "--out", str(out)]) == 0
+    return out
+
+
+def test_an_unsigned_month_is_refused_naming_the_cells(month, run, tmp_path) -> None:
+    path = write_month(month, tmp_path / "m.xlsx")
+    code, _, err = run("settle", str(path))
+    assert code == 1
+    assert f"Checklist!{_cell(path, 'ApprovedBy')}: the approval is not signed" in err
+    assert f"Checklist!{_cell(path, 'ApprovedOn')}: the approval has no date" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.xlsx"]
+
+
+def test_a_month_with_findings_is_refused_with_each(run, tmp_path) -> None:
+    from katsheet.io.katfiles import sample_inputs
+    from katsheet.layouts.kat import SAMPLE_MONTH, KatMonth
+
+    config, ledger, exceptions, states = sample_inputs("blocked")
+    path = write_month(KatMonth(config, SAMPLE_MONTH, ledger, tuple(exceptions), tuple(states)), tmp_path / "b.xlsx")
+    code, _, err = run("settle", str(path))
+    assert code == 1 and "refused (4 reasons)" in err  # the check's findings, the cause, first
+    assert [line.split(":")[0].strip() for line in err.splitlines()[1:]] == [
+        "Ledger!E71", "Ledger!F73", "Ledger!J74", "Ledger!A76"]  # fmt: skip
+
+
+def test_a_member_paid_without_a_wallet_blocks_settlement(month, lo_editor, run, tmp_path) -> None:
+    import dataclasses
+
+    from katsheet.engine.names import member_key
+
+    paid = next(m for m in month.period.members if m.kat > 0)
+    wallets = {k: w for k, w in month.wallets.items() if k != member_key(paid.member)}
+    path = write_month(dataclasses.replace(month, wallets=wallets), tmp_path / "m.xlsx")
+    signed = lo_editor.edit(path, tmp_path / "s.xlsx", [
+        ["set_text", "Checklist", _cell(path, "ApprovedBy"), "Priya"], ["set", "Checklist", _cell(path, "ApprovedOn"),
+                                                                      SIGNED_ON]])  # fmt: skip
+    code, _, err = run("settle", str(signed))
+    table = kat_layout(month).sheet(MEMBERS).table
+    row = table.first_row + [m.member for m in month.members].index(paid.member)
+    assert code == 1 and f"Members!{table.letter('wallet')}{row}: {paid.member} is paid" in err
+
+
+def test_the_settled_files_are_what_the_record_says(month, settled) -> None:
+    record = json.loads((settled / f"{ID}-settlement.json").read_text())
+    for name, digest in record["files"].items():
+        assert hashlib.sha256((settled / name).read_bytes()).hexdigest() == digest
+    rows = list(csv.DictReader(io.StringIO((settled / f"{ID}-mint.csv").read_text())))
+    assert sum(Decimal(r["amount"]) for r in rows) == month.period.minted == Decimal(record["totals"]["minted"])
+    assert [r["member"] for r in rows] == [m.member for m in month.period.members if m.kat > 0]
+    assert all(evm_problem(r["wallet"]) is None for r in rows) and len({r["wallet"] for r in rows}) == len(rows)
+    book = read_workbook(settled / f"{ID}-settled.xlsx")
+    assert check(book).findings == []
+    assert book.month.stamp.seal == record["seal"] and book.month.stamp.approved_by == "Priya Nair (CED council)"
+    assert book.month.period.minted == month.period.minted
+
+
+def test_anyone_can_recompute_the_chain_from_the_settled_ledger(settled) -> None:
+    """From the settled workbook's Ledger cells alone, by kat.md's recipe (docs/cycle.md)."""
+    import openpyxl
+
+    ws = openpyxl.load_workbook(settled / f"{ID}-settled.xlsx", data_only=True)[LEDGER]
+    header = [c.value for c in ws[4]]
+    previous, count = GENESIS, 0
+    for row in ws.iter_rows(min_row=5, values_only=True):
+        cells = dict(zip(header, row, strict=False))
+        if not cells.get("Seal"):
+            continue
+        fields = [cells[h] for h in ("Entry", "Date", "Member", "Stakeholder", "Rule", "Quantity", "Evidence",
+                                     "Verified by", "Verified on", "Status", "Notes")]  # fmt: skip
+        text = [f.date().isoformat() if hasattr(f, "date") else ("" if f is None else str(f).strip()) for f in fields]
+        previous = seal(previous, canonical("ledger", cells["Settled in"], text))
+        assert previous == cells["Seal"], cells["Entry"]
+        count += 1
+    record = json.loads((settled / f"{ID}-settlement.json").read_text())
+    assert (previous, count) == (record["chains"]["ledger"]["head"], record["chains"]["ledger"]["records"])
+    assert count > 50
+
+
+def test_settling_again_is_refused_and_again_is_byte_identical(settled, run, tmp_path) -> None:
+    path = settled / f"{ID}-settled.xlsx"
+    code, _, err = run("settle", str(path))
+    assert code == 1 and "settled once" in err
+    code, out, _ = run("settle", str(path), "--again")
+    assert code == 0 and out.count("byte-identical") == 4
+    code, _, _ = run("settle", str(path), "--again", "--out", str(tmp_path))
+    assert code == 0
+    for name in (f"{ID}-mint.csv", f"{ID}-report.html", f"{ID}-settlement.json"):
+        assert (tmp_path / name).read_bytes() == (settled / name).read_bytes()
+
+
+def test_settle_writes_all_or_nothing(signed, run, tmp_path) -> None:
+    (tmp_path / f"{ID}-report.html").write_text("mine")
+    code, _, err = run("settle", str(signed), "--out", str(tmp_path))
+    assert code == 2 and "already exists" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"{ID}-report.html"]
+    assert (tmp_path / f"{ID}-report.html").read_text() == "mine"
+
+
+@pytest.mark.parametrize("tamper", ["a number", "a name", "a wallet", "a sealed row edited", "a sealed row deleted",
+                                    "rows swapped"])  # fmt: skip
+def test_every_change_after_settlement_is_named(month, settled, lo_editor, tamper, tmp_path) -> None:
+    path = settled / f"{ID}-settled.xlsx"
+    members = kat_layout(month).sheet(MEMBERS).table
+    ledger = kat_layout(month).sheet(LEDGER).table
+    first = ledger.first_row
+    ops = {
+        "a number": [["set", MEMBERS, f"{members.letter('cumulative_before')}{members.first_row + 1}", 999]],
+        "a name": [["set_text", MEMBERS, f"{members.letter('member')}{members.first_row + 2}", "Someone Else"]],
+        "a wallet": [
+            [
+                "set_text",
+                MEMBERS,
+                f"{members.letter('wallet')}{members.first_row}",
+                "0x0000000000000000000000000000000000000001",
+            ]
+        ],
+        "a sealed row edited": [["set_text", LEDGER, f"{ledger.letter('notes')}{first + 3}", "edited later"]],
+        "a sealed row deleted": [["delete_rows", LEDGER, first + 3, 1]],
+        "rows swapped": [["sort", LEDGER, f"A{first}:{ledger.letter('seal')}{first + 5}", 0, True]],
+    }[tamper]
+    found = check(read_workbook(lo_editor.edit(path, tmp_path / "t.xlsx", ops))).findings
+    sealed = [f for f in found if f.kind == "sealed"]
+    assert sealed, (tamper, found[:3])
+    if tamper in ("a number", "a name", "a wallet"):
+        assert (sealed[0].sheet, sealed[0].cell) == (MEMBERS, ops[0][2]), sealed
+    elif tamper == "a sealed row edited":
+        assert any(f.sheet == LEDGER and f.cell == f"A{first + 3}" and "CED-0004" in f.message for f in sealed), sealed
+    else:
+        assert any(f.sheet == LEDGER and "entry" in f.message for f in sealed), sealed
