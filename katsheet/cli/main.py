@@ -14,11 +14,11 @@ from ..engine import InputError, allocate
 from ..io.csvfile import read_roster
 from ..samples import SAMPLE_BUDGET, sample_roster
 from .check import check_command
+from .cycle import history_command, next_command, settle_command
 from .kat import kat_command
 from .new import new
 from .options import PATH, allocation_options, build_options, choice, load_criteria, parse_budget
 from .render import emit, print_table, to_csv, to_json_dict
-from .settle import settle_command
 
 EXIT_BAD_INPUT = 2
 
@@ -65,6 +65,8 @@ cli.add_command(new)
 cli.add_command(check_command)
 cli.add_command(kat_command)
 cli.add_command(settle_command)
+cli.add_command(next_command)
+cli.add_command(history_command)
 
 
 @cli.command(name="excel-addin")

@@ -113,6 +113,12 @@ class KatMonth:
     def period(self) -> KatPeriod:
         return compute_period(self.config, self.month, self.ledger, self.exceptions, self.states)
 
+    @property
+    def sealed_rows(self) -> int:
+        """How many ledger rows, from the top, are sealed (a carried ledger starts with them)."""
+        seals = self.ledger.columns["seal"]
+        return next((i for i, s in enumerate(seals) if not s), len(seals))
+
     def wallet_of(self, member: str) -> str | None:
         key = member_key(member)
         state = self.carried.get(key)
@@ -556,7 +562,7 @@ def ledger_sheet(month: KatMonth) -> Sheet:
             width=10,
         ),
     )
-    table = Table(HEADER_ROW, month.ledger_rows, (*inputs, *computed))
+    table = Table(HEADER_ROW, month.ledger_rows, (*inputs, *computed), locked_rows=month.sealed_rows)
     return Sheet(
         name=LEDGER,
         table=table,

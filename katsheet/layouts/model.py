@@ -118,6 +118,8 @@ class Table:
     #: where each column actually is, when not side by side from first_col (a reader sets this for
     #: a workbook in which someone inserted a notes column)
     positions: tuple[int, ...] | None = None
+    #: the first rows hold sealed records (a carried KAT ledger): their input cells are locked
+    locked_rows: int = 0
 
     @property
     def first_row(self) -> int:

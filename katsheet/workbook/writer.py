@@ -289,8 +289,11 @@ class SheetWriter:
             for i in range(rows):
                 ws.write_formula(first + i, c, render(i), fmt, _cell_value(col.value(month, i)))
         else:
+            table = self.sheet.table
+            sealed = table.locked_rows if table is not None and col.role in ("input", "override") else 0
+            locked = self.styles.get("label", col.fmt)
             for i in range(rows):
-                _write_value(ws, first + i, c, col.value(month, i), fmt)
+                _write_value(ws, first + i, c, col.value(month, i), locked if i < sealed else fmt)
 
     def _chart(self) -> None:
         spec = self.sheet.chart

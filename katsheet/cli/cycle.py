@@ -1,0 +1,126 @@
+"""The cycle's commands: `katsheet settle` (cycle/settle.py) and `katsheet next` (cycle/next.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.text import Text
+
+from ..cycle.settle import Refused, settle, write_settlement
+from ..io.atomic import write_atomic
+from .options import PATH
+
+
+def _refused(e: Refused) -> None:
+    click.echo(f"katsheet: refused ({len(e.reasons)} reason{'s' * (len(e.reasons) != 1)}):", err=True)
+    for reason in e.reasons:
+        click.echo(f"  {reason}", err=True)
+    raise click.exceptions.Exit(1) from None
+
+
+@click.command(name="settle")
+@click.argument("month", type=PATH)
+@click.option("--out", "out", type=PATH, help="The folder to write into (default: the workbook's own).")
+@click.option("--payout", default=None, help="The payout format (a KAT month: kat-mint, its batch mint list).")
+@click.option("--again", is_flag=True, help="A settled month: write its mint list, report and record once more.")
+def settle_command(month: Path, out: Path | None, payout: str | None, again: bool) -> None:
+    """Settle MONTH.xlsx: refused with every reason unless it checks clean and is approved; then the
+    settled (sealed, locked) workbook, the mint list, the report and the settlement record."""
+    try:
+        result = settle(month, out, payout=payout, again=again)
+    except Refused as e:
+        _refused(e)
+        return
+    write_settlement(result)
+    console = Console()
+    totals = result.record["totals"]
+    console.print(Text(f"Settled {result.settlement_id}: minted {totals['minted']} KAT to {totals['members_paid']} "
+                       f"members; seal {result.record['seal']}"))  # fmt: skip
+    for path, data in result.files:
+        console.print(Text(f"  wrote {path} ({len(data):,} bytes)"))
+    for path in result.unchanged:
+        console.print(Text(f"  {path}: byte-identical, left as it is"))
+
+
+@click.command(name="next")
+@click.argument("settled", type=PATH)
+@click.argument("out", type=PATH, required=False)
+@click.option("--force", is_flag=True, help="Overwrite OUT if it exists.")
+def next_command(settled: Path, out: Path | None, force: bool) -> None:
+    """Write the month after SETTLED.xlsx (default OUT: CODE-YYYY-MM.xlsx beside it): the sealed
+    ledger locked, the open rows and exceptions, every member's state and wallet carried."""
+    from ..cycle.next import next_kat_month
+    from ..layouts.kat import kat_layout
+    from ..workbook.writer import workbook_bytes
+
+    try:
+        month = next_kat_month(settled)
+    except Refused as e:
+        _refused(e)
+        return
+    p = month.period
+    target = out if out is not None else settled.parent / f"{p.settlement_id}.xlsx"
+    if target.suffix.lower() != ".xlsx":
+        raise click.BadParameter("the workbook must be an .xlsx file", param_hint="OUT")
+    write_atomic(target, lambda: workbook_bytes(kat_layout(month), month, decimals=month.config.decimals), force=force)
+    Console().print(Text(f"Wrote {target} ({p.period}): {month.sealed_rows} sealed ledger rows carried, "
+                         f"{len(month.ledger) - month.sealed_rows} open; {len(month.states)} members carried."))  # fmt: skip
+
+
+@click.command(name="history")
+@click.argument("folder", type=PATH)
+@click.option("--format", "fmt", default="table", show_default=True, help="table, json or csv.")
+def history_command(folder: Path, fmt: str) -> None:
+    """Every settled month in FOLDER, per DAO: totals, members paid, and the verification of each
+    month's files against its settlement record and of the chain from month to month (exit 1 if
+    anything does not verify)."""
+    import csv
+    import io
+    import json
+
+    from ..cycle.history import history
+    from .options import choice
+
+    fmt = choice(fmt, ("table", "json", "csv"), what="the format", where="--format")
+    months = history(folder)
+    rows = [
+        {"dao": dao, "period": m.period, "settlement_id": m.record.get("settlement_id"),
+         "minted": m.record.get("totals", {}).get("minted"), "residue": m.record.get("totals", {}).get("residue"),
+         "members_paid": m.record.get("totals", {}).get("members_paid"), "verified": not m.problems,
+         "problems": m.problems}
+        for dao, ms in months.items() for m in ms
+    ]  # fmt: skip
+    problems = [p for r in rows for p in r["problems"]]
+    if fmt == "json":
+        series: dict[str, dict[str, dict[str, str]]] = {}
+        for dao, ms in months.items():
+            for m in ms:
+                for member, amount in m.amounts.items():
+                    series.setdefault(dao, {}).setdefault(member, {})[m.period] = str(amount)
+        click.echo(json.dumps({"months": rows, "members": series}, indent=2, ensure_ascii=False))
+    elif fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(["dao", "period", "settlement_id", "minted", "residue", "members_paid", "verified"])
+        writer.writerows([r["dao"], r["period"], r["settlement_id"], r["minted"], r["residue"], r["members_paid"],
+                          r["verified"]] for r in rows)  # fmt: skip
+        click.echo(buffer.getvalue(), nl=False)
+    else:
+        from rich.table import Table
+
+        table = Table(title=f"Settled months in {folder}")
+        for header in ("DAO", "Period", "Settlement", "Minted", "Residue", "Members paid", "Verified"):
+            table.add_column(header, justify="right" if header in ("Minted", "Residue", "Members paid") else "left")
+        for r in rows:
+            table.add_row(*(Text(str(r[k])) for k in ("dao", "period", "settlement_id", "minted", "residue",
+                                                       "members_paid")), Text("yes" if r["verified"] else "NO"))  # fmt: skip
+        console = Console()
+        console.print(table)
+        if not rows:
+            console.print(Text(f"No settlement record (*-settlement.json) in {folder}."))
+    for p in problems:
+        click.echo(f"katsheet: {p}", err=True)
+    if problems:
+        raise click.exceptions.Exit(1)

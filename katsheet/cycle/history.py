@@ -1,0 +1,125 @@
+"""`katsheet history FOLDER`: every settled month in a folder, per DAO, verified.
+
+A month is its settlement record (``ID-settlement.json``) and the files it names. For each:
+every file must still have the SHA-256 the record gives; the settled workbook must be the month
+the record says (its period and seal). Per DAO the months must follow each other without a gap,
+and each KAT month's ledger chain must extend the previous month's: the record's head must be the
+seal of the same record in the next month's sealed ledger. A broken link is named: the file, and
+the entry id where the chains part.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from ..engine.errors import InputError
+
+
+@dataclass
+class Month:
+    record_path: Path
+    record: dict[str, Any]
+    problems: list[str] = field(default_factory=list)
+    amounts: dict[str, Decimal] = field(default_factory=dict)
+
+    @property
+    def dao(self) -> str:
+        return str(self.record.get("dao", {}).get("code", "?"))
+
+    @property
+    def period(self) -> str:
+        return str(self.record.get("period", "?"))
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _files(m: Month) -> None:
+    folder = m.record_path.parent
+    for name, digest in m.record.get("files", {}).items():
+        path = folder / name
+        if not path.is_file():
+            m.problems.append(f"{path}: missing (the settlement record names it)")
+        elif _sha(path) != digest:
+            m.problems.append(f"{path}: changed since settlement (its SHA-256 is not the record's)")
+    mint = folder / f"{m.record['settlement_id']}-mint.csv"
+    if mint.is_file():
+        rows = list(csv.DictReader(io.StringIO(mint.read_text(encoding="utf-8"))))
+        m.amounts = {r["member"].removeprefix("'"): Decimal(r["amount"]) for r in rows}
+        total = sum(m.amounts.values(), Decimal(0))
+        if total != Decimal(m.record["totals"]["minted"]):
+            m.problems.append(f"{mint}: sums to {total}, the record says minted {m.record['totals']['minted']}")
+
+
+def _sealed(path: Path) -> list[tuple[str, str, str]]:
+    """The settled workbook's sealed ledger rows in order: (entry, seal, where), and its month."""
+    from ..workbook.reader import read_workbook
+
+    book = read_workbook(path)
+    if book.month is None:
+        return []
+    return [(r.entry.strip(), r.seal, r.where) for r in book.month.rows if r.seal]
+
+
+def _workbook(m: Month) -> list[tuple[str, str, str]] | None:
+    from ..workbook.reader import _constant, read_workbook
+
+    path = m.record_path.parent / f"{m.record['settlement_id']}-settled.xlsx"
+    if not path.is_file() or any(str(path) in p for p in m.problems):
+        return None
+    book = read_workbook(path)
+    month, seal = _constant(book.names, "KatsheetMonth"), _constant(book.names, "KatsheetSeal")
+    if month != m.period or seal != m.record.get("seal"):
+        m.problems.append(
+            f"{path}: holds {month} with seal {seal}, not the record's {m.period} ({m.record.get('seal')})"
+        )
+        return None
+    return _sealed(path)
+
+
+def _next_period(period: str) -> str:
+    year, month = int(period[:4]), int(period[5:7])
+    return f"{year + month // 12:04d}-{month % 12 + 1:02d}"
+
+
+def history(folder: Path) -> dict[str, list[Month]]:
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputError("is not a folder", where=str(folder))
+    months: dict[str, list[Month]] = {}
+    for path in sorted(folder.rglob("*-settlement.json")):
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError) as e:
+            raise InputError(f"is not a settlement record ({e})", where=str(path)) from None
+        m = Month(path, record)
+        _files(m)
+        months.setdefault(m.dao, []).append(m)
+    for dao_months in months.values():
+        dao_months.sort(key=lambda m: m.period)
+        previous: Month | None = None
+        previous_chain: list[tuple[str, str, str]] | None = None
+        for m in dao_months:
+            chain = _workbook(m) if m.record.get("framework") == "kat" else None
+            if previous is not None and m.period != _next_period(previous.period):
+                kind = "twice" if m.period == previous.period else f"missing: {_next_period(previous.period)}"
+                m.problems.append(f"{m.record_path}: the month before {m.period} is {kind} (after {previous.period})")
+            elif previous is not None and chain is not None and previous_chain is not None:
+                n = previous.record["chains"]["ledger"]["records"]
+                head = previous.record["chains"]["ledger"]["head"]
+                if n and (len(chain) < n or chain[n - 1][1] != head):
+                    at = next((i for i, (a, b) in enumerate(zip(previous_chain, chain, strict=False)) if a[:2] != b[:2]),
+                              min(len(chain), n) - 1)  # fmt: skip
+                    entry, _, where = chain[at] if at < len(chain) else ("(missing)", "", "")
+                    m.problems.append(f"{m.record_path.parent / (m.record['settlement_id'] + '-settled.xlsx')}: its "
+                                      f"sealed ledger does not extend {previous.period}'s at entry {entry} ({where})")  # fmt: skip
+            previous, previous_chain = m, chain
+    return months
