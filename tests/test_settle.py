@@ -179,3 +179,110 @@ def test_every_change_after_settlement_is_named(month, settled, lo_editor, tampe
         assert any(f.sheet == LEDGER and f.cell == f"A{first + 3}" and "CED-0004" in f.message for f in sealed), sealed
     else:
         assert any(f.sheet == LEDGER and "entry" in f.message for f in sealed), sealed
+
+
+# ---------------------------------------------------------------------------------------------
+# katsheet next and katsheet history: two months in a row, then tampering with the folder
+
+
+@pytest.fixture(scope="module")
+def two_months(month, settled, lo_editor, tmp_path_factory) -> Path:
+    """November settled, December started from it, signed in LibreOffice and settled: one folder."""
+    import shutil
+
+    from katsheet.cli.main import main
+
+    folder = tmp_path_factory.mktemp("folder")
+    for p in settled.iterdir():
+        shutil.copy(p, folder / p.name)
+    assert main(["next", str(folder / f"{ID}-settled.xlsx")]) == 0
+    december = folder / "CED-2026-12.xlsx"
+    signed = lo_editor.edit(december, folder / "dec-signed.xlsx", [
+        ["set_text", "Checklist", _cell(december, "ApprovedBy"), "Priya Nair"],
+        ["set", "Checklist", _cell(december, "ApprovedOn"), SIGNED_ON + 31],
+    ])  # fmt: skip
+    assert main(["settle", str(signed)]) == 0
+    return folder
+
+
+def test_next_carries_the_sealed_ledger_open_rows_and_every_members_state(month, two_months) -> None:
+    import openpyxl
+
+    from katsheet.engine.names import member_key
+
+    december = read_workbook(two_months / "CED-2026-12.xlsx").month
+    november = read_workbook(two_months / f"{ID}-settled.xlsx").month
+    assert december.period.period == "2026-12" and december.stamp is None and december.approval == {}
+    sealed = [r for r in november.rows if r.seal]
+    assert [r.seal for r in december.rows[: len(sealed)]] == [r.seal for r in sealed]
+    assert {r.entry for r in december.rows[len(sealed) :]} == {r.entry for r in november.rows if not r.seal}
+    assert {r.status.strip() for r in december.rows[len(sealed) :]} <= {"pending", "disputed", "verified"}
+    carried = {member_key(s.member): s for s in december.states}
+    for m in month.period.members:
+        s = carried[member_key(m.member)]
+        assert (s.level, s.streak, s.last_active, s.first_seen, s.cumulative) == (
+            m.level, m.streak, m.last_active, m.first_seen, m.cumulative)  # fmt: skip
+        assert s.wallet == month.wallet_of(m.member)
+    ws = openpyxl.load_workbook(two_months / "CED-2026-12.xlsx")[LEDGER]
+    first = kat_layout(december).sheet(LEDGER).table.first_row
+    assert ws[f"A{first}"].protection.locked and not ws[f"A{first + len(sealed)}"].protection.locked
+    assert check(read_workbook(two_months / "CED-2026-12.xlsx")).findings == []
+
+
+def test_next_refuses_a_month_that_is_not_settled(month, run, tmp_path) -> None:
+    code, _, err = run("next", str(write_month(month, tmp_path / "m.xlsx")))
+    assert code == 2 and "is not settled" in err and len(list(tmp_path.iterdir())) == 1
+
+
+def test_the_december_chain_extends_novembers(two_months) -> None:
+    nov = json.loads((two_months / f"{ID}-settlement.json").read_text())
+    dec = json.loads((two_months / "CED-2026-12-settlement.json").read_text())
+    assert dec["chains"]["ledger"]["records"] >= nov["chains"]["ledger"]["records"]
+    book = read_workbook(two_months / "CED-2026-12-settled.xlsx")
+    sealed = [r for r in book.month.rows if r.seal]
+    assert sealed[nov["chains"]["ledger"]["records"] - 1].seal == nov["chains"]["ledger"]["head"]
+    assert sealed[-1].seal == dec["chains"]["ledger"]["head"]
+
+
+def test_history_lists_and_verifies_the_folder(two_months, run) -> None:
+    code, out, err = run("history", str(two_months), "--format", "json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert [(m["period"], m["verified"]) for m in data["months"]] == [("2026-11", True), ("2026-12", True)]
+    nov = json.loads((two_months / f"{ID}-settlement.json").read_text())
+    assert data["months"][0]["minted"] == nov["totals"]["minted"]
+    series = data["members"]["CED"]
+    assert sum(Decimal(v["2026-11"]) for v in series.values() if "2026-11" in v) == Decimal(nov["totals"]["minted"])
+    code, out, _ = run("history", str(two_months), "--format", "csv")
+    assert code == 0 and out.splitlines()[0] == "dao,period,settlement_id,minted,residue,members_paid,verified"
+
+
+@pytest.mark.parametrize("tamper", ["an amount in a mint file", "a month deleted", "two months swapped",
+                                    "a chain that does not extend"])  # fmt: skip
+def test_history_names_each_tampering(two_months, run, tamper, tmp_path) -> None:
+    import shutil
+
+    folder = tmp_path / "f"
+    shutil.copytree(two_months, folder)
+    if tamper == "an amount in a mint file":
+        mint = folder / f"{ID}-mint.csv"
+        mint.write_text(mint.read_text().replace(",50\n", ",51\n", 1))
+        named = f"{ID}-mint.csv: changed since settlement"
+    elif tamper == "a month deleted":
+        for p in folder.glob(f"{ID}-*"):
+            p.unlink()
+        named = "holds rows settled in 2026-11, whose settlement is missing"
+    elif tamper == "two months swapped":
+        a, b = folder / f"{ID}-settled.xlsx", folder / "CED-2026-12-settled.xlsx"
+        data = a.read_bytes()
+        a.write_bytes(b.read_bytes())
+        b.write_bytes(data)
+        named = f"{ID}-settled.xlsx: changed since settlement"
+    else:
+        record = folder / f"{ID}-settlement.json"
+        data = json.loads(record.read_text())
+        data["chains"]["ledger"]["head"] = "f" * 64
+        record.write_text(json.dumps(data))
+        named = "does not extend 2026-11's at entry"
+    code, _, err = run("history", str(folder))
+    assert code == 1 and named in err, err

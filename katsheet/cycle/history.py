@@ -59,17 +59,17 @@ def _files(m: Month) -> None:
             m.problems.append(f"{mint}: sums to {total}, the record says minted {m.record['totals']['minted']}")
 
 
-def _sealed(path: Path) -> list[tuple[str, str, str]]:
-    """The settled workbook's sealed ledger rows in order: (entry, seal, where), and its month."""
+def _sealed(path: Path) -> list[tuple[str, str, str, str]]:
+    """The settled workbook's sealed ledger rows in order: (entry, seal, where, period sealed in)."""
     from ..workbook.reader import read_workbook
 
     book = read_workbook(path)
     if book.month is None:
         return []
-    return [(r.entry.strip(), r.seal, r.where) for r in book.month.rows if r.seal]
+    return [(r.entry.strip(), r.seal, r.where, r.settled.strip()) for r in book.month.rows if r.seal]
 
 
-def _workbook(m: Month) -> list[tuple[str, str, str]] | None:
+def _workbook(m: Month) -> list[tuple[str, str, str, str]] | None:
     from ..workbook.reader import _constant, read_workbook
 
     path = m.record_path.parent / f"{m.record['settlement_id']}-settled.xlsx"
@@ -106,9 +106,13 @@ def history(folder: Path) -> dict[str, list[Month]]:
     for dao_months in months.values():
         dao_months.sort(key=lambda m: m.period)
         previous: Month | None = None
-        previous_chain: list[tuple[str, str, str]] | None = None
+        previous_chain: list[tuple[str, str, str, str]] | None = None
         for m in dao_months:
             chain = _workbook(m) if m.record.get("framework") == "kat" else None
+            earlier = sorted({row[3] for row in chain or () if row[3] < m.period} - {x.period for x in dao_months})
+            if earlier:
+                m.problems.append(f"{m.record_path}: its sealed ledger holds rows settled in {', '.join(earlier)}, "
+                                  "whose settlement is missing from the folder")  # fmt: skip
             if previous is not None and m.period != _next_period(previous.period):
                 kind = "twice" if m.period == previous.period else f"missing: {_next_period(previous.period)}"
                 m.problems.append(f"{m.record_path}: the month before {m.period} is {kind} (after {previous.period})")
@@ -118,7 +122,7 @@ def history(folder: Path) -> dict[str, list[Month]]:
                 if n and (len(chain) < n or chain[n - 1][1] != head):
                     at = next((i for i, (a, b) in enumerate(zip(previous_chain, chain, strict=False)) if a[:2] != b[:2]),
                               min(len(chain), n) - 1)  # fmt: skip
-                    entry, _, where = chain[at] if at < len(chain) else ("(missing)", "", "")
+                    entry, _, where, _ = chain[at] if at < len(chain) else ("(missing)", "", "", "")
                     m.problems.append(f"{m.record_path.parent / (m.record['settlement_id'] + '-settled.xlsx')}: its "
                                       f"sealed ledger does not extend {previous.period}'s at entry {entry} ({where})")  # fmt: skip
             previous, previous_chain = m, chain
