@@ -1,6 +1,6 @@
 """A settled month's layout: the month's own layout with every input locked, a visible stamp, and
 a hidden, locked "Sealed" sheet holding a copy of every constant cell (inputs, labels, the
-configuration), one row each: where it is, and its value as text.
+configuration) as text, one row per sheet row: where it is, and its cells as [column, value] pairs.
 
 The settlement seal is the SHA-256 of that copy (the compact JSON array of [sheet, cell, text]
 rows, UTF-8), stored in the file as the defined name KatsheetSeal and in the settlement record
@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..engine.dates import EXCEL_EPOCH
-from .model import Note, Printing, Sheet, WorkbookLayout
+from .model import Note, Printing, Sheet, WorkbookLayout, split_cell
 
 SEALED = "Sealed"
 
@@ -54,7 +54,8 @@ def seal_text(value: Any) -> str:
 
 def constant_cells(layout: WorkbookLayout, month: Any) -> list[tuple[str, str, str]]:
     """Every cell the layout fills with a constant (not a formula): (sheet, cell, text), blank
-    table cells included (a value typed into one after settlement is a change too)."""
+    table cells included (a value typed into one after settlement is a change too), sheet by
+    sheet and row by row."""
     out: list[tuple[str, str, str]] = []
     for sheet in layout.sheets:
         if sheet.name == SEALED:
@@ -76,13 +77,34 @@ def constant_cells(layout: WorkbookLayout, month: Any) -> list[tuple[str, str, s
             letter = table.letter(col.key)
             out += [(sheet.name, f"{letter}{table.first_row + i}", seal_text(col.value(month, i)))
                     for i in range(table.rows)]  # fmt: skip
-    return out
+    # in the Sealed sheet's order: sheet by sheet, row by row, then as the layout lists the cells
+    return [(where.rpartition("!")[0], f"{letters}{where.rpartition('!')[2]}", text)
+            for where, pairs in group_rows(out) for letters, text in pairs]  # fmt: skip
 
 
 def _letter(index: int) -> str:
     from .model import col_letter
 
     return col_letter(index)
+
+
+def group_rows(cells: Iterable[tuple[str, str, str]]) -> list[tuple[str, list[list[str]]]]:
+    """The sealed cells one sheet row at a time (a month of 10,000 ledger rows is 10,000 rows of
+    the Sealed sheet, not 130,000): ("Ledger!7", [["A", "CED-0003"], ["B", "46330"], ...])."""
+    out: dict[str, list[list[str]]] = {}
+    for sheet, cell, text in cells:
+        letters, row = split_cell(cell)
+        out.setdefault(f"{sheet}!{row}", []).append([letters, text])
+    return list(out.items())
+
+
+def ungroup_rows(rows: Iterable[tuple[str, str]]) -> list[tuple[str, str, str]]:
+    """The Sealed sheet's rows back to (sheet, cell, text), in order (ValueError if unreadable)."""
+    out = []
+    for where, pairs in rows:
+        sheet, _, row = where.rpartition("!")
+        out += [(sheet, f"{letters}{row}", text) for letters, text in json.loads(pairs)]
+    return out
 
 
 def seal_of(cells: Iterable[tuple[str, str, str]]) -> str:
@@ -118,9 +140,9 @@ def settled_layout(layout: WorkbookLayout, month: Any, stamp: Stamp, guide: str)
         if sheet.name == guide:
             locked = dataclasses.replace(locked, notes=(*locked.notes, Note("A2", line, "heading")))
         sheets.append(locked)
-    notes = [Note("A1", "Sheet!Cell", "heading"), Note("B1", "Value as sealed", "heading")]
-    for i, (sheet_name, cell, text) in enumerate(cells, start=2):
-        notes += [Note(f"A{i}", f"{sheet_name}!{cell}"), Note(f"B{i}", text)]
+    notes = [Note("A1", "Sheet!Row", "heading"), Note("B1", "Cells as sealed: [column, value] pairs", "heading")]
+    for i, (where, pairs) in enumerate(group_rows(cells), start=2):
+        notes += [Note(f"A{i}", where), Note(f"B{i}", json.dumps(pairs, ensure_ascii=False, separators=(",", ":")))]
     sheets.append(Sheet(name=SEALED, notes=tuple(notes), protect=True, hidden=True,
                         printing=Printing(landscape=False), widths=(("A", 18), ("B", 60))))  # fmt: skip
     constants = {**layout.constants, "KatsheetSettled": stamp.settlement_id, "KatsheetSeal": seal,

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..engine.kat.seal import Sealed, exception_fields, ledger_fields, verify
 from ..layouts.model import split_cell
-from ..layouts.settled import SEALED, seal_of, seal_text
+from ..layouts.settled import SEALED, seal_of, seal_text, ungroup_rows
 from .reader import Finding, Workbook
 
 
@@ -52,13 +52,15 @@ def settlement_findings(book: Workbook) -> list[Finding]:
     stamp = stamp_of(book.names)
     if stamp is None:
         return []
-    copy: list[tuple[str, str, str]] = []
+    grouped = []
     row = 2
     while (SEALED, f"A{row}") in book.formulas:
-        ref = str(book.formulas[(SEALED, f"A{row}")])
-        sheet, _, cell = ref.rpartition("!")
-        copy.append((sheet, cell, seal_text(book.formulas.get((SEALED, f"B{row}")))))
+        grouped.append((str(book.formulas[(SEALED, f"A{row}")]), str(book.formulas.get((SEALED, f"B{row}")) or "[]")))
         row += 1
+    try:
+        copy = ungroup_rows(grouped)
+    except (ValueError, TypeError):
+        copy = []
     if seal_of(copy) != stamp.seal:
         return [Finding("sealed", SEALED, "A1", stamp.seal, seal_of(copy),
                         f"the month settled as {stamp.settlement_id} was changed: its sealed copy no longer gives "
