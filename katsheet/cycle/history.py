@@ -59,30 +59,43 @@ def _files(m: Month) -> None:
             m.problems.append(f"{mint}: sums to {total}, the record says minted {m.record['totals']['minted']}")
 
 
-def _sealed(path: Path) -> list[tuple[str, str, str, str]]:
-    """The settled workbook's sealed ledger rows in order: (entry, seal, where, period sealed in)."""
-    from ..workbook.reader import read_workbook
+def _column(raw: Any, name: str, path: Path) -> tuple[list[str], list[Any]]:
+    """A named column's cells and values as read (constants: no formula to evaluate)."""
+    from ..layouts.model import split_cell
+    from ..workbook.reader import _named
 
-    book = read_workbook(path)
-    if book.month is None:
-        return []
-    return [(r.entry.strip(), r.seal, r.where, r.settled.strip()) for r in book.month.rows if r.seal]
+    if name not in raw.names:
+        raise InputError(f"has no defined name {name}: not a settled katsheet KAT month")
+    sheet, first, last = _named(raw.names, name, path)
+    (letter, r1), (_, r2) = split_cell(first), split_cell(last)
+    cells = [f"{sheet}!{letter}{r}" for r in range(r1, r2 + 1)]
+    return cells, [raw.formulas.get((sheet, f"{letter}{r}")) for r in range(r1, r2 + 1)]
 
 
 def _workbook(m: Month) -> list[tuple[str, str, str, str]] | None:
-    from ..workbook.reader import _constant, read_workbook
+    """The settled workbook's sealed ledger rows in order: (entry, seal, where, period sealed in),
+    read straight from its cells (no formula evaluated: history reads 24 months in seconds)."""
+    from ..workbook.reader import _constant
+    from ..workbook.xlsx import read_xlsx
 
     path = m.record_path.parent / f"{m.record['settlement_id']}-settled.xlsx"
     if not path.is_file() or any(str(path) in p for p in m.problems):
         return None
-    book = read_workbook(path)
-    month, seal = _constant(book.names, "KatsheetMonth"), _constant(book.names, "KatsheetSeal")
+    raw = read_xlsx(path)
+    month, seal = _constant(raw.names, "KatsheetMonth"), _constant(raw.names, "KatsheetSeal")
     if month != m.period or seal != m.record.get("seal"):
         m.problems.append(
             f"{path}: holds {month} with seal {seal}, not the record's {m.period} ({m.record.get('seal')})"
         )
         return None
-    return _sealed(path)
+    try:
+        (cells, entries), (_, seals), (_, settled) = (_column(raw, n, path) for n in ("LedgerEntries", "LedgerSeals",
+                                                                                      "LedgerSettled"))  # fmt: skip
+    except InputError as e:
+        m.problems.append(f"{path}: {e.problem}")
+        return None
+    return [(str(entries[i]).strip(), str(seals[i]), cells[i], str(settled[i] or "").strip())
+            for i in range(len(entries)) if seals[i]]  # fmt: skip
 
 
 def _next_period(period: str) -> str:

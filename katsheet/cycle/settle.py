@@ -27,6 +27,7 @@ from typing import Any
 
 from .. import __version__
 from ..engine.errors import InputError
+from ..engine.kat import Ledger
 from ..engine.kat.seal import GENESIS, seal_period
 from ..engine.numbers import plain
 from ..io.atomic import write_all
@@ -96,11 +97,8 @@ def _sealed_month(month: KatMonth, stamp: Stamp) -> KatMonth:
     new_excs = list(month.exceptions)
     for i, s in zip(exc_idx, exception_seals, strict=True):
         new_excs[i] = dataclasses.replace(new_excs[i], settled=period, seal=s.seal)
-    from ..engine.kat import Ledger
-
+    # a new KatMonth (replace calls __init__): its cached figures are made afresh from the sealed inputs
     sealed = dataclasses.replace(month, ledger=Ledger.of(new_rows), exceptions=tuple(new_excs), stamp=None)
-    for name in ("period", "members", "rows", "results", "checks"):  # fresh figures for the new inputs
-        sealed.__dict__.pop(name, None)
     seal = seal_of(constant_cells(kat_layout(sealed), sealed))
     return dataclasses.replace(sealed, stamp=dataclasses.replace(stamp, seal=seal))
 

@@ -366,7 +366,8 @@ def _first_problem(m: KatMonth, row, result) -> str:
 
 def ledger_sheet(month: KatMonth) -> Sheet:
     inputs = (
-        Column("entry", "Entry", "input", "text", _ledger_input("entry"), width=10, help="A unique id per row."),
+        Column("entry", "Entry", "input", "text", _ledger_input("entry"), name="LedgerEntries", width=10,
+               help="A unique id per row."),
         Column("date", "Date", "input", "date", _ledger_input("date"), name="LedgerDates", width=DATE_WIDTH,
                help="When the contribution happened (a date)."),
         Column("member", "Member", "input", "text", _ledger_input("member"), width=20),
@@ -382,9 +383,9 @@ def ledger_sheet(month: KatMonth) -> Sheet:
         Column("status", "Status", "input", "text", _ledger_input("status"), width=10,
                validation=Validation("list", source="=StatusList")),
         Column("notes", "Notes", "input", "text", _ledger_input("notes"), width=18),
-        Column("settled", "Settled in", "label", "text", _ledger_input("settled"), width=9,
+        Column("settled", "Settled in", "label", "text", _ledger_input("settled"), name="LedgerSettled", width=9,
                help="The period that sealed the row (written by katsheet settle)."),
-        Column("seal", "Seal", "label", "text", _ledger_input("seal"), width=12,
+        Column("seal", "Seal", "label", "text", _ledger_input("seal"), name="LedgerSeals", width=12,
                help="SHA-256 chaining the row to the sealed rows above it (docs/cycle.md)."),
     )  # fmt: skip
     computed = (
