@@ -163,9 +163,16 @@ def read_roster(path: Path, criteria: Criteria = FOUR_CRITERIA) -> list[RoleRow]
 
 
 def read_scored_roster(path: Path, criteria: Criteria = FOUR_CRITERIA) -> list[ScoredRow]:
+    """The roster's rows; a wallet, when given, must be a Solana address (GRAPE pays out there)."""
+    from ..cycle.wallets import check_wallet
+
     table = read_table(path)
     try:
-        return scored_rows(table.header, table.rows, criteria=criteria, decimal_comma=table.decimal_comma)
+        rows = scored_rows(table.header, table.rows, criteria=criteria, decimal_comma=table.decimal_comma)
+        for r in rows:
+            if r.wallet:
+                check_wallet(r.wallet, "solana", where=f"{r.where}, column wallet")
+        return rows
     except InputError as e:
         raise InputError(e.problem, where=f"{path.name} {e.where}".strip(), value=e.value) from None
 

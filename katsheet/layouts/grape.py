@@ -58,7 +58,7 @@ from .model import (
 
 TEMPLATES = ("compact", "expanded")
 #: Bumped whenever a cell address or formula of these templates changes: the checker reads it.
-LAYOUT_VERSION = 3  # 3: totals in whole units, pools from weight sums, MATCH/SUMIF member numbering
+LAYOUT_VERSION = 4  # 4: wallets (Scoring input, Members lookup); 3: totals in whole units, pools from weight sums, MATCH/SUMIF member numbering
 DEFAULT_ROWS = 100
 #: Spare rows kept below a roster that is longer than --rows.
 MIN_SPARE_ROWS = 20
@@ -154,6 +154,8 @@ class MemberLine:
     member: str
     role_rows: int
     total: Decimal
+    #: the wallet typed on the member's first role row (blank if none)
+    wallet: str = ""
 
 
 @dataclass
@@ -225,7 +227,7 @@ class Book:
                 if is_first:
                     running += 1
                     numbers[key] = running
-                    lines.append([excel_trim(row.member), 0, Decimal(0)])
+                    lines.append([excel_trim(row.member), 0, Decimal(0), row.wallet])
                 num.running[k] = running
                 number = numbers[key]
                 num.member_no[k] = number
@@ -598,6 +600,9 @@ def scoring_sheet(criteria: Criteria, rows: int, p: int, name: str) -> Sheet:
         *score_columns,
         Column("weight", "GRAPE weight", "computed", "weight", _part(p, _member("grape_weight")), name="GrapeWeights",
                formula=_guard(f"ROUND(({terms})/ROUND(SUM(CriteriaWeights)*{MILLI},0),0)/{MICRO}"), width=14),
+        Column("wallet", "Wallet (Solana)", "input", "text", _part(p, _row(lambda m, r: m.rows[r].wallet or None)),
+               name="ScoredWallets", width=46,
+               help="The member's Solana address (base58), where katsheet settle pays them; once per member is enough."),
     )  # fmt: skip
     table = Table(header_row, rows, columns)
     bad_score = tuple(
@@ -650,6 +655,10 @@ def members_sheet(rows: int, parts: tuple[tuple[str, str], ...]) -> Sheet:
     name = '""'
     for suffix in reversed(suffixes):
         name = f"IFERROR(INDEX(MemberNames{suffix},MATCH({{no}},MemberNos{suffix},0)),{name})"
+    wallet = '""'
+    for suffix in reversed(suffixes):
+        wallet = (f"IFERROR(INDEX(ScoredWallets{suffix},INDEX(RowNumbers{suffix},MATCH({{no}},MemberNos{suffix},0)))"
+                  f'&"",{wallet})')  # fmt: skip
     role_rows = "+".join(f"COUNTIF(MemberNos{s},{{no}})" for s in suffixes)
     total = "+".join(f"SUMIF(MemberNos{s},{{no}},TotalUnits{s})/UnitsPerToken{s}" for s in suffixes)
     budget = "+".join(f"Budget{s}" for s in suffixes)
@@ -664,6 +673,8 @@ def members_sheet(rows: int, parts: tuple[tuple[str, str], ...]) -> Sheet:
                formula=_guard(total), width=AMOUNT_WIDTH, name="MemberTotals"),
         Column("share", "Share of budget", "computed", "percent", _share,
                formula=_guard(f"IF({budget}=0,0,{{total}}/{budget})"), width=14),
+        Column("wallet", "Wallet (first role row's)", "computed", "text", _member_line("wallet"),
+               formula=_guard(wallet), width=46),
     )  # fmt: skip
     plural = "s" if len(parts) > 1 else ""
     members_shown = lambda obj: len(as_book(obj).members) or 1  # noqa: E731

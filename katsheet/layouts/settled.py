@@ -48,7 +48,7 @@ def seal_text(value: Any) -> str:
         value = (value - EXCEL_EPOCH).days
     if isinstance(value, (int, float, Decimal)):
         number = float(value)
-        return str(int(number)) if number == int(number) and abs(number) < 2**53 else repr(number)
+        return str(int(number)) if number.is_integer() and abs(number) < 2**53 else repr(number)
     return str(value)
 
 

@@ -19,6 +19,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from ..cycle.wallets import solana_problem
 from ..engine import CAP_RULES, Criteria, Criterion, InputError, Options, parse_decimal, parse_score
 from ..engine.grape.allocation import MAX_DECIMALS, check_budget, member_key
 from ..engine.grape.criteria import DEFAULT_LEVELS, check_criterion_weight, grape_weight
@@ -229,7 +230,8 @@ def _row_maps(book: Workbook) -> dict[str, list[int]]:
         letter = col_letter(table.index("no"))
         numbers = [_input(book, sheet.name, f"{letter}{table.first_row + i}") for i in range(table.rows)]
         as_int = [
-            int(n) if isinstance(n, (int, float)) and not isinstance(n, bool) and n == int(n) else None for n in numbers
+            int(n) if isinstance(n, (int, float)) and not isinstance(n, bool) and float(n).is_integer() else None
+            for n in numbers
         ]
         wanted = list(range(1, table.rows + 1))
         if sorted(x for x in as_int if x is not None) == wanted:
@@ -534,6 +536,7 @@ def _part(book: Workbook, names: dict[str, str], criteria: Criteria, subdao: str
     member_col = col_letter(table.index("member"))
     role_col = col_letter(table.index("role"))
     score_cols = [col_letter(table.index(f"s{n}")) for n in range(len(criteria.items))]
+    wallet_col = col_letter(table.index("wallet"))
     rows: list[ScoredRow] = []
     slots: list[int | None] = []
     seen: dict[tuple[str, str], str] = {}
@@ -570,7 +573,15 @@ def _part(book: Workbook, names: dict[str, str], criteria: Criteria, subdao: str
                  f"the same member and role twice (first at {seen[key]})")  # fmt: skip
         seen[key] = where
         slots.append(len(rows))
-        rows.append(ScoredRow(name, role_text, tuple(scores), grape_weight(parsed, criteria), where=where))
+        wallet = _input(book, scoring_name, f"{wallet_col}{r}")
+        wallet_text = "" if wallet is None else str(wallet)
+        if wallet_text.strip() and (problem := solana_problem(wallet_text.strip())):
+            finding = Finding("bad-input", scoring_name, f"{wallet_col}{r}", "a Solana address", repr(wallet_text),
+                              f"the wallet {problem}: correct it (it blocks settlement, not the numbers)")  # fmt: skip
+            book.findings.append(finding)
+            book.informational.append(finding)
+        rows.append(ScoredRow(name, role_text, tuple(scores), grape_weight(parsed, criteria), where=where,
+                              wallet=wallet_text))  # fmt: skip
     _appended(book, scoring_name, table, member_col)
     shown = book.layout.sheet(allocation_name).table.rows  # type: ignore[union-attr]
     hidden = next((i for i, slot in enumerate(slots) if slot is not None and i >= shown), None)

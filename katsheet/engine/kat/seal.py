@@ -35,7 +35,7 @@ def _text(value: Any) -> str:
         return ""
     if isinstance(value, dt.date):
         return value.isoformat()
-    if isinstance(value, float) and value == int(value):
+    if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value).strip()
 

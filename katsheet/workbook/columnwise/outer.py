@@ -418,7 +418,7 @@ def _index(args: tuple[str, ...], leaves: _Leaves, ev: Evaluator, run: Run, n: i
     for i, r in enumerate(rows):
         if _is_error(r):
             out[i] = r  # INDEX passes an error in its row number on
-        elif _is_number(r) and r == int(r) and 1 <= r <= len(column):
+        elif _is_number(r) and 1 <= r <= len(column) and r == int(r):  # bounds first: int(inf) raises
             out[i] = column[int(r) - 1]
         else:
             out[i] = IRREGULAR  # row 0, out of range, text, fractions: `formulas` answers
