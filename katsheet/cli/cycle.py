@@ -23,21 +23,28 @@ def _refused(e: Refused) -> None:
 @click.command(name="settle")
 @click.argument("month", type=PATH)
 @click.option("--out", "out", type=PATH, help="The folder to write into (default: the workbook's own).")
-@click.option("--payout", default=None, help="The payout format (a KAT month: kat-mint, its batch mint list).")
+@click.option(
+    "--payout",
+    default=None,
+    help="GRAPE: solana-tokens, safe, grape-governance, streamflow or generic "
+    "(default); KAT: kat-mint, its batch mint list.",
+)
+@click.option("--token", default="", help="safe: the ERC-20 token's address.")
 @click.option("--again", is_flag=True, help="A settled month: write its mint list, report and record once more.")
-def settle_command(month: Path, out: Path | None, payout: str | None, again: bool) -> None:
+def settle_command(month: Path, out: Path | None, payout: str | None, token: str, again: bool) -> None:
     """Settle MONTH.xlsx: refused with every reason unless it checks clean and is approved; then the
     settled (sealed, locked) workbook, the mint list, the report and the settlement record."""
     try:
-        result = settle(month, out, payout=payout, again=again)
+        result = settle(month, out, payout=payout, token=token, again=again)
     except Refused as e:
         _refused(e)
         return
     write_settlement(result)
     console = Console()
     totals = result.record["totals"]
-    console.print(Text(f"Settled {result.settlement_id}: minted {totals['minted']} KAT to {totals['members_paid']} "
-                       f"members; seal {result.record['seal']}"))  # fmt: skip
+    amount = f"minted {totals['minted']} KAT" if "minted" in totals else f"paid {totals['total_allocated']}"
+    console.print(Text(f"Settled {result.settlement_id}: {amount} to {totals['members_paid']} members; "
+                       f"seal {result.record['seal']}"))  # fmt: skip
     for path, data in result.files:
         console.print(Text(f"  wrote {path} ({len(data):,} bytes)"))
     for path in result.unchanged:

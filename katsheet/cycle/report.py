@@ -69,9 +69,6 @@ def kat_report(month: Any, mint: bytes) -> str:
         f"<td>{escape(m.tier)}</td><td>{escape(m.reason)}</td></tr>"
         for m in month.members
     )
-    lines = list(csv.reader(io.StringIO(mint.decode("utf-8"))))
-    mint_rows = "".join("<tr>" + "".join(f"<td>{escape(cell)}</td>" for cell in line) + "</tr>" for line in lines[1:])
-    header = "".join(f"<th>{escape(h)}</th>" for h in lines[0]) if lines else ""
     title = f"{c.name} ({c.code}): KAT settlement {p.settlement_id}"
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -85,7 +82,54 @@ def kat_report(month: Any, mint: bytes) -> str:
 <h2>KAT per member</h2>{_chart([(m.member, float(m.kat)) for m in month.members], "KAT")}
 <h2>Members</h2><table><tr><th>Member</th><th>Level</th><th>Credits</th><th>Raw</th><th>Capped</th><th>KAT</th>
 <th>Tier</th><th>Karma</th></tr>{members}</table>
-<h2>Mint list</h2><table><tr>{header}</tr>{mint_rows}</table>
+<h2>Mint list</h2>{_csv_table(mint)}
+<p>Written by katsheet {escape(__version__)}. Verify the files with <code>katsheet check</code> and the
+SHA-256 sums in the settlement record.</p>
+</body></html>
+"""
+
+
+def _csv_table(data: bytes, header: bool = True) -> str:
+    lines = list(csv.reader(io.StringIO(data.decode("utf-8"))))
+    if not lines:
+        return "<p>No payout.</p>"
+    head = "".join(f"<th>{escape(h)}</th>" for h in lines[0]) if header else ""
+    body = lines[1:] if header else lines
+    rows = "".join("<tr>" + "".join(f"<td>{escape(cell)}</td>" for cell in line) + "</tr>" for line in body)
+    return f"<table>{f'<tr>{head}</tr>' if head else ''}{rows}</table>"
+
+
+def grape_report(book: Any, payout_files: list[tuple[str, bytes]]) -> str:
+    """The report of a settled GRAPE month (``book.stamp`` set) and its payout file(s)."""
+    stamp = book.stamp
+    d = book.first.options.decimals
+    on = stamp.approved_on.isoformat() if stamp and stamp.approved_on else ""
+    parts = "".join(
+        f"<tr><td>{escape(part.subdao or 'GRAPE')}</td><td class='n'>{_amount(part.budget or 0, d)}</td>"
+        f"<td class='n'>{_amount(part.allocation.total_allocated, d)}</td>"
+        f"<td class='n'>{_amount(part.allocation.returned_to_treasury, d)}</td>"
+        f"<td>{'yes' if part.allocation.cap_engaged else 'no'}</td></tr>"
+        for part in book.parts
+    )
+    members = "".join(
+        f"<tr><td>{escape(line.member)}</td><td class='n'>{line.role_rows}</td><td class='n'>{_amount(line.total, d)}</td>"
+        f"<td><code>{escape(line.wallet)}</code></td></tr>"
+        for line in book.members
+    )
+    files = "".join(f"<h3>{escape(name)}</h3>{_csv_table(data, 'grape-governance' not in name)}"
+                    for name, data in payout_files)  # fmt: skip
+    title = f"GRAPE settlement {stamp.settlement_id if stamp else ''}"
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{escape(title)}</title><style>{STYLE}</style></head><body>
+<h1>{escape(title)}</h1>
+<p class="stamp">SETTLED {escape(stamp.settlement_id if stamp else "")}: approved by {escape(stamp.approved_by if stamp else "")} on {escape(on)}</p>
+<p>Month {escape(book.month)}. Settlement seal (SHA-256): <code>{escape(stamp.seal if stamp else "")}</code></p>
+<h2>Budget and allocation</h2><table><tr><th>SubDAO</th><th>Budget</th><th>Allocated</th><th>Returned</th>
+<th>Cap engaged</th></tr>{parts}</table>
+<h2>Total per member (all roles)</h2>{_chart([(line.member, float(line.total)) for line in book.members], "Total")}
+<h2>Members</h2><table><tr><th>Member</th><th>Role rows</th><th>Total</th><th>Wallet</th></tr>{members}</table>
+<h2>Payout</h2>{files}
 <p>Written by katsheet {escape(__version__)}. Verify the files with <code>katsheet check</code> and the
 SHA-256 sums in the settlement record.</p>
 </body></html>

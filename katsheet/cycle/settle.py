@@ -21,7 +21,9 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -29,15 +31,19 @@ from .. import __version__
 from ..engine.errors import InputError
 from ..engine.kat import Ledger
 from ..engine.kat.seal import GENESIS, seal_period
-from ..engine.numbers import plain
+from ..engine.names import member_key
+from ..engine.numbers import exact_sum, plain
 from ..io.atomic import write_all
+from ..layouts.grape import Book, grape_layout, sheet_names
 from ..layouts.kat import MEMBERS, TEMPLATE, KatMonth, kat_layout
+from ..layouts.model import split_cell
 from ..layouts.settled import Stamp, constant_cells, seal_of
 from ..workbook.checker import check
 from ..workbook.reader import read_workbook
 from ..workbook.writer import workbook_bytes
-from .payouts import KAT_FORMAT, payees, render
-from .report import kat_report
+from .payouts import GRAPE_FORMATS, KAT_FORMAT, payees, render
+from .report import grape_report, kat_report
+from .wallets import solana_problem
 
 
 class Refused(Exception):
@@ -103,7 +109,7 @@ def _sealed_month(month: KatMonth, stamp: Stamp) -> KatMonth:
     return dataclasses.replace(sealed, stamp=dataclasses.replace(stamp, seal=seal))
 
 
-def _approval(month: KatMonth, names: dict[str, str]) -> tuple[str, dt.date | None, list[str]]:
+def _approval(month: Any, names: dict[str, str]) -> tuple[str, dt.date | None, list[str]]:
     """Who approved the period and when (the Checklist's ApprovedBy and ApprovedOn), or the reasons."""
 
     def at(name: str) -> str:
@@ -121,7 +127,10 @@ def _approval(month: KatMonth, names: dict[str, str]) -> tuple[str, dt.date | No
     return by, on if isinstance(on, dt.date) else None, reasons
 
 
-def _mint(month: KatMonth) -> tuple[bytes, list[str], int]:
+def _kat_payout(month: KatMonth, fmt: str, token: str) -> tuple[list[tuple[str, bytes]], list[str], int]:
+    """The batch mint list (named files), the reasons it cannot be made, and how many are paid."""
+    if fmt != KAT_FORMAT:
+        raise InputError(f"a KAT month settles into its mint list (--payout {KAT_FORMAT})", where="--payout", value=fmt)
     p = month.period
     amounts = {m.member: m.kat for m in p.members}
     wallets = {m.member: month.wallet_of(m.member) or "" for m in p.members}
@@ -131,86 +140,187 @@ def _mint(month: KatMonth) -> tuple[bytes, list[str], int]:
     where = {m.member: f"{MEMBERS}!{column}{table.first_row + i}" for i, m in enumerate(month.members)}
     paid, problems = payees(amounts, wallets, where=where)
     if problems:
-        return b"", problems, 0
+        return [], problems, 0
     files = render(KAT_FORMAT, paid, p.minted, settlement_id=p.settlement_id, period=p.period)
-    return files[0].data, [], len(paid)
+    return [(f"{p.settlement_id}-mint.csv", files[0].data)], [], len(paid)
 
 
-def _record(month: KatMonth, files: dict[str, bytes], paid: int) -> dict[str, Any]:
-    p, stamp = month.period, month.stamp
-    assert stamp is not None
+def _kat_record(month: KatMonth) -> dict[str, Any]:
+    """The KAT part of the settlement record: the DAO, totals and the chains' heads."""
+    p = month.period
     sealed_rows = [r for r in month.rows if r.seal]
     sealed_exceptions = [e for e in month.exceptions if e.seal]
     return {
-        "settlement_id": p.settlement_id,
         "framework": "kat",
-        "period": p.period,
         "dao": {"name": month.config.name, "code": month.config.code},
-        "approved_by": stamp.approved_by,
-        "approved_on": stamp.approved_on.isoformat() if stamp.approved_on else None,
         "totals": {
-            "members": len(p.members), "members_paid": paid, "total_capped": plain(p.total_capped),
+            "members": len(p.members), "total_capped": plain(p.total_capped),
             "global_cap": plain(month.config.global_cap), "global_cap_engaged": p.global_cap_engaged,
             "minted": plain(p.minted), "residue": plain(p.residue),
         },
-        "seal": stamp.seal,
         "chains": {
             "ledger": {"head": sealed_rows[-1].seal if sealed_rows else GENESIS, "records": len(sealed_rows)},
             "exceptions": {"head": sealed_exceptions[-1].seal if sealed_exceptions else GENESIS,
                            "records": len(sealed_exceptions)},
         },
-        "files": {name: hashlib.sha256(data).hexdigest() for name, data in sorted(files.items())},
-        "katsheet": __version__,
     }  # fmt: skip
 
 
-def settle(path: Path, out: Path | None = None, *, payout: str | None = None, again: bool = False) -> Settlement:
+# ---------------------------------------------------------------------------------------------
+# GRAPE
+
+
+def grape_settlement_id(book: Book) -> str:
+    """GRAPE months have no DAO code: GRAPE-YYYY-MM."""
+    return f"GRAPE-{book.month}"
+
+
+def _grape_total(book: Book) -> Decimal:
+    return exact_sum(line.total for line in book.members)
+
+
+def _grape_payout(book: Book, fmt: str, token: str) -> tuple[list[tuple[str, bytes]], list[str], int]:
+    """The payout file(s) in ``fmt``: per member, summed over roles and SubDAO sheets; a member
+    whose role rows give two different wallets is a reason, named at both cells."""
+    if fmt not in GRAPE_FORMATS:
+        raise InputError(f"GRAPE payout formats: {', '.join(GRAPE_FORMATS)}", where="--payout", value=fmt)
+    layout = grape_layout(book)
+    wallets: dict[str, str] = {}
+    where: dict[str, str] = {}
+    first_cell: dict[str, str] = {}
+    problems: list[str] = []
+    for part in book.parts:
+        scoring, _ = sheet_names(book.template, part.subdao)
+        letter = layout.sheet(scoring).table.letter("wallet")  # type: ignore[union-attr]
+        for row in part.rows:
+            key = member_key(row.member)
+            cell = f"{scoring}!{letter}{split_cell(row.where.rpartition('!')[2])[1]}"
+            first_cell.setdefault(key, cell)
+            wallet = row.wallet.strip()
+            if not wallet:
+                continue
+            if key in wallets and wallets[key] != wallet:
+                problems.append(
+                    f"{cell}: {row.member.strip()} has two wallets ({wallets[key]} at {where[key]}): keep one"
+                )
+                continue
+            wallets.setdefault(key, wallet)
+            where.setdefault(key, cell)
+    amounts = {line.member: line.total for line in book.members}
+    named = {line.member: wallets.get(member_key(line.member), "") for line in book.members}
+    cells = {line.member: where.get(member_key(line.member), first_cell.get(member_key(line.member), "")) for line in
+             book.members}  # fmt: skip
+    paid, more = payees(amounts, named, where=cells)
+    problems += more
+    bad = [f"{cells[p.member]}: {p.member}'s wallet {problem}" for p in paid if (problem := solana_problem(p.wallet))]
+    if fmt != "safe":
+        problems += bad
+    if problems:
+        return [], problems, 0
+    sid = grape_settlement_id(book)
+    files = render(fmt, paid, _grape_total(book), token=token, settlement_id=sid, period=book.month)
+    return [(f"{sid}-{fmt}{f.suffix}.csv", f.data) for f in files], [], len(paid)
+
+
+def _grape_sealed(book: Book, stamp: Stamp) -> Book:
+    unsealed = dataclasses.replace(book, stamp=None)
+    seal = seal_of(constant_cells(grape_layout(unsealed), unsealed))
+    return dataclasses.replace(book, stamp=dataclasses.replace(stamp, seal=seal))
+
+
+def _grape_record(book: Book) -> dict[str, Any]:
+    returned = exact_sum(part.allocation.returned_to_treasury for part in book.parts)
+    return {
+        "framework": "grape",
+        "dao": {"name": "", "code": "GRAPE", "subdaos": [part.subdao for part in book.parts if part.subdao]},
+        "totals": {"members": len(book.members), "budget": plain(book.total_budget),
+                   "total_allocated": plain(_grape_total(book)), "returned_to_treasury": plain(returned)},
+    }  # fmt: skip
+
+
+# ---------------------------------------------------------------------------------------------
+# Both
+
+
+@dataclass(frozen=True)
+class _Framework:
+    """What settling needs of a framework's month."""
+
+    settlement_id: Callable[[Any], str]
+    period: Callable[[Any], str]
+    layout: Callable[[Any], Any]
+    decimals: Callable[[Any], int]
+    sealed: Callable[[Any, Stamp], Any]
+    payout: Callable[[Any, str, str], tuple[list[tuple[str, bytes]], list[str], int]]
+    report: Callable[[Any, list[tuple[str, bytes]]], str]
+    record: Callable[[Any], dict[str, Any]]
+    default_format: str
+
+
+KAT = _Framework(
+    settlement_id=lambda m: m.period.settlement_id, period=lambda m: m.period.period, layout=kat_layout,
+    decimals=lambda m: m.config.decimals, sealed=_sealed_month, payout=_kat_payout,
+    report=lambda m, files: kat_report(m, files[0][1]), record=_kat_record, default_format=KAT_FORMAT,
+)  # fmt: skip
+GRAPE = _Framework(
+    settlement_id=grape_settlement_id, period=lambda b: b.month, layout=grape_layout,
+    decimals=lambda b: b.first.options.decimals, sealed=_grape_sealed, payout=_grape_payout,
+    report=grape_report, record=_grape_record, default_format="generic",
+)  # fmt: skip
+
+
+def settle(path: Path, out: Path | None = None, *, payout: str | None = None, token: str = "",
+           again: bool = False) -> Settlement:  # fmt: skip
     """Settle the month in ``path`` (see the module's docstring); nothing is written here."""
     book = read_workbook(Path(path))
-    if book.template != TEMPLATE:
-        raise InputError("is a GRAPE month: katsheet settles KAT months so far (GRAPE payouts come next)",
-                         where=str(path))  # fmt: skip
-    if payout not in (None, KAT_FORMAT):
-        raise InputError(f"a KAT month settles into its mint list (--payout {KAT_FORMAT})", where="--payout",
-                         value=payout)  # fmt: skip
+    kind = KAT if book.template == TEMPLATE else GRAPE
+    fmt = (payout or kind.default_format).strip().lower()
     month = book.month
     report = check(book)
     reasons = [f"{f.sheet}!{f.cell}: {f.message}" for f in report.findings]
     if month is None or reasons:
-        raise Refused(reasons or ["the workbook cannot be read as a KAT month: run katsheet check"])
+        raise Refused(reasons or ["the workbook's inputs cannot be read: run katsheet check"])
     out = Path(out) if out is not None else Path(path).parent
     if not out.is_dir():
         raise InputError("the output folder does not exist", where=str(out))
     if month.stamp is not None and not again:
         raise Refused([f"{path}: was settled as {month.stamp.settlement_id} (approved by {month.stamp.approved_by}): "
-                       "a month is settled once; --again writes its mint list, report and record once more"])  # fmt: skip
+                       "a month is settled once; --again writes its payout file, report and record once more"])  # fmt: skip
     if month.stamp is None and again:
         raise Refused([f"{path}: is not settled yet: --again is for a settled month"])
-    settlement_id = month.period.settlement_id
+    settlement_id = kind.settlement_id(month)
     if month.stamp is None:
         by, on, reasons = _approval(month, book.names)
-        _, problems, _ = _mint(month)
+        _, problems, _ = kind.payout(month, fmt, token)
         if reasons or problems:
             raise Refused([*reasons, *problems])
-        settled = _sealed_month(month, Stamp(settlement_id, by, on))
-        workbook = workbook_bytes(kat_layout(settled), settled, decimals=settled.config.decimals)
+        settled = kind.sealed(month, Stamp(settlement_id, by, on))
+        workbook = workbook_bytes(kind.layout(settled), settled, decimals=kind.decimals(settled))
     else:
         settled, workbook = month, Path(path).read_bytes()
-    mint, problems, paid = _mint(settled)
+    payout_files, problems, paid = kind.payout(settled, fmt, token)
     if problems:
         raise Refused(problems)
-    names = {"workbook": f"{settlement_id}-settled.xlsx", "mint": f"{settlement_id}-mint.csv",
-             "report": f"{settlement_id}-report.html", "record": f"{settlement_id}-settlement.json"}  # fmt: skip
-    report_html = kat_report(settled, mint).encode("utf-8")
-    files = {names["workbook"]: workbook, names["mint"]: mint, names["report"]: report_html}
-    record = _record(settled, files, paid)
-    files[names["record"]] = (json.dumps(record, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    stamp = settled.stamp
+    workbook_name = f"{settlement_id}-settled.xlsx"
+    files = {workbook_name: workbook, **dict(payout_files),
+             f"{settlement_id}-report.html": kind.report(settled, payout_files).encode("utf-8")}  # fmt: skip
+    specific = kind.record(settled)
+    record = {
+        "settlement_id": settlement_id, "framework": specific.pop("framework"), "period": kind.period(settled),
+        "dao": specific.pop("dao"), "approved_by": stamp.approved_by,
+        "approved_on": stamp.approved_on.isoformat() if stamp.approved_on else None,
+        "payout_format": fmt, "totals": {**specific.pop("totals"), "members_paid": paid}, "seal": stamp.seal,
+        **specific, "files": {name: hashlib.sha256(data).hexdigest() for name, data in sorted(files.items())},
+        "katsheet": __version__,
+    }  # fmt: skip
+    files[f"{settlement_id}-settlement.json"] = (json.dumps(record, indent=2, ensure_ascii=False) + "\n").encode()
     writes, unchanged = [], []
     for name, data in files.items():
         target = out / name
         if again and target.exists() and target.read_bytes() == data:
             unchanged.append(target)
-        elif not (again and name == names["workbook"]):
+        elif not (again and name == workbook_name):
             writes.append((target, data))
     return Settlement(settlement_id, writes, record, unchanged)
 

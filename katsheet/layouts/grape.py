@@ -55,6 +55,7 @@ from .model import (
     foreign,
     scope_names,
 )
+from .settled import Stamp, settled_layout
 
 TEMPLATES = ("compact", "expanded")
 #: Bumped whenever a cell address or formula of these templates changes: the checker reads it.
@@ -174,6 +175,10 @@ class Book:
     """What one workbook holds: one or several SubDAO months, and the Members sheet over them."""
 
     parts: tuple[Month, ...]
+    #: the signed-by-hand cells as typed (ApprovedBy, ApprovedOn); katsheet settle needs both
+    approval: dict[str, Any] = field(default_factory=dict)
+    #: set once the month is settled (layouts/settled.py)
+    stamp: Stamp | None = None
 
     @property
     def first(self) -> Month:
@@ -721,7 +726,28 @@ def guide_sheet(book: Book, allocation_names: list[str]) -> Sheet:
         label = f"Criteria ({part.subdao})" if part.subdao else "Criteria"
         lines.append(Note(f"A{row}", f"{label}: " + ", ".join(f"{c.name} {c.weight}" for c in part.criteria.items)))
         row += 1
-    return Sheet(name=GUIDE, notes=tuple(lines), label_width=100, widths=(("A", 100),),
+    lines.append(Note(f"A{row + 1}", "The DAO's approval (katsheet settle needs both)", "heading"))
+    params = (
+        Param(
+            "ApprovedBy",
+            "Approved by (the DAO's approval)",
+            f"B{row + 2}",
+            "input",
+            "text",
+            lambda obj: as_book(obj).approval.get("ApprovedBy"),
+            help="Who approved the month for the DAO.",
+        ),
+        Param(
+            "ApprovedOn",
+            "Approved on",
+            f"B{row + 3}",
+            "input",
+            "date",
+            lambda obj: as_book(obj).approval.get("ApprovedOn"),
+            help="The date of the approval.",
+        ),
+    )
+    return Sheet(name=GUIDE, notes=tuple(lines), params=params, label_width=100, widths=(("A", 100), ("B", 30)),
                  printing=Printing(landscape=False))  # fmt: skip
 
 
@@ -803,7 +829,7 @@ def grape_layout(month: Month | Book) -> WorkbookLayout:
     }
     if len(book.parts) > 1:
         constants["KatsheetSubDAOs"] = "|".join(p.subdao for p in book.parts)
-    return WorkbookLayout(
+    layout = WorkbookLayout(
         template=template_id(template),
         version=LAYOUT_VERSION,
         sheets=(
@@ -813,3 +839,4 @@ def grape_layout(month: Month | Book) -> WorkbookLayout:
         ),
         constants=constants,
     )
+    return layout if book.stamp is None else settled_layout(layout, book, book.stamp, GUIDE)

@@ -166,11 +166,11 @@ def check(book: Workbook, *, evaluate_formulas: bool = True, whole_model: bool =
     evaluated = None
     if evaluate_formulas and book.month is not None:
         evaluated = evaluate_book(book, whole_model=whole_model)
-    sealed = []
-    if book.template == "kat":  # its seal (readable even when the month is not) and its chains
-        from .seals import chain_findings, settlement_findings
+    from .seals import chain_findings, settlement_findings
 
-        sealed = [*settlement_findings(book), *(chain_findings(book.month) if book.month is not None else [])]
+    # a settled month's seal (readable even when the month is not), and a KAT ledger's chains
+    chains = chain_findings(book.month) if book.template == "kat" and book.month is not None else []
+    sealed = [*settlement_findings(book), *chains]
     findings = [
         *sealed,
         *book.findings,

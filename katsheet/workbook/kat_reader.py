@@ -39,8 +39,7 @@ from ..layouts.kat import (
     kat_layout,
 )
 from ..layouts.model import WorkbookLayout, split_cell
-from ..layouts.settled import Stamp
-from .reader import Cells, Finding, Workbook, _constant, _named
+from .reader import Cells, Finding, Workbook, _constant, _named, signed_cells, stamp_of
 
 STATE_INPUTS = ("member", "wallet", "level_before", "streak_before", "last_active_before", "first_seen_before",
                 "cumulative_before")  # fmt: skip
@@ -248,32 +247,8 @@ def read_kat_workbook(path: Path, formulas: Cells, cached: Cells, keys: set, nam
     return book
 
 
-SIGNED = ("ApprovedBy", "ApprovedOn", "DisputesReviewed", "DocumentationPublished")
-
-
 def _approval(r: _Reader) -> dict[str, Any]:
-    """The Checklist's signed-by-hand cells as typed (a date as a date)."""
-    out: dict[str, Any] = {}
-    for name in SIGNED:
-        if name not in r.names:
-            continue
-        sheet, cell, _ = r.named(name)
-        value = r.value(sheet, cell)
-        out[name] = (cell_date(value) or value) if name == "ApprovedOn" and value not in (None, "") else value
-    return {k: v for k, v in out.items() if v not in (None, "")}
-
-
-def stamp_of(names: dict[str, str]) -> Stamp | None:
-    """A settled month's stamp, from its defined names (layouts/settled.py)."""
-    settled = _constant(names, "KatsheetSettled")
-    if not settled:
-        return None
-    on = _constant(names, "KatsheetApprovedOn") or ""
-    try:
-        day = dt.date.fromisoformat(on) if on else None
-    except ValueError:
-        day = None
-    return Stamp(settled, _constant(names, "KatsheetApprovedBy") or "", day, _constant(names, "KatsheetSeal") or "")
+    return signed_cells(r.names, r.value)
 
 
 #: the Config sheet's cell of each configuration field (the lists: their table's first column)

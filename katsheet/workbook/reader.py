@@ -13,7 +13,9 @@ numbers are not checked, since every figure downstream would differ for that one
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -24,11 +26,13 @@ from ..engine import CAP_RULES, Criteria, Criterion, InputError, Options, parse_
 from ..engine.grape.allocation import MAX_DECIMALS, check_budget, member_key
 from ..engine.grape.criteria import DEFAULT_LEVELS, check_criterion_weight, grape_weight
 from ..engine.grape.roster import ScoredRow
+from ..engine.kat.sheet import cell_date
 from ..engine.limits import MAX_MIN_DIVISOR, MAX_ROLE_ROWS, check_budget_fits
 from ..engine.names import check_name
 from ..layouts.grape import LAYOUT_VERSION, TEMPLATES, Book, Month, grape_layout, sheet_names, suffix, template_id
 from ..layouts.kat import TEMPLATE as KAT_TEMPLATE
 from ..layouts.model import Sheet, Table, WorkbookLayout, col_index, col_letter, split_cell
+from ..layouts.settled import Stamp
 from .safe_open import check_file
 from .xlsx import Refused, read_xlsx
 
@@ -176,6 +180,37 @@ def _constant(names: dict[str, str], name: str) -> str | None:
     return text.strip('="')
 
 
+#: the signed-by-hand cells of every template (katsheet settle needs ApprovedBy and ApprovedOn)
+SIGNED = ("ApprovedBy", "ApprovedOn", "DisputesReviewed", "DocumentationPublished")
+
+
+def signed_cells(names: dict[str, str], value: Callable[[str, str], Any]) -> dict[str, Any]:
+    """The signed-by-hand cells as typed, blank ones left out (ApprovedOn as a date when it is one)."""
+    out: dict[str, Any] = {}
+    for name in SIGNED:
+        if name not in names:
+            continue
+        sheet, cell, _ = _named(names, name, Path(name))
+        v = value(sheet, cell)
+        if v in (None, ""):
+            continue
+        out[name] = (cell_date(v) or v) if name == "ApprovedOn" else v
+    return out
+
+
+def stamp_of(names: dict[str, str]) -> Stamp | None:
+    """A settled month's stamp, from its defined names (layouts/settled.py); None if not settled."""
+    settled = _constant(names, "KatsheetSettled")
+    if not settled:
+        return None
+    on = _constant(names, "KatsheetApprovedOn") or ""
+    try:
+        day = dt.date.fromisoformat(on) if on else None
+    except ValueError:
+        day = None
+    return Stamp(settled, _constant(names, "KatsheetApprovedBy") or "", day, _constant(names, "KatsheetSeal") or "")
+
+
 def read_workbook(path: Path) -> Workbook:
     """Read ``path``; raise InputError only when it is not a usable katsheet workbook."""
     check_file(path)
@@ -211,6 +246,9 @@ def read_workbook(path: Path) -> Workbook:
     book.broken_columns = {(f.sheet, re.sub(r"\d", "", f.cell)) for f in findings if f.kind == "structure"}
     book.row_maps = _row_maps(book)
     book.month = _book(book, names, criteria, subdaos)
+    if book.month is not None:
+        value = lambda sheet, cell: _input(book, sheet, cell)  # noqa: E731
+        book.month = dataclasses.replace(book.month, approval=signed_cells(names, value), stamp=stamp_of(names))
     return book
 
 

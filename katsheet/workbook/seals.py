@@ -15,7 +15,7 @@ from typing import Any
 from ..engine.kat.seal import Sealed, exception_fields, ledger_fields, verify
 from ..layouts.model import split_cell
 from ..layouts.settled import SEALED, seal_of, seal_text, ungroup_rows
-from .reader import Finding, Workbook
+from .reader import Finding, Workbook, stamp_of
 
 
 def _value(book: Workbook, key: tuple[str, str]) -> Any:
@@ -47,8 +47,6 @@ def chain_findings(month: Any) -> list[Finding]:
 
 def settlement_findings(book: Workbook) -> list[Finding]:
     """A settled month's seal and sealed cells (nothing for a month not settled)."""
-    from .kat_reader import stamp_of
-
     stamp = stamp_of(book.names)
     if stamp is None:
         return []
