@@ -36,12 +36,12 @@ class Stamp:
 
 
 def seal_text(value: Any) -> str:
-    """A cell's value as sealed text, the same whether it comes from the engine (a date, a Decimal)
-    or from the file (a serial number, a float)."""
+    """A cell's value as sealed text, the same whether it comes from the engine (a date, a Decimal,
+    True) or from the file (a serial number, a float, 1)."""
     if value is None:
         return ""
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
+    if isinstance(value, bool):  # LibreOffice saves TRUE as the number 1 (formatted as a boolean)
+        return "1" if value else "0"
     if isinstance(value, dt.datetime):
         value = value.date()
     if isinstance(value, dt.date):
