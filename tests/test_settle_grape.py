@@ -52,7 +52,7 @@ def test_the_approval_cells_are_on_the_guide(signed) -> None:
 
 @pytest.mark.parametrize("fmt", ["solana-tokens", "grape-governance", "streamflow", "generic"])
 def test_each_format_pays_each_member_once_over_roles_and_subdaos(subdaos, signed, run, fmt, tmp_path) -> None:
-    code, out, err = run("settle", str(signed), "--out", str(tmp_path), "--payout", fmt)
+    code, _, err = run("settle", str(signed), "--out", str(tmp_path), "--payout", fmt)
     assert code == 0, err
     sid = f"GRAPE-{subdaos.month}"
     data = (tmp_path / f"{sid}-{fmt}.csv").read_text()
@@ -75,8 +75,8 @@ def test_each_format_pays_each_member_once_over_roles_and_subdaos(subdaos, signe
 
 def test_two_wallets_for_one_member_and_a_missing_wallet_are_named(subdaos, lo_editor, run, tmp_path) -> None:
     first = subdaos.parts[0]
-    ada_rows = [(p, r) for p, part in enumerate(subdaos.parts) for r in part.rows if r.member == "Ada Okafor"]
-    (p0, r0), (p1, _) = ada_rows[0], ada_rows[-1]
+    ada_parts = [p for p, part in enumerate(subdaos.parts) for r in part.rows if r.member == "Ada Okafor"]
+    p1 = ada_parts[-1]
     other = next(r for r in first.rows if r.member != "Ada Okafor")
     parts = list(subdaos.parts)
     parts[p1] = dataclasses.replace(parts[p1], rows=tuple(
