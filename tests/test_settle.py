@@ -250,11 +250,11 @@ def test_history_lists_and_verifies_the_folder(two_months, run) -> None:
     data = json.loads(out)
     assert [(m["period"], m["verified"]) for m in data["months"]] == [("2026-11", True), ("2026-12", True)]
     nov = json.loads((two_months / f"{ID}-settlement.json").read_text())
-    assert data["months"][0]["minted"] == nov["totals"]["minted"]
+    assert data["months"][0]["paid"] == nov["totals"]["minted"]
     series = data["members"]["CED"]
     assert sum(Decimal(v["2026-11"]) for v in series.values() if "2026-11" in v) == Decimal(nov["totals"]["minted"])
     code, out, _ = run("history", str(two_months), "--format", "csv")
-    assert code == 0 and out.splitlines()[0] == "dao,period,settlement_id,minted,residue,members_paid,verified"
+    assert code == 0 and out.splitlines()[0] == "dao,period,settlement_id,paid,left,members_paid,verified"
 
 
 @pytest.mark.parametrize("tamper", ["an amount in a mint file", "a month deleted", "two months swapped",
@@ -267,7 +267,7 @@ def test_history_names_each_tampering(two_months, run, tamper, tmp_path) -> None
     if tamper == "an amount in a mint file":
         mint = folder / f"{ID}-mint.csv"
         mint.write_text(mint.read_text().replace(",50\n", ",51\n", 1))
-        named = f"{ID}-mint.csv: changed since settlement"
+        named = f"{ID}-mint.csv: changed since settlement"  # (and the files no longer sum to the record)
     elif tamper == "a month deleted":
         for p in folder.glob(f"{ID}-*"):
             p.unlink()

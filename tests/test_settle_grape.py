@@ -108,3 +108,25 @@ def test_a_score_changed_after_settlement_is_named_at_its_cell(subdaos, signed, 
     assert [(f.sheet, f.cell) for f in sealed][:1] == [(scoring, cell)]
     code, _, err = run("settle", str(settled))
     assert code == 1 and "settled once" in err
+
+
+def test_next_carries_members_wallets_and_a_carried_over_budget(subdaos, signed, run, tmp_path) -> None:
+    from katsheet.engine.numbers import round_down
+
+    assert run("settle", str(signed), "--out", str(tmp_path))[0] == 0
+    settled = tmp_path / f"GRAPE-{subdaos.month}-settled.xlsx"
+    code, out, err = run("next", str(settled), "--carry-over", "50%")
+    assert code == 0, err
+    nxt = read_workbook(tmp_path / "GRAPE-2026-12.xlsx")
+    assert check(nxt).findings == [] and nxt.month.stamp is None and nxt.month.approval == {}
+    for before, after in zip(subdaos.parts, nxt.month.parts, strict=True):
+        returned = before.allocation.returned_to_treasury
+        assert after.budget == round_down(before.budget + returned / 2, before.options.decimals)
+        assert [(r.member, r.role, r.wallet) for r in after.rows] == [(r.member, r.role, r.wallet) for r in before.rows]
+        assert all(s in ("", 0, Decimal(0)) for r in after.rows for s in r.scores)
+        assert after.criteria == before.criteria and after.options == before.options
+    assert "carry-over 50" in out
+    code, out, _ = run("history", str(tmp_path), "--format", "json")
+    assert code == 0 and json.loads(out)["months"][0]["verified"] is True
+    code, _, err = run("next", str(tmp_path / "GRAPE-2026-12.xlsx"))
+    assert code == 2 and "is not settled" in err

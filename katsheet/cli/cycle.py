@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.text import Text
 
 from ..cycle.settle import Refused, settle, write_settlement
+from ..engine import InputError
 from ..io.atomic import write_atomic
 from .options import PATH
 
@@ -54,26 +55,57 @@ def settle_command(month: Path, out: Path | None, payout: str | None, token: str
 @click.command(name="next")
 @click.argument("settled", type=PATH)
 @click.argument("out", type=PATH, required=False)
+@click.option("--budget", default=None, help="GRAPE: the base budget (default: last month's).")
+@click.option(
+    "--carry-over",
+    "carry_over",
+    default="0%",
+    show_default=True,
+    help="GRAPE: the share of last month's returned amount added to the budget.",
+)
 @click.option("--force", is_flag=True, help="Overwrite OUT if it exists.")
-def next_command(settled: Path, out: Path | None, force: bool) -> None:
-    """Write the month after SETTLED.xlsx (default OUT: CODE-YYYY-MM.xlsx beside it): the sealed
-    ledger locked, the open rows and exceptions, every member's state and wallet carried."""
-    from ..cycle.next import next_kat_month
-    from ..layouts.kat import kat_layout
+def next_command(settled: Path, out: Path | None, budget: str | None, carry_over: str, force: bool) -> None:
+    """Write the month after SETTLED.xlsx (default OUT beside it: CODE-YYYY-MM.xlsx, GRAPE-YYYY-MM.xlsx).
+    KAT: the sealed ledger locked, open rows and exceptions, every member's state and wallet carried.
+    GRAPE: the same members, roles, wallets, criteria and options, scores blank, budget = base +
+    carry-over x last month's returned amount."""
+    from ..cycle.next import next_grape_book, next_kat_month
+    from ..layouts.grape import grape_layout
+    from ..layouts.kat import TEMPLATE, kat_layout
+    from ..workbook.reader import _constant, read_workbook
     from ..workbook.writer import workbook_bytes
 
+    kat = _constant(read_workbook(settled).names, "KatsheetTemplate") == TEMPLATE
     try:
-        month = next_kat_month(settled)
+        if kat:
+            if budget is not None or carry_over != "0%":
+                raise InputError("--budget and --carry-over are for GRAPE months", where="--budget/--carry-over")
+            month = next_kat_month(settled)
+            name, render = f"{month.period.settlement_id}.xlsx", lambda: workbook_bytes(
+                kat_layout(month), month, decimals=month.config.decimals)  # fmt: skip
+            summary = (f"{month.period.period}: {month.sealed_rows} sealed ledger rows carried, "
+                       f"{len(month.ledger) - month.sealed_rows} open; {len(month.states)} members carried")  # fmt: skip
+        else:
+            book = next_grape_book(settled, budget=budget, carry_over=carry_over)
+            name, render = f"GRAPE-{book.month}.xlsx", lambda: workbook_bytes(
+                grape_layout(book), book, decimals=book.first.options.decimals)  # fmt: skip
+            summary = f"{book.month}: {sum(len(p.rows) for p in book.parts)} role rows, scores blank; " + "; ".join(
+                book.origin
+            )
     except Refused as e:
         _refused(e)
         return
-    p = month.period
-    target = out if out is not None else settled.parent / f"{p.settlement_id}.xlsx"
+    target = out if out is not None else settled.parent / name
     if target.suffix.lower() != ".xlsx":
-        raise click.BadParameter("the workbook must be an .xlsx file", param_hint="OUT")
-    write_atomic(target, lambda: workbook_bytes(kat_layout(month), month, decimals=month.config.decimals), force=force)
-    Console().print(Text(f"Wrote {target} ({p.period}): {month.sealed_rows} sealed ledger rows carried, "
-                         f"{len(month.ledger) - month.sealed_rows} open; {len(month.states)} members carried."))  # fmt: skip
+        raise InputError("the workbook must be an .xlsx file", where="OUT", value=str(target))
+    write_atomic(target, render, force=force)
+    Console().print(Text(f"Wrote {target} ({summary})."))
+
+
+def _total(record: dict, *keys: str) -> str | None:
+    """A KAT total (minted, residue) or the GRAPE one (total allocated, returned)."""
+    totals = record.get("totals", {})
+    return next((totals[k] for k in keys if k in totals), None)
 
 
 @click.command(name="history")
@@ -94,7 +126,7 @@ def history_command(folder: Path, fmt: str) -> None:
     months = history(folder)
     rows = [
         {"dao": dao, "period": m.period, "settlement_id": m.record.get("settlement_id"),
-         "minted": m.record.get("totals", {}).get("minted"), "residue": m.record.get("totals", {}).get("residue"),
+         "paid": _total(m.record, "minted", "total_allocated"), "left": _total(m.record, "residue", "returned_to_treasury"),
          "members_paid": m.record.get("totals", {}).get("members_paid"), "verified": not m.problems,
          "problems": m.problems}
         for dao, ms in months.items() for m in ms
@@ -110,18 +142,19 @@ def history_command(folder: Path, fmt: str) -> None:
     elif fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(["dao", "period", "settlement_id", "minted", "residue", "members_paid", "verified"])
-        writer.writerows([r["dao"], r["period"], r["settlement_id"], r["minted"], r["residue"], r["members_paid"],
+        writer.writerow(["dao", "period", "settlement_id", "paid", "left", "members_paid", "verified"])
+        writer.writerows([r["dao"], r["period"], r["settlement_id"], r["paid"], r["left"], r["members_paid"],
                           r["verified"]] for r in rows)  # fmt: skip
         click.echo(buffer.getvalue(), nl=False)
     else:
         from rich.table import Table
 
         table = Table(title=f"Settled months in {folder}")
-        for header in ("DAO", "Period", "Settlement", "Minted", "Residue", "Members paid", "Verified"):
-            table.add_column(header, justify="right" if header in ("Minted", "Residue", "Members paid") else "left")
+        numeric = ("Minted or paid", "Residue or returned", "Members paid")
+        for header in ("DAO", "Period", "Settlement", *numeric, "Verified"):
+            table.add_column(header, justify="right" if header in numeric else "left")
         for r in rows:
-            table.add_row(*(Text(str(r[k])) for k in ("dao", "period", "settlement_id", "minted", "residue",
+            table.add_row(*(Text(str(r[k])) for k in ("dao", "period", "settlement_id", "paid", "left",
                                                        "members_paid")), Text("yes" if r["verified"] else "NO"))  # fmt: skip
         console = Console()
         console.print(table)

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..engine.errors import InputError
+from .next import month_after
 
 
 @dataclass
@@ -50,13 +51,27 @@ def _files(m: Month) -> None:
             m.problems.append(f"{path}: missing (the settlement record names it)")
         elif _sha(path) != digest:
             m.problems.append(f"{path}: changed since settlement (its SHA-256 is not the record's)")
-    mint = folder / f"{m.record['settlement_id']}-mint.csv"
-    if mint.is_file():
-        rows = list(csv.DictReader(io.StringIO(mint.read_text(encoding="utf-8"))))
-        m.amounts = {r["member"].removeprefix("'"): Decimal(r["amount"]) for r in rows}
-        total = sum(m.amounts.values(), Decimal(0))
-        if total != Decimal(m.record["totals"]["minted"]):
-            m.problems.append(f"{mint}: sums to {total}, the record says minted {m.record['totals']['minted']}")
+    amounts: dict[str, Decimal] = {}
+    for name in m.record.get("files", {}):
+        path = folder / name
+        if not name.endswith(".csv") or not path.is_file():
+            continue
+        lines = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
+        header = ["address", "amount"] if m.record.get("payout_format") == "grape-governance" else lines.pop(0)
+        lower = [h.lower() for h in header]
+        amount = lower.index("amount")
+        who = next((lower.index(k) for k in ("member", "name") if k in lower), 0 if "address" in lower else None)
+        if who is None:
+            who = next(i for i, h in enumerate(lower) if h in ("recipient", "receiver", "wallet address", "wallet"))
+        for line in lines:
+            key = line[who].removeprefix("'")
+            amounts[key] = amounts.get(key, Decimal(0)) + Decimal(line[amount])
+    m.amounts = amounts
+    totals = m.record.get("totals", {})
+    expected = Decimal(totals.get("minted", totals.get("total_allocated", "0")))
+    if amounts and sum(amounts.values(), Decimal(0)) != expected:
+        m.problems.append(f"{folder}: the payout files of {m.record['settlement_id']} sum to "
+                          f"{sum(amounts.values(), Decimal(0))}, the record says {expected}")  # fmt: skip
 
 
 def _column(raw: Any, name: str, path: Path) -> tuple[list[str], list[Any]]:
@@ -98,11 +113,6 @@ def _workbook(m: Month) -> list[tuple[str, str, str, str]] | None:
             for i in range(len(entries)) if seals[i]]  # fmt: skip
 
 
-def _next_period(period: str) -> str:
-    year, month = int(period[:4]), int(period[5:7])
-    return f"{year + month // 12:04d}-{month % 12 + 1:02d}"
-
-
 def history(folder: Path) -> dict[str, list[Month]]:
     folder = Path(folder)
     if not folder.is_dir():
@@ -126,8 +136,8 @@ def history(folder: Path) -> dict[str, list[Month]]:
             if earlier:
                 m.problems.append(f"{m.record_path}: its sealed ledger holds rows settled in {', '.join(earlier)}, "
                                   "whose settlement is missing from the folder")  # fmt: skip
-            if previous is not None and m.period != _next_period(previous.period):
-                kind = "twice" if m.period == previous.period else f"missing: {_next_period(previous.period)}"
+            if previous is not None and m.period != month_after(previous.period):
+                kind = "twice" if m.period == previous.period else f"missing: {month_after(previous.period)}"
                 m.problems.append(f"{m.record_path}: the month before {m.period} is {kind} (after {previous.period})")
             elif previous is not None and chain is not None and previous_chain is not None:
                 n = previous.record["chains"]["ledger"]["records"]

@@ -10,27 +10,32 @@ period. New rows sealed next month extend the same chains: the history is append
 
 from __future__ import annotations
 
-import datetime as dt
+import dataclasses
+from decimal import Decimal
 from pathlib import Path
 
 from ..engine.errors import InputError
+from ..engine.grape.allocation import check_budget
 from ..engine.kat import Ledger, MemberState
+from ..engine.limits import check_budget_fits
+from ..engine.numbers import parse_decimal, round_down
+from ..layouts.grape import Book
 from ..layouts.kat import TEMPLATE, KatMonth
 from ..workbook.checker import check
 from ..workbook.reader import read_workbook
 from .settle import Refused
 
 
-def following(period_end: dt.date) -> str:
-    day = period_end + dt.timedelta(days=1)
-    return f"{day.year:04d}-{day.month:02d}"
+def month_after(period: str) -> str:
+    """2026-11 -> 2026-12, 2026-12 -> 2027-01."""
+    year, month = int(period[:4]), int(period[5:7])
+    return f"{year + month // 12:04d}-{month % 12 + 1:02d}"
 
 
 def next_kat_month(path: Path) -> KatMonth:
     book = read_workbook(Path(path))
     if book.template != TEMPLATE:
-        raise InputError("is a GRAPE month: katsheet next starts KAT months so far (GRAPE comes next)",
-                         where=str(path))  # fmt: skip
+        raise InputError("is a GRAPE month (next_grape_book starts those)", where=str(path))
     month = book.month
     stamp = month.stamp if month is not None else None
     report = check(book)
@@ -49,4 +54,49 @@ def next_kat_month(path: Path) -> KatMonth:
                     wallet=month.wallet_of(m.member) or "")
         for m in month.members
     )  # fmt: skip
-    return KatMonth(month.config, following(p.end), Ledger.of([*sealed, *open_rows]), tuple(exceptions), states)
+    return KatMonth(month.config, month_after(p.period), Ledger.of([*sealed, *open_rows]), tuple(exceptions), states)
+
+
+def _budget(text: str, decimals: int) -> Decimal:
+    budget = parse_decimal(text, what="budget", where="--budget")
+    if budget < 0:
+        raise InputError("the budget must be >= 0", where="--budget", value=text)
+    check_budget_fits(budget, decimals, where="--budget", value=text)
+    check_budget(budget, decimals, where="--budget", value=text)
+    return budget
+
+
+def next_grape_book(path: Path, *, budget: str | None = None, carry_over: str = "0%") -> Book:
+    """The GRAPE month after a settled one: the same members, roles, wallets, criteria, levels and
+    options, scores blank; each SubDAO's budget = its base budget (``budget``, or last month's) +
+    carry-over x what it returned last month, rounded down to its decimals (grape.md section 5)."""
+    book = read_workbook(Path(path))
+    if book.template == TEMPLATE:
+        raise InputError("--budget and --carry-over are for GRAPE months", where=str(path))
+    settled = book.month
+    report = check(book)
+    if report.findings:
+        raise Refused([f"{f.sheet}!{f.cell}: {f.message}" for f in report.findings])
+    if settled is None or settled.stamp is None:
+        raise InputError("is not settled: the next month starts from a settled one (katsheet settle it first)",
+                         where=str(path))  # fmt: skip
+    share = parse_decimal(carry_over, what="carry-over", where="--carry-over", percent=True)
+    if not 0 <= share <= 1:
+        raise InputError("the carry-over is a share of the returned amount, 0% to 100%", where="--carry-over",
+                         value=carry_over)  # fmt: skip
+    if budget is not None and len(settled.parts) > 1:
+        raise InputError("a workbook of several SubDAOs keeps each SubDAO's own budget: leave --budget out",
+                         where="--budget", value=budget)  # fmt: skip
+    label = month_after(settled.month)
+    parts, origin = [], []
+    for part in settled.parts:
+        d = part.options.decimals
+        base = _budget(budget, d) if budget is not None else (part.budget or Decimal(0))
+        returned = part.allocation.returned_to_treasury
+        amount = round_down(base + share * returned, d)
+        name = f" ({part.subdao})" if part.subdao else ""
+        origin.append(f"Budget{name} {amount:,.{d}f} = base {base:,.{d}f} + carry-over {share * 100:g}% x "
+                      f"{returned:,.{d}f} returned in {settled.month} (rounded down to {d} decimals)")  # fmt: skip
+        rows = tuple(dataclasses.replace(r, scores=tuple("" for _ in r.scores), weight=Decimal(0)) for r in part.rows)
+        parts.append(dataclasses.replace(part, month=label, budget=amount, rows=rows, slots=None, order=None))
+    return Book(tuple(parts), origin=tuple(origin))

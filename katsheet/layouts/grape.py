@@ -179,6 +179,8 @@ class Book:
     approval: dict[str, Any] = field(default_factory=dict)
     #: set once the month is settled (layouts/settled.py)
     stamp: Stamp | None = None
+    #: where the budgets came from, one line per SubDAO (katsheet next: base + carry-over)
+    origin: tuple[str, ...] = ()
 
     @property
     def first(self) -> Month:
@@ -725,6 +727,9 @@ def guide_sheet(book: Book, allocation_names: list[str]) -> Sheet:
     for part in book.parts:
         label = f"Criteria ({part.subdao})" if part.subdao else "Criteria"
         lines.append(Note(f"A{row}", f"{label}: " + ", ".join(f"{c.name} {c.weight}" for c in part.criteria.items)))
+        row += 1
+    for text in book.origin:  # katsheet next: where each budget came from
+        lines.append(Note(f"A{row}", text))
         row += 1
     lines.append(Note(f"A{row + 1}", "The DAO's approval (katsheet settle needs both)", "heading"))
     params = (
