@@ -130,3 +130,33 @@ def test_next_carries_members_wallets_and_a_carried_over_budget(subdaos, signed,
     assert code == 0 and json.loads(out)["months"][0]["verified"] is True
     code, _, err = run("next", str(tmp_path / "GRAPE-2026-12.xlsx"))
     assert code == 2 and "is not settled" in err
+
+
+def test_again_writes_the_same_format_and_a_failure_midway_leaves_nothing(subdaos, signed, run, monkeypatch,
+                                                                          tmp_path) -> None:  # fmt: skip
+    """--again needs no --payout: the settled workbook remembers it. A disk that fills up while the
+    third file is published leaves none of the four (io/atomic.py undoes the first two)."""
+    import errno
+
+    from katsheet.io import atomic
+
+    first, second = tmp_path / "a", tmp_path / "b"
+    first.mkdir()
+    second.mkdir()
+    assert run("settle", str(signed), "--out", str(first), "--payout", "streamflow")[0] == 0
+    settled = first / f"GRAPE-{subdaos.month}-settled.xlsx"
+    code, out, _ = run("settle", str(settled), "--again")
+    assert code == 0 and out.count("byte-identical") == 4
+    published = []
+    real = atomic._publish
+
+    def full_disk(path, data, force):
+        if len(published) == 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real(path, data, force)
+        published.append(path)
+
+    monkeypatch.setattr(atomic, "_publish", full_disk)
+    code, _, err = run("settle", str(signed), "--out", str(second))
+    assert code == 2 and "disk is full" in err and len(published) == 2
+    assert list(second.iterdir()) == []

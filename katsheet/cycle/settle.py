@@ -274,8 +274,9 @@ def settle(path: Path, out: Path | None = None, *, payout: str | None = None, to
     """Settle the month in ``path`` (see the module's docstring); nothing is written here."""
     book = read_workbook(Path(path))
     kind = KAT if book.template == TEMPLATE else GRAPE
-    fmt = (payout or kind.default_format).strip().lower()
     month = book.month
+    settled_as = month.stamp.payout if month is not None and month.stamp is not None else ""
+    fmt = (payout or settled_as or kind.default_format).strip().lower()
     report = check(book)
     reasons = [f"{f.sheet}!{f.cell}: {f.message}" for f in report.findings]
     if month is None or reasons:
@@ -294,7 +295,7 @@ def settle(path: Path, out: Path | None = None, *, payout: str | None = None, to
         _, problems, _ = kind.payout(month, fmt, token)
         if reasons or problems:
             raise Refused([*reasons, *problems])
-        settled = kind.sealed(month, Stamp(settlement_id, by, on))
+        settled = kind.sealed(month, Stamp(settlement_id, by, on, payout=fmt))
         workbook = workbook_bytes(kind.layout(settled), settled, decimals=kind.decimals(settled))
     else:
         settled, workbook = month, Path(path).read_bytes()

@@ -33,6 +33,8 @@ class Stamp:
     approved_by: str
     approved_on: dt.date | None
     seal: str = ""
+    #: the payout file's format (--again writes the same one)
+    payout: str = ""
 
 
 def seal_text(value: Any) -> str:
@@ -146,5 +148,6 @@ def settled_layout(layout: WorkbookLayout, month: Any, stamp: Stamp, guide: str)
     sheets.append(Sheet(name=SEALED, notes=tuple(notes), protect=True, hidden=True,
                         printing=Printing(landscape=False), widths=(("A", 18), ("B", 60))))  # fmt: skip
     constants = {**layout.constants, "KatsheetSettled": stamp.settlement_id, "KatsheetSeal": seal,
-                 "KatsheetApprovedBy": stamp.approved_by, "KatsheetApprovedOn": on}  # fmt: skip
+                 "KatsheetApprovedBy": stamp.approved_by, "KatsheetApprovedOn": on,
+                 "KatsheetPayout": stamp.payout}  # fmt: skip
     return dataclasses.replace(layout, sheets=tuple(sheets), constants=constants, settled=True)

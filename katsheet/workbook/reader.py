@@ -208,7 +208,13 @@ def stamp_of(names: dict[str, str]) -> Stamp | None:
         day = dt.date.fromisoformat(on) if on else None
     except ValueError:
         day = None
-    return Stamp(settled, _constant(names, "KatsheetApprovedBy") or "", day, _constant(names, "KatsheetSeal") or "")
+    return Stamp(
+        settled,
+        _constant(names, "KatsheetApprovedBy") or "",
+        day,
+        _constant(names, "KatsheetSeal") or "",
+        _constant(names, "KatsheetPayout") or "",
+    )
 
 
 def read_workbook(path: Path) -> Workbook:
