@@ -68,7 +68,8 @@ def _budget(text: str, decimals: int) -> Decimal:
 
 def next_grape_book(path: Path, *, budget: str | None = None, carry_over: str = "0%") -> Book:
     """The GRAPE month after a settled one: the same members, roles, wallets, criteria, levels and
-    options, scores blank; each SubDAO's budget = its base budget (``budget``, or last month's) +
+    options, scores blank; each SubDAO's budget = its base budget (``budget``; else the base last
+    month recorded, or its budget) +
     carry-over x what it returned last month, rounded down to its decimals (grape.md section 5)."""
     book = read_workbook(Path(path))
     if book.template == TEMPLATE:
@@ -91,12 +92,14 @@ def next_grape_book(path: Path, *, budget: str | None = None, carry_over: str = 
     parts, origin = [], []
     for part in settled.parts:
         d = part.options.decimals
-        base = _budget(budget, d) if budget is not None else (part.budget or Decimal(0))
+        base = _budget(budget, d) if budget is not None else (part.base_budget or part.budget or Decimal(0))
         returned = part.allocation.returned_to_treasury
         amount = round_down(base + share * returned, d)
         name = f" ({part.subdao})" if part.subdao else ""
         origin.append(f"Budget{name} {amount:,.{d}f} = base {base:,.{d}f} + carry-over {share * 100:g}% x "
                       f"{returned:,.{d}f} returned in {settled.month} (rounded down to {d} decimals)")  # fmt: skip
         rows = tuple(dataclasses.replace(r, scores=tuple("" for _ in r.scores), weight=Decimal(0)) for r in part.rows)
-        parts.append(dataclasses.replace(part, month=label, budget=amount, rows=rows, slots=None, order=None))
+        parts.append(
+            dataclasses.replace(part, month=label, budget=amount, rows=rows, slots=None, order=None, base_budget=base)
+        )
     return Book(tuple(parts), origin=tuple(origin))

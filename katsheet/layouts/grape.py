@@ -112,6 +112,8 @@ class Month:
     #: the allocation table's rows as the sheet shows them: row i shows table index order[i]
     #: (None: in order). A sorted sheet numbers its members in the order it shows them.
     order: tuple[int, ...] | None = None
+    #: the budget before any carry-over (katsheet next adds carry-over % x returned to it)
+    base_budget: Decimal | None = None
 
     def row_at(self, i: int) -> int | None:
         """The index in ``rows`` of the member in table row i, or None for a blank row."""
@@ -834,6 +836,9 @@ def grape_layout(month: Month | Book) -> WorkbookLayout:
     }
     if len(book.parts) > 1:
         constants["KatsheetSubDAOs"] = "|".join(p.subdao for p in book.parts)
+    for p, part in enumerate(book.parts):
+        if part.base_budget is not None:
+            constants[f"KatsheetBaseBudget{suffix(p)}"] = format(part.base_budget, "f")
     layout = WorkbookLayout(
         template=template_id(template),
         version=LAYOUT_VERSION,

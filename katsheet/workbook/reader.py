@@ -642,8 +642,17 @@ def _part(book: Workbook, names: dict[str, str], criteria: Criteria, subdao: str
     return Month(
         template=book.template, month=_constant(names, "KatsheetMonth") or "", criteria=criteria, levels=levels,
         budget=budget, options=options, rows=tuple(rows), capacity=shown, slots=tuple(slots), subdao=subdao,
-        order=tuple(order) if order else None,
+        order=tuple(order) if order else None, base_budget=_base_budget(names, tail),
     )  # fmt: skip
+
+
+def _base_budget(names: dict[str, str], tail: str) -> Decimal | None:
+    """The budget before carry-over that katsheet next recorded (None: the budget is the base)."""
+    text = _constant(names, f"KatsheetBaseBudget{tail}")
+    try:
+        return Decimal(text) if text else None
+    except ArithmeticError:
+        return None
 
 
 def _score(book: Workbook, cell: str, raw: Any, levels: dict[str, Decimal]) -> tuple[Decimal, Decimal | str]:
