@@ -12,9 +12,9 @@ from pathlib import Path
 import click
 
 from ..engine import CAP_RULES, FOUR_CRITERIA, SINGLE_CRITERION, Criteria, InputError, Options, parse_decimal
-from ..engine.grape.allocation import check_budget
+from ..engine.grape.allocation import parse_budget_text
 from ..engine.grape.criteria import check_unit_interval
-from ..engine.limits import MAX_MIN_DIVISOR, check_budget_fits
+from ..engine.limits import MAX_MIN_DIVISOR
 from ..io.csvfile import read_criteria
 
 
@@ -51,12 +51,7 @@ def parse_budget(text: str | None, decimals: int) -> Decimal:
     """The budget as typed, checked against the rules and against what a workbook can hold."""
     if text is None:
         raise InputError("the budget is missing: give --budget AMOUNT", where="--budget")
-    budget = parse_decimal(text, what="budget", where="--budget")
-    if budget < 0:
-        raise InputError("the budget must be >= 0", where="--budget", value=text)
-    check_budget_fits(budget, decimals, where="--budget", value=text)
-    check_budget(budget, decimals, where="--budget", value=text)
-    return budget
+    return parse_budget_text(text, decimals)
 
 
 def parse_whole(text: str, *, what: str, where: str, low: int, high: int) -> int:

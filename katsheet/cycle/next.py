@@ -15,9 +15,8 @@ from decimal import Decimal
 from pathlib import Path
 
 from ..engine.errors import InputError
-from ..engine.grape.allocation import check_budget
+from ..engine.grape.allocation import parse_budget_text
 from ..engine.kat import Ledger, MemberState
-from ..engine.limits import check_budget_fits
 from ..engine.numbers import parse_decimal, round_down
 from ..layouts.grape import Book
 from ..layouts.kat import TEMPLATE, KatMonth
@@ -57,15 +56,6 @@ def next_kat_month(path: Path) -> KatMonth:
     return KatMonth(month.config, month_after(p.period), Ledger.of([*sealed, *open_rows]), tuple(exceptions), states)
 
 
-def _budget(text: str, decimals: int) -> Decimal:
-    budget = parse_decimal(text, what="budget", where="--budget")
-    if budget < 0:
-        raise InputError("the budget must be >= 0", where="--budget", value=text)
-    check_budget_fits(budget, decimals, where="--budget", value=text)
-    check_budget(budget, decimals, where="--budget", value=text)
-    return budget
-
-
 def next_grape_book(path: Path, *, budget: str | None = None, carry_over: str = "0%") -> Book:
     """The GRAPE month after a settled one: the same members, roles, wallets, criteria, levels and
     options, scores blank; each SubDAO's budget = its base budget (``budget``; else the base last
@@ -92,7 +82,7 @@ def next_grape_book(path: Path, *, budget: str | None = None, carry_over: str = 
     parts, origin = [], []
     for part in settled.parts:
         d = part.options.decimals
-        base = _budget(budget, d) if budget is not None else (part.base_budget or part.budget or Decimal(0))
+        base = parse_budget_text(budget, d) if budget is not None else (part.base_budget or part.budget or Decimal(0))
         returned = part.allocation.returned_to_treasury
         amount = round_down(base + share * returned, d)
         name = f" ({part.subdao})" if part.subdao else ""

@@ -154,6 +154,19 @@ def nudge_for(budget_units: int) -> Fraction:
     return NUDGE if budget_units < 2**NUDGE_BITS else Fraction(1)
 
 
+def parse_budget_text(text: str, decimals: int, *, where: str = "--budget") -> Decimal:
+    """A budget as typed, checked against the rules and against what a workbook can hold."""
+    from ..limits import check_budget_fits
+    from ..numbers import parse_decimal
+
+    budget = parse_decimal(text, what="budget", where=where)
+    if budget < 0:
+        raise InputError("the budget must be >= 0", where=where, value=text)
+    check_budget_fits(budget, decimals, where=where, value=text)
+    check_budget(budget, decimals, where=where, value=text)
+    return budget
+
+
 def check_budget(budget: Decimal, decimals: int, *, where: str = "budget", value: object = None) -> None:
     """A budget the rules can share: a finite number >= 0 with at most ``decimals`` decimals."""
     if not isinstance(budget, Decimal) or not budget.is_finite() or budget < 0:
