@@ -27,9 +27,22 @@ def require_libreoffice() -> str:
 
 
 def recalculate(paths: list[Path], outdir: Path, *, timeout: float = 900) -> list[Path]:
-    """katsheet.workbook.libreoffice.recalculate, after require_libreoffice."""
+    """katsheet.workbook.libreoffice.recalculate, after require_libreoffice, with one LibreOffice
+    per core (each its own profile and share of the files): LibreOffice recalculates on one core,
+    and hundreds of files are minutes of the suite."""
     require_libreoffice()
-    return _recalculate(paths, outdir, timeout=timeout)
+    workers = max(1, min(os.cpu_count() or 1, len(paths) // 8 or 1))
+    if workers == 1:
+        return _recalculate(paths, outdir, timeout=timeout)
+    from concurrent.futures import ThreadPoolExecutor
+
+    shares = [paths[i::workers] for i in range(workers)]
+    with ThreadPoolExecutor(workers) as pool:
+        done = list(pool.map(lambda share: _recalculate(share, outdir, timeout=timeout), shares))
+    by_source = {
+        src: out for share, outs in zip(shares, done, strict=True) for src, out in zip(share, outs, strict=True)
+    }
+    return [by_source[p] for p in paths]
 
 
 SYSTEM_PYTHON = "/usr/bin/python3"

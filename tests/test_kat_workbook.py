@@ -25,7 +25,7 @@ from katsheet.workbook.expected import agrees, expected_cells
 from katsheet.workbook.writer import workbook_bytes
 from katsheet.workbook.xlsx import read_xlsx
 
-RANDOM_MONTHS = 40
+RANDOM_MONTHS = 200
 NAMES = ["Ada", "ada ", "Bo", "Cy", "Dee", "  Eve", "Fay", "member 7"]
 
 
@@ -95,7 +95,16 @@ def random_month(seed: int) -> KatMonth:
                         rng.choice(["open", "upheld", "dismissed"]), settled=rng.choice(["", "", "2026-10"]))
         for i, m in enumerate(rng.sample(sorted(known), min(2, len(known))))
     ]  # fmt: skip
-    return KatMonth(config, MONTH, Ledger.of(ledger), tuple(exceptions), tuple(states), spare_rows=3)
+    return KatMonth(
+        config,
+        MONTH,
+        Ledger.of(ledger),
+        tuple(exceptions),
+        tuple(states),
+        spare_rows=3,
+        member_spare_rows=2,
+        exception_spare_rows=2,
+    )
 
 
 def months() -> dict[str, KatMonth]:
@@ -154,11 +163,31 @@ def test_the_cached_values_are_the_engines(written) -> None:
     assert mismatches(month, cached_values(path)) == []
 
 
-@pytest.mark.parametrize("name", ["K3", "K5", "K6", "K9", "K10", "CED-blocked", "random-1", "random-2"])
-def test_katsheets_evaluation_recalculates_the_engines_figures(written, name) -> None:
-    month, path = written[name]
+def evaluated_mismatches(job: tuple[str, Path, KatMonth | None]) -> list[str]:
+    """One month evaluated by katsheet's column-wise evaluation (the `formulas` functions), against
+    the engine, in a worker process (a random month is rebuilt there from its seed)."""
+    name, path, month = job
     raw = read_xlsx(path)
-    assert mismatches(month, evaluate_cells(dict(raw.formulas), raw.formula_keys, raw.names)) == []
+    month = month if month is not None else random_month(int(name.split("-")[1]))
+    return mismatches(month, evaluate_cells(dict(raw.formulas), raw.formula_keys, raw.names))
+
+
+def test_katsheets_evaluation_recalculates_the_engines_figures(written, request) -> None:
+    """Every month (K1 to K10, the samples, 200 random ones) evaluated with `formulas`' functions."""
+    import os
+    from concurrent.futures import ProcessPoolExecutor
+
+    from conftest import Progress
+
+    progress = Progress(request, "KAT months evaluated by formulas' functions", len(written))
+    bad = {}
+    with ProcessPoolExecutor(max_workers=max(1, os.cpu_count() or 1)) as pool:
+        jobs = [(n, p, None if n.startswith("random-") else m) for n, (m, p) in written.items()]
+        for (name, _, _), found in zip(jobs, pool.map(evaluated_mismatches, jobs), strict=True):
+            progress.advance()
+            if found:
+                bad[name] = found
+    assert not bad, "\n".join(f"{n}: {len(m)} cells, e.g. {m[:3]}" for n, m in bad.items())
 
 
 def test_new_writes_the_kat_sample_and_refuses_grape_options(run, tmp_path) -> None:

@@ -37,7 +37,7 @@ RANDOM_MONTHS = 200
 #: `formulas`' own ExcelModel takes seconds a month (it compiles every cell): it evaluates the
 #: vectors, the half-way cases, the SubDAO sample and this many random months; LibreOffice and
 #: katsheet's column-wise evaluation (the same `formulas` functions) take all of them.
-MODEL_RANDOM_MONTHS = 15
+MODEL_RANDOM_MONTHS = 10
 CASES: list[tuple[str, object]] = [
     *[(f"{v.id}-{t}", (v, t)) for v in VECTORS for t in ("compact", "expanded")],
     ("half-way-weights", "half-way-weights"),
