@@ -47,8 +47,8 @@ def test_printing_shows_the_members_and_no_empty_pages(sample) -> None:
     assert expanded.print_area == f"'Expanded'!$A$1:$U${15 + rows}"
     assert expanded.print_title_rows == "$15:$15" and expanded.print_title_cols == "$A:$B"
     assert expanded.page_setup.fitToWidth == 2 and expanded.page_setup.orientation == "landscape"
-    assert wb["Scoring"].print_area == f"'Scoring'!$A$1:$H${15 + rows}"
-    assert wb["Members"].print_area.endswith(f"$F${4 + 12}")  # 12 members (Chen Wei holds two roles)
+    assert wb["Scoring"].print_area == f"'Scoring'!$A$1:$I${15 + rows}"
+    assert wb["Members"].print_area.endswith(f"$G${4 + 12}")  # 12 members (Chen Wei holds two roles)
     assert wb["Guide"].column_dimensions["A"].width >= max(len(str(c.value or "")) for c in wb["Guide"]["A"])
 
 

@@ -71,3 +71,21 @@ def test_one_letter_in_the_wrong_case_fails_the_checksum(raw, data) -> None:
 def test_solana_is_exactly_32_bytes(raw) -> None:
     text = base58.b58encode(raw).decode()
     assert (solana_problem(text) is None) == (len(raw) == 32 and 32 <= len(text) <= 44)
+
+
+def test_discord_ids_and_wallets_in_a_roster_are_checked_where_read(tmp_path) -> None:
+    from katsheet.cycle.wallets import discord_problem
+    from katsheet.io.csvfile import read_scored_roster
+
+    assert discord_problem("123456789012345678") is None and discord_problem("12345") is not None
+    good = tmp_path / "good.csv"
+    good.write_text(f"member,role,grape_weight,wallet,discord_id\nAda,Dev,0.8,{SOLANA[0]},123456789012345678\n")
+    (row,) = read_scored_roster(good)
+    assert (row.wallet, row.discord_id) == (SOLANA[0], "123456789012345678")
+    for column, value, words in (("wallet", EIP55[0], "is an EVM address"), ("discord_id", "1.23457E+17",
+                                                                             "not a Discord id")):  # fmt: skip
+        bad = tmp_path / f"bad-{column}.csv"
+        bad.write_text(f"member,role,grape_weight,{column}\nAda,Dev,0.8,{value}\n")
+        with pytest.raises(InputError) as e:
+            read_scored_roster(bad)
+        assert f"bad-{column}.csv row 2, column {column}" in e.value.line() and words in e.value.line()

@@ -53,7 +53,16 @@ def evm_problem(address: str) -> str | None:
     return None
 
 
-CHAINS = {"solana": solana_problem, "evm": evm_problem}
+def discord_problem(text: str) -> str | None:
+    """Why ``text`` is no Discord user id (a snowflake: 17 to 20 digits), or None."""
+    if not re.fullmatch(r"\d{17,20}", text):
+        return (
+            "is not a Discord id (17 to 20 digits; in a spreadsheet, type it as text: a number that long loses digits)"
+        )
+    return None
+
+
+CHAINS = {"solana": solana_problem, "evm": evm_problem, "discord": discord_problem}
 
 
 def check_wallet(address: str, chain: str, *, where: str) -> str:

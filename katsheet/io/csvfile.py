@@ -163,7 +163,8 @@ def read_roster(path: Path, criteria: Criteria = FOUR_CRITERIA) -> list[RoleRow]
 
 
 def read_scored_roster(path: Path, criteria: Criteria = FOUR_CRITERIA) -> list[ScoredRow]:
-    """The roster's rows; a wallet, when given, must be a Solana address (GRAPE pays out there)."""
+    """The roster's rows; a wallet, when given, must be a Solana address (GRAPE pays out there),
+    and a discord_id a Discord id."""
     from ..cycle.wallets import check_wallet
 
     table = read_table(path)
@@ -172,6 +173,8 @@ def read_scored_roster(path: Path, criteria: Criteria = FOUR_CRITERIA) -> list[S
         for r in rows:
             if r.wallet:
                 check_wallet(r.wallet, "solana", where=f"{r.where}, column wallet")
+            if r.discord_id:
+                check_wallet(r.discord_id, "discord", where=f"{r.where}, column discord_id")
         return rows
     except InputError as e:
         raise InputError(e.problem, where=f"{path.name} {e.where}".strip(), value=e.value) from None

@@ -59,7 +59,7 @@ from .settled import Stamp, settled_layout
 
 TEMPLATES = ("compact", "expanded")
 #: Bumped whenever a cell address or formula of these templates changes: the checker reads it.
-LAYOUT_VERSION = 4  # 4: wallets (Scoring input, Members lookup); 3: totals in whole units, pools from weight sums, MATCH/SUMIF member numbering
+LAYOUT_VERSION = 4  # 4: wallets and Discord ids (Scoring inputs, Members lookups); 3: totals in whole units, pools from weight sums, MATCH/SUMIF member numbering
 DEFAULT_ROWS = 100
 #: Spare rows kept below a roster that is longer than --rows.
 MIN_SPARE_ROWS = 20
@@ -75,6 +75,16 @@ GUIDE = "Guide"
 SUBDAO_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._&-]{0,19}")
 AMOUNT_WIDTH = 19  # 9,999,999,999,999.00: the largest amount a workbook holds (10^13 units)
 UNITS_WIDTH = 16
+
+
+#: A member's identity on the Scoring sheet (typed once per member is enough) and on the Members
+#: sheet: (key, header, defined-name stem, width, help, the check's chain in cycle/wallets.py).
+IDENTITY = (
+    ("wallet", "Wallet (Solana)", "Wallets", 46,
+     "The member's Solana address (base58), where katsheet settle pays them; once per member is enough.", "solana"),
+    ("discord_id", "Discord ID", "DiscordIds", 20, "The member's Discord id (17 to 20 digits), typed as text.",
+     "discord"),
+)  # fmt: skip
 
 
 def template_id(template: str) -> str:
@@ -157,8 +167,9 @@ class MemberLine:
     member: str
     role_rows: int
     total: Decimal
-    #: the wallet typed on the member's first role row (blank if none)
+    #: the wallet and Discord id typed on the member's first role row (blank if none)
     wallet: str = ""
+    discord_id: str = ""
 
 
 @dataclass
@@ -236,7 +247,7 @@ class Book:
                 if is_first:
                     running += 1
                     numbers[key] = running
-                    lines.append([excel_trim(row.member), 0, Decimal(0), row.wallet])
+                    lines.append([excel_trim(row.member), 0, Decimal(0), row.wallet, row.discord_id])
                 num.running[k] = running
                 number = numbers[key]
                 num.member_no[k] = number
@@ -609,9 +620,9 @@ def scoring_sheet(criteria: Criteria, rows: int, p: int, name: str) -> Sheet:
         *score_columns,
         Column("weight", "GRAPE weight", "computed", "weight", _part(p, _member("grape_weight")), name="GrapeWeights",
                formula=_guard(f"ROUND(({terms})/ROUND(SUM(CriteriaWeights)*{MILLI},0),0)/{MICRO}"), width=14),
-        Column("wallet", "Wallet (Solana)", "input", "text", _part(p, _row(lambda m, r: m.rows[r].wallet or None)),
-               name="ScoredWallets", width=46,
-               help="The member's Solana address (base58), where katsheet settle pays them; once per member is enough."),
+        *(Column(key, header, "input", "text", _part(p, _row(lambda m, r, k=key: getattr(m.rows[r], k) or None)),
+                 name=f"Scored{name}", width=width, help=text)
+          for key, header, name, width, text, _ in IDENTITY),
     )  # fmt: skip
     table = Table(header_row, rows, columns)
     bad_score = tuple(
@@ -664,10 +675,14 @@ def members_sheet(rows: int, parts: tuple[tuple[str, str], ...]) -> Sheet:
     name = '""'
     for suffix in reversed(suffixes):
         name = f"IFERROR(INDEX(MemberNames{suffix},MATCH({{no}},MemberNos{suffix},0)),{name})"
-    wallet = '""'
-    for suffix in reversed(suffixes):
-        wallet = (f"IFERROR(INDEX(ScoredWallets{suffix},INDEX(RowNumbers{suffix},MATCH({{no}},MemberNos{suffix},0)))"
-                  f'&"",{wallet})')  # fmt: skip
+
+    def first_row(name: str) -> str:  # the member's first role row's cell of Scored<name>, as text
+        out = '""'
+        for suffix in reversed(suffixes):
+            out = (f"IFERROR(INDEX(Scored{name}{suffix},INDEX(RowNumbers{suffix},MATCH({{no}},MemberNos{suffix},0)))"
+                   f'&"",{out})')  # fmt: skip
+        return out
+
     role_rows = "+".join(f"COUNTIF(MemberNos{s},{{no}})" for s in suffixes)
     total = "+".join(f"SUMIF(MemberNos{s},{{no}},TotalUnits{s})/UnitsPerToken{s}" for s in suffixes)
     budget = "+".join(f"Budget{s}" for s in suffixes)
@@ -682,8 +697,9 @@ def members_sheet(rows: int, parts: tuple[tuple[str, str], ...]) -> Sheet:
                formula=_guard(total), width=AMOUNT_WIDTH, name="MemberTotals"),
         Column("share", "Share of budget", "computed", "percent", _share,
                formula=_guard(f"IF({budget}=0,0,{{total}}/{budget})"), width=14),
-        Column("wallet", "Wallet (first role row's)", "computed", "text", _member_line("wallet"),
-               formula=_guard(wallet), width=46),
+        *(Column(key, f"{header} (first role row's)", "computed", "text", _member_line(key),
+                 formula=_guard(first_row(name)), width=width)
+          for key, header, name, width, _, _ in IDENTITY),
     )  # fmt: skip
     plural = "s" if len(parts) > 1 else ""
     members_shown = lambda obj: len(as_book(obj).members) or 1  # noqa: E731

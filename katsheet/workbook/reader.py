@@ -21,7 +21,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from ..cycle.wallets import solana_problem
+from ..cycle.wallets import CHAINS
 from ..engine import CAP_RULES, Criteria, Criterion, InputError, Options, parse_decimal, parse_score
 from ..engine.grape.allocation import MAX_DECIMALS, check_budget, member_key
 from ..engine.grape.criteria import DEFAULT_LEVELS, check_criterion_weight, grape_weight
@@ -29,7 +29,17 @@ from ..engine.grape.roster import ScoredRow
 from ..engine.kat.sheet import cell_date
 from ..engine.limits import MAX_MIN_DIVISOR, MAX_ROLE_ROWS, check_budget_fits
 from ..engine.names import check_name
-from ..layouts.grape import LAYOUT_VERSION, TEMPLATES, Book, Month, grape_layout, sheet_names, suffix, template_id
+from ..layouts.grape import (
+    IDENTITY,
+    LAYOUT_VERSION,
+    TEMPLATES,
+    Book,
+    Month,
+    grape_layout,
+    sheet_names,
+    suffix,
+    template_id,
+)
 from ..layouts.kat import TEMPLATE as KAT_TEMPLATE
 from ..layouts.model import Sheet, Table, WorkbookLayout, col_index, col_letter, split_cell
 from ..layouts.settled import Stamp
@@ -580,7 +590,7 @@ def _part(book: Workbook, names: dict[str, str], criteria: Criteria, subdao: str
     member_col = col_letter(table.index("member"))
     role_col = col_letter(table.index("role"))
     score_cols = [col_letter(table.index(f"s{n}")) for n in range(len(criteria.items))]
-    wallet_col = col_letter(table.index("wallet"))
+    identity_cols = [(key, col_letter(table.index(key)), CHAINS[chain]) for key, *_, chain in IDENTITY]
     rows: list[ScoredRow] = []
     slots: list[int | None] = []
     seen: dict[tuple[str, str], str] = {}
@@ -617,15 +627,22 @@ def _part(book: Workbook, names: dict[str, str], criteria: Criteria, subdao: str
                  f"the same member and role twice (first at {seen[key]})")  # fmt: skip
         seen[key] = where
         slots.append(len(rows))
-        wallet = _input(book, scoring_name, f"{wallet_col}{r}")
-        wallet_text = "" if wallet is None else str(wallet)
-        if wallet_text.strip() and (problem := solana_problem(wallet_text.strip())):
-            finding = Finding("bad-input", scoring_name, f"{wallet_col}{r}", "a Solana address", repr(wallet_text),
-                              f"the wallet {problem}: correct it (it blocks settlement, not the numbers)")  # fmt: skip
-            book.findings.append(finding)
-            book.informational.append(finding)
+        identity = {}
+        for key, letter, problem_of in identity_cols:
+            raw = _input(book, scoring_name, f"{letter}{r}")
+            text = "" if raw is None else (f"{raw:.0f}" if isinstance(raw, float) and raw.is_integer() else str(raw))
+            problem = problem_of(text.strip()) if text.strip() else None
+            if isinstance(raw, float):
+                problem = problem or "is a number: type it as text (a spreadsheet keeps 15 digits of a number)"
+            if problem:
+                finding = Finding("bad-input", scoring_name, f"{letter}{r}", key.replace("_", " "), repr(raw),
+                                  f"the {key.replace('_', ' ')} {problem}: correct it (it blocks settlement, not the "
+                                  "numbers)")  # fmt: skip
+                book.findings.append(finding)
+                book.informational.append(finding)
+            identity[key] = text
         rows.append(ScoredRow(name, role_text, tuple(scores), grape_weight(parsed, criteria), where=where,
-                              wallet=wallet_text))  # fmt: skip
+                              **identity))  # fmt: skip
     _appended(book, scoring_name, table, member_col)
     shown = book.layout.sheet(allocation_name).table.rows  # type: ignore[union-attr]
     hidden = next((i for i, slot in enumerate(slots) if slot is not None and i >= shown), None)

@@ -2,7 +2,7 @@
 
 Columns: ``member``, ``role``, and either ``grape_weight`` or one column per criterion (the
 criterion's key, e.g. ``work_produced``); optionally ``wallet`` (the member's Solana address, for
-the payout file). Headers match case- and punctuation-insensitively, so
+the payout file) and ``discord_id``. Headers match case- and punctuation-insensitively, so
 ``GRAPE Weight`` and ``Work Produced`` are understood. Other columns (notes) are ignored.
 """
 
@@ -31,8 +31,9 @@ class ScoredRow:
     scores: tuple[Decimal | str, ...]
     weight: Decimal
     where: str = ""
-    #: the member's Solana wallet as typed (the shells check it), blank if none
+    #: the member's Solana wallet and Discord id as typed (the shells check them), blank if none
     wallet: str = ""
+    discord_id: str = ""
 
     def role_row(self) -> RoleRow:
         return RoleRow(self.member, self.role or UNASSIGNED, self.weight, where=self.where)
@@ -135,7 +136,17 @@ def scored_rows(
         ]
         weight = scores[0] if by_weight else grape_weight(scores, criteria)
         kept = tuple(_level_name(t, levels) or s for t, s in zip(raw, scores, strict=True))
-        out.append(ScoredRow(member, role, kept, weight, where=where, wallet=cell(cells, "wallet")))
+        out.append(
+            ScoredRow(
+                member,
+                role,
+                kept,
+                weight,
+                where=where,
+                wallet=cell(cells, "wallet"),
+                discord_id=cell(cells, "discord_id"),
+            )
+        )
     if not out:
         raise InputError("no role holders: the roster has no member rows")
     return out
