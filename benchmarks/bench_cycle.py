@@ -1,5 +1,6 @@
 """The monthly cycle at the issue's sizes: `katsheet settle` and `katsheet next` on a KAT month of
-10,000 ledger rows and 1,000 members, and `katsheet history` over a folder of 24 settled months.
+10,000 ledger rows and 1,000 members and on a GRAPE month of 1,000 members, and `katsheet history`
+over a folder of 24 settled months.
 
     python benchmarks/bench_cycle.py [--rows 10000 --members 1000 --months 24]
 
@@ -20,14 +21,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import base58
+from _months import month as grape_month
 from _table import show, timed
 from bench_kat import MONTH, write_month
 
-from katsheet.cycle.next import next_kat_month
+from katsheet.cycle.next import next_grape_book, next_kat_month
 from katsheet.cycle.settle import settle, write_settlement
 from katsheet.cycle.wallets import eip55
 from katsheet.engine.names import member_key
 from katsheet.io.katfiles import load_config, load_guardrails, read_ledger, read_states
+from katsheet.layouts.grape import as_book, grape_layout
 from katsheet.layouts.kat import KatMonth, kat_layout
 from katsheet.workbook.checker import check
 from katsheet.workbook.reader import read_workbook
@@ -46,6 +50,29 @@ def write(month: KatMonth, path: Path) -> Path:
     return path
 
 
+def grape(folder: Path, members: int) -> tuple[float, float, float]:
+    """check, settle and next of a GRAPE month of ``members`` role rows, each with a wallet."""
+    m = grape_month(members)
+    rows = tuple(dataclasses.replace(r, wallet=base58.b58encode(hashlib.sha256(r.member.encode()).digest()).decode())
+                 for r in m.rows)  # fmt: skip
+    book = dataclasses.replace(as_book(dataclasses.replace(m, rows=rows)), approval=APPROVAL)
+    path = folder / "grape.xlsx"
+    path.write_bytes(workbook_bytes(grape_layout(book), book, decimals=book.first.options.decimals))
+    out = folder / "grape-out"
+    out.mkdir()
+    check_s, report = timed(lambda: check(read_workbook(path)))
+    assert not report.findings, report.findings[:3]
+    settle_s, _ = timed(lambda: write_settlement(settle(path, out, payout="solana-tokens")))
+    settled = out / f"GRAPE-{book.month}-settled.xlsx"
+
+    def next_month() -> None:
+        b = next_grape_book(settled, carry_over="50%")
+        (out / "next.xlsx").write_bytes(workbook_bytes(grape_layout(b), b, decimals=b.first.options.decimals))
+
+    next_s, _ = timed(next_month)
+    return check_s, settle_s, next_s
+
+
 def settled_folder(folder: Path, months: int) -> None:
     """``months`` CED sample months in a row, each approved, settled and started from the last."""
     month = dataclasses.replace(kat_sample_month(), approval=APPROVAL)
@@ -61,6 +88,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--members", type=int, default=1_000)
     parser.add_argument("--months", type=int, default=24)
+    parser.add_argument("--grape-members", type=int, default=1_000)
     args = parser.parse_args()
     config = load_config(None, load_guardrails())
     with tempfile.TemporaryDirectory() as tmp:
@@ -89,11 +117,15 @@ def main() -> None:
 
         history_s, months = timed(lambda: history(history_folder))
         assert all(not m.problems for ms in months.values() for m in ms)
+        g_check, g_settle, g_next = grape(folder, args.grape_members)
     rows = [
         [f"katsheet check ({args.rows:,} rows, {args.members:,} members; baseline)", f"{check_s:.2f}", "-", "1.00x"],
         ["katsheet settle (check included)", f"{settle_s:.2f}", "3", f"{settle_s / check_s:.2f}x"],
         ["katsheet next", f"{next_s:.2f}", "3", f"{next_s / check_s:.2f}x"],
         [f"katsheet history ({args.months} CED months)", f"{history_s:.2f}", "3", "-"],
+        [f"GRAPE: katsheet check ({args.grape_members:,} role rows; baseline)", f"{g_check:.2f}", "-", "1.00x"],
+        ["GRAPE: katsheet settle (check included)", f"{g_settle:.2f}", "3", f"{g_settle / g_check:.2f}x"],
+        ["GRAPE: katsheet next", f"{g_next:.2f}", "3", f"{g_next / g_check:.2f}x"],
     ]
     show("The monthly cycle", ["what", "seconds", "target s", "vs check"], rows)
 
