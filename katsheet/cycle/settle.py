@@ -4,15 +4,17 @@ Settling refuses, with every reason, unless `katsheet check` finds nothing, the 
 (ApprovedBy, ApprovedOn), and every member paid has a wallet of their own. It then writes, all or
 nothing and never over an existing file, into the output folder:
 
-- ``ID-settled.xlsx``: the month with every input locked, the "SETTLED" stamp, the ledger rows and
-  exceptions decided in the period sealed into their chains, and the settlement seal;
-- ``ID-mint.csv``: the batch mint list (payouts.py), summing exactly to minted;
+- ``ID-settled.xlsx``: the month with every input locked, the "SETTLED" stamp, (KAT) the ledger
+  rows and exceptions decided in the period sealed into their chains, and the settlement seal;
+- the payout file (payouts.py), summing exactly to the total: KAT's mint list ``ID-mint.csv``, or
+  GRAPE's ``ID-FORMAT.csv`` per member over every role and SubDAO sheet;
 - ``ID-report.html``: the month for the documentation step (report.py);
 - ``ID-settlement.json``: what a DAO publishes with its proposal: id, period, DAO, totals, the
   seal and chain heads, the SHA-256 of every file above, katsheet's version.
 
-A settled month is never settled again; ``--again`` writes its list, report and record once more,
-byte for byte as the first time (the settled workbook is their source).
+A settled month is never settled again; ``--again`` writes its payout file, report and record once
+more, byte for byte as the first time (the settled workbook is their source). ID is CODE-YYYY-MM
+for KAT and GRAPE-YYYY-MM for GRAPE.
 """
 
 from __future__ import annotations
