@@ -100,7 +100,7 @@ def progress(request):
 
 
 def recalculated(request: pytest.FixtureRequest, files: dict[str, Path], outdir: Path, label: str) -> dict[str, Path]:
-    """The files recalculated by one LibreOffice start, by the same keys, with progress shown."""
+    """The files recalculated by LibreOffice (one start per core), by the same keys, with progress shown."""
     from libreoffice import recalculate, require_libreoffice
 
     require_libreoffice()

@@ -99,7 +99,7 @@ def files(months, tmp_path_factory) -> dict[str, Path]:
 @pytest.fixture(scope="module")
 def libreoffice_files(files, tmp_path_factory, request) -> dict[str, Path]:
     return recalculated(
-        request, files, tmp_path_factory.mktemp("libreoffice"), "LibreOffice recalculating (one start for all)"
+        request, files, tmp_path_factory.mktemp("libreoffice"), "LibreOffice recalculating (one start per core)"
     )
 
 
