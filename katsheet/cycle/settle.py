@@ -41,7 +41,7 @@ from ..layouts.kat import MEMBERS, TEMPLATE, KatMonth, kat_layout
 from ..layouts.model import split_cell
 from ..layouts.settled import Stamp, constant_cells, seal_of
 from ..workbook.checker import check
-from ..workbook.reader import read_workbook
+from ..workbook.reader import _named, read_workbook
 from ..workbook.writer import workbook_bytes
 from .payouts import GRAPE_FORMATS, KAT_FORMAT, payees, render
 from .report import grape_report, kat_report
@@ -86,7 +86,8 @@ def _decided_exceptions(month: KatMonth) -> list[int]:
 
 
 def _sealed_heads(month: KatMonth) -> tuple[str, str]:
-    """The chains' heads before this period: the last record sealed in the file."""
+    """The chains' heads: the last ledger row and exception sealed in the file (before settling: the
+    heads this period's records extend; after: the heads the record publishes)."""
     ledger = [r.seal for r in month.rows if r.seal]
     excs = [e.seal for e in month.exceptions if e.seal]
     return (ledger[-1] if ledger else GENESIS), (excs[-1] if excs else GENESIS)
@@ -115,8 +116,8 @@ def _approval(month: Any, names: dict[str, str]) -> tuple[str, dt.date | None, l
     """Who approved the period and when (the Checklist's ApprovedBy and ApprovedOn), or the reasons."""
 
     def at(name: str) -> str:
-        ref = names.get(name, f"{name}").lstrip("=").replace("$", "")
-        return ref.replace("'", "")
+        sheet, cell, _ = _named(names, name, Path(name))
+        return f"{sheet}!{cell}"
 
     by = str(month.approval.get("ApprovedBy", "") or "").strip()
     on = month.approval.get("ApprovedOn")
@@ -150,8 +151,7 @@ def _kat_payout(month: KatMonth, fmt: str, token: str) -> tuple[list[tuple[str, 
 def _kat_record(month: KatMonth) -> dict[str, Any]:
     """The KAT part of the settlement record: the DAO, totals and the chains' heads."""
     p = month.period
-    sealed_rows = [r for r in month.rows if r.seal]
-    sealed_exceptions = [e for e in month.exceptions if e.seal]
+    ledger_head, exception_head = _sealed_heads(month)
     return {
         "framework": "kat",
         "dao": {"name": month.config.name, "code": month.config.code},
@@ -161,9 +161,8 @@ def _kat_record(month: KatMonth) -> dict[str, Any]:
             "minted": plain(p.minted), "residue": plain(p.residue),
         },
         "chains": {
-            "ledger": {"head": sealed_rows[-1].seal if sealed_rows else GENESIS, "records": len(sealed_rows)},
-            "exceptions": {"head": sealed_exceptions[-1].seal if sealed_exceptions else GENESIS,
-                           "records": len(sealed_exceptions)},
+            "ledger": {"head": ledger_head, "records": sum(1 for r in month.rows if r.seal)},
+            "exceptions": {"head": exception_head, "records": sum(1 for e in month.exceptions if e.seal)},
         },
     }  # fmt: skip
 

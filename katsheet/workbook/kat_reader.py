@@ -234,7 +234,7 @@ def read_kat_workbook(path: Path, formulas: Cells, cached: Cells, keys: set, nam
     month = KatMonth(config, label, Ledger.of(ledger), tuple(exceptions), tuple(states),
                      spare_rows=max(n_ledger - len(ledger), 0), member_spare_rows=0,
                      exception_spare_rows=max(n_exc - len(exceptions), 0),
-                     member_order=tuple(member_key(s.member) for s in states), approval=_approval(r),
+                     member_order=tuple(member_key(s.member) for s in states), approval=signed_cells(r.names, r.value),
                      stamp=stamp_of(names))  # fmt: skip
     if not r.stop:
         try:
@@ -245,10 +245,6 @@ def read_kat_workbook(path: Path, formulas: Cells, cached: Cells, keys: set, nam
     book = Workbook(path, TEMPLATE, layout, formulas, cached, None if r.stop else month, r.findings, keys, names)
     book.informational = r.informational
     return book
-
-
-def _approval(r: _Reader) -> dict[str, Any]:
-    return signed_cells(r.names, r.value)
 
 
 #: the Config sheet's cell of each configuration field (the lists: their table's first column)
