@@ -69,37 +69,18 @@ def next_command(settled: Path, out: Path | None, budget: str | None, carry_over
     KAT: the sealed ledger locked, open rows and exceptions, every member's state and wallet carried.
     GRAPE: the same members, roles, wallets, criteria and options, scores blank, budget = base +
     carry-over x last month's returned amount."""
-    from ..cycle.next import next_grape_book, next_kat_month
-    from ..layouts.grape import grape_layout
-    from ..layouts.kat import TEMPLATE, kat_layout
-    from ..workbook.reader import _constant, read_workbook
-    from ..workbook.writer import workbook_bytes
+    from ..cycle.next import next_month
 
-    kat = _constant(read_workbook(settled).names, "KatsheetTemplate") == TEMPLATE
     try:
-        if kat:
-            if budget is not None or carry_over != "0%":
-                raise InputError("--budget and --carry-over are for GRAPE months", where="--budget/--carry-over")
-            month = next_kat_month(settled)
-            name, render = f"{month.period.settlement_id}.xlsx", lambda: workbook_bytes(
-                kat_layout(month), month, decimals=month.config.decimals)  # fmt: skip
-            summary = (f"{month.period.period}: {month.sealed_rows} sealed ledger rows carried, "
-                       f"{len(month.ledger) - month.sealed_rows} open; {len(month.states)} members carried")  # fmt: skip
-        else:
-            book = next_grape_book(settled, budget=budget, carry_over=carry_over)
-            name, render = f"GRAPE-{book.month}.xlsx", lambda: workbook_bytes(
-                grape_layout(book), book, decimals=book.first.options.decimals)  # fmt: skip
-            summary = f"{book.month}: {sum(len(p.rows) for p in book.parts)} role rows, scores blank; " + "; ".join(
-                book.origin
-            )
+        made = next_month(settled, budget=budget, carry_over=carry_over)
     except Refused as e:
         _refused(e)
         return
-    target = out if out is not None else settled.parent / name
+    target = out if out is not None else settled.parent / made.name
     if target.suffix.lower() != ".xlsx":
         raise InputError("the workbook must be an .xlsx file", where="OUT", value=str(target))
-    write_atomic(target, render, force=force)
-    Console().print(Text(f"Wrote {target} ({summary})."))
+    write_atomic(target, made.render, force=force)
+    Console().print(Text(f"Wrote {target} ({made.summary})."))
 
 
 def _total(record: dict, *keys: str) -> str | None:

@@ -11,6 +11,7 @@ period. New rows sealed next month extend the same chains: the history is append
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
@@ -93,3 +94,41 @@ def next_grape_book(path: Path, *, budget: str | None = None, carry_over: str = 
             dataclasses.replace(part, month=label, budget=amount, rows=rows, slots=None, order=None, base_budget=base)
         )
     return Book(tuple(parts), origin=tuple(origin))
+
+
+@dataclasses.dataclass(frozen=True)
+class NextMonth:
+    """The next month's workbook: its default file name, its bytes (rendered on demand), a summary."""
+
+    name: str
+    render: Callable[[], bytes]
+    summary: str
+
+
+def next_month(settled: Path, *, budget: str | None = None, carry_over: str = "0%") -> NextMonth:
+    """The month after ``settled`` (KAT or GRAPE, as the workbook says), for `katsheet next` and
+    the dashboard's "start the next month"."""
+    from ..layouts.grape import grape_layout
+    from ..layouts.kat import kat_layout
+    from ..workbook.reader import _constant
+    from ..workbook.writer import workbook_bytes
+    from ..workbook.xlsx import Refused as Unreadable
+    from ..workbook.xlsx import defined_names
+
+    try:
+        names = defined_names(settled)
+    except (Unreadable, OSError) as e:
+        raise InputError(f"cannot be read as a workbook ({e})", where=str(settled)) from None
+    if _constant(names, "KatsheetTemplate") == TEMPLATE:
+        if budget is not None or carry_over != "0%":
+            raise InputError("--budget and --carry-over are for GRAPE months", where="--budget/--carry-over")
+        month = next_kat_month(settled)
+        return NextMonth(f"{month.period.settlement_id}.xlsx",
+                         lambda: workbook_bytes(kat_layout(month), month, decimals=month.config.decimals),
+                         f"{month.period.period}: {month.sealed_rows} sealed ledger rows carried, "
+                         f"{len(month.ledger) - month.sealed_rows} open; {len(month.states)} members carried")  # fmt: skip
+    book = next_grape_book(settled, budget=budget, carry_over=carry_over)
+    return NextMonth(f"GRAPE-{book.month}.xlsx",
+                     lambda: workbook_bytes(grape_layout(book), book, decimals=book.first.options.decimals),
+                     f"{book.month}: {sum(len(p.rows) for p in book.parts)} role rows, scores blank; "
+                     + "; ".join(book.origin))  # fmt: skip

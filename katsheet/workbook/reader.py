@@ -30,12 +30,14 @@ from ..engine.kat.sheet import cell_date
 from ..engine.limits import MAX_MIN_DIVISOR, MAX_ROLE_ROWS, check_budget_fits
 from ..engine.names import check_name
 from ..layouts.grape import (
+    GUIDE,
     IDENTITY,
     LAYOUT_VERSION,
     TEMPLATES,
     Book,
     Month,
     grape_layout,
+    origin_cells,
     sheet_names,
     suffix,
     template_id,
@@ -264,8 +266,18 @@ def read_workbook(path: Path) -> Workbook:
     book.month = _book(book, names, criteria, subdaos)
     if book.month is not None:
         value = lambda sheet, cell: _input(book, sheet, cell)  # noqa: E731
-        book.month = dataclasses.replace(book.month, approval=signed_cells(names, value), stamp=stamp_of(names))
+        book.month = dataclasses.replace(book.month, approval=signed_cells(names, value), stamp=stamp_of(names),
+                                         origin=_origin(names, formulas, len(subdaos), path))  # fmt: skip
     return book
+
+
+def _origin(names: dict[str, str], cells: Cells, parts: int, path: Path) -> tuple[str, ...]:
+    """katsheet next's lines on the Guide saying where each budget came from (kept by a rewrite)."""
+    if "ApprovedBy" not in names:
+        return ()
+    row = split_cell(_named(names, "ApprovedBy", path)[1])[1]
+    texts = (cells.get((GUIDE, cell)) for cell in origin_cells(parts, row))
+    return tuple(str(t) for t in texts if isinstance(t, str) and t.strip())
 
 
 def _row_maps(book: Workbook) -> dict[str, list[int]]:

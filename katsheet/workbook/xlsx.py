@@ -324,3 +324,13 @@ def _read(path: Path) -> RawBook:
                 reader = _SheetReader(book, title, strings)
                 _parse(z.read(part), reader.start, reader.end, reader.text)
         return book
+
+
+def defined_names(path: Path) -> dict[str, str]:
+    """Only the workbook's defined names (a few kilobytes read): which template, month and DAO a
+    file holds, without reading its sheets."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            return _book(z)[1]
+    except (zipfile.BadZipFile, zlib.error, EOFError, KeyError) as e:
+        raise Refused(f"is damaged or truncated ({type(e).__name__})") from None
