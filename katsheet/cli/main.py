@@ -15,6 +15,7 @@ from ..io.csvfile import read_roster
 from ..samples import SAMPLE_BUDGET, sample_roster
 from .check import check_command
 from .cycle import history_command, next_command, settle_command
+from .dashboard import approve_command, dashboard_command, report_command
 from .kat import kat_command
 from .new import new
 from .options import PATH, allocation_options, build_options, choice, load_criteria, parse_budget
@@ -67,6 +68,9 @@ cli.add_command(kat_command)
 cli.add_command(settle_command)
 cli.add_command(next_command)
 cli.add_command(history_command)
+cli.add_command(approve_command)
+cli.add_command(dashboard_command)
+cli.add_command(report_command)
 
 
 @cli.command(name="excel-addin")

@@ -12,6 +12,7 @@ from html import escape
 from typing import Any
 
 from .. import __version__
+from ..charts import bars
 from ..engine.numbers import plain
 
 STYLE = """
@@ -26,25 +27,6 @@ code{word-break:break-all}@media print{body{margin:0}h2{break-after:avoid}}
 
 def _amount(value: Any, decimals: int) -> str:
     return f"{value:,.{decimals}f}"
-
-
-def _chart(rows: list[tuple[str, float]], unit: str) -> str:
-    """A horizontal bar chart as inline SVG (prints, and needs no script)."""
-    if not rows:
-        return "<p>No member.</p>"
-    top = max(v for _, v in rows) or 1.0
-    bar, gap, label = 18, 6, 180
-    height = len(rows) * (bar + gap) + gap
-    parts = [f'<svg role="img" aria-label="{escape(unit)} per member" width="100%" viewBox="0 0 760 {height}" '
-             'xmlns="http://www.w3.org/2000/svg" font-size="12">']  # fmt: skip
-    for i, (name, value) in enumerate(rows):
-        y = gap + i * (bar + gap)
-        width = 0 if value <= 0 else max(1.0, 500 * value / top)
-        parts.append(f'<text x="{label - 6}" y="{y + 13}" text-anchor="end">{escape(name)}</text>'
-                     f'<rect x="{label}" y="{y}" width="{width:.1f}" height="{bar}" fill="#5B9BD5"/>'
-                     f'<text x="{label + width + 4:.1f}" y="{y + 13}">{value:,.2f}</text>')  # fmt: skip
-    parts.append("</svg>")
-    return "".join(parts)
 
 
 def kat_report(month: Any, mint: bytes) -> str:
@@ -79,7 +61,7 @@ def kat_report(month: Any, mint: bytes) -> str:
 <code>{escape(stamp.seal if stamp else "")}</code></p>
 <h2>Figures</h2><table>{"".join(f"<tr><th>{k}</th><td class='n'>{v}</td></tr>" for k, v in figures)}</table>
 <h2>Checklist (kat.md section 6)</h2><table><tr><th>Item</th><th>Rows or members named</th><th>Result</th></tr>{checks}</table>
-<h2>KAT per member</h2>{_chart([(m.member, float(m.kat)) for m in month.members], "KAT")}
+<h2>KAT per member</h2>{bars([(m.member, float(m.kat)) for m in month.members], "KAT")}
 <h2>Members</h2><table><tr><th>Member</th><th>Level</th><th>Credits</th><th>Raw</th><th>Capped</th><th>KAT</th>
 <th>Tier</th><th>Karma</th></tr>{members}</table>
 <h2>Mint list</h2>{_csv_table(mint)}
@@ -127,7 +109,7 @@ def grape_report(book: Any, payout_files: list[tuple[str, bytes]]) -> str:
 <p>Month {escape(book.month)}. Settlement seal (SHA-256): <code>{escape(stamp.seal if stamp else "")}</code></p>
 <h2>Budget and allocation</h2><table><tr><th>SubDAO</th><th>Budget</th><th>Allocated</th><th>Returned</th>
 <th>Cap engaged</th></tr>{parts}</table>
-<h2>Total per member (all roles)</h2>{_chart([(line.member, float(line.total)) for line in book.members], "Total")}
+<h2>Total per member (all roles)</h2>{bars([(line.member, float(line.total)) for line in book.members], "Total")}
 <h2>Members</h2><table><tr><th>Member</th><th>Role rows</th><th>Total</th><th>Wallet</th></tr>{members}</table>
 <h2>Payout</h2>{files}
 <p>Written by katsheet {escape(__version__)}. Verify the files with <code>katsheet check</code> and the

@@ -1,0 +1,132 @@
+"""A member's figure explained step by step, in words and numbers, from the engine's own results.
+
+GRAPE (grape.md section 2): the weight from the scores, the base, the threshold and eligibility,
+the bonus and excess pools, what the dynamic cap did, the rounding; per role and SubDAO, then the
+sum. KAT (kat.md sections 2 to 4): which ledger rows counted and why the others did not, the level
+change and its reason, the caps and the scale. Plain text: the page escapes it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from ..engine.names import member_key
+
+
+@dataclass
+class Step:
+    title: str
+    lines: list[str] = field(default_factory=list)
+
+
+def amount(value: Any, decimals: int) -> str:
+    """An amount as the workbooks show it: thousands separated, the month's decimals."""
+    return f"{Decimal(value):,.{decimals}f}"
+
+
+def percent(value: Any) -> str:
+    return f"{Decimal(value) * 100:,.2f}%"
+
+
+def grape_steps(book: Any, member: str) -> list[Step]:
+    """Each of the member's role rows in each SubDAO, explained; then the total over them."""
+    key = member_key(member)
+    steps: list[Step] = []
+    total = Decimal(0)
+    for part in book.parts:
+        a, o, d = part.allocation, part.options, part.options.decimals
+        for row, m in zip(part.rows, a.members, strict=True):
+            if member_key(row.member) != key:
+                continue
+            where = f"{part.subdao} · " if part.subdao else ""
+            s = Step(f"{where}{row.role or 'role'}")
+            scores = [f"{c.name} {percent(v) if isinstance(v, Decimal) else v} (criterion weight {c.weight})"
+                      for c, v in zip(part.criteria.items, row.scores, strict=False)]  # fmt: skip
+            if scores:
+                s.lines.append("Scores: " + "; ".join(scores) + f". GRAPE weight w = {percent(m.grape_weight)}.")
+            else:
+                s.lines.append(f"GRAPE weight w = {percent(m.grape_weight)}.")
+            budget = a.budget
+            s.lines.append(f"Base: the budget {amount(budget, d)} over {a.role_holders} role holders gives "
+                           f"A = {amount(a.base_allotted, 6)}; base = w × A = {amount(m.base, 6)}.")  # fmt: skip
+            if not m.performer:
+                s.lines.append("A weight of 0% earns nothing and takes no part in the bonus or excess.")
+            t_how = (
+                "set for the month"
+                if o.threshold is not None
+                else f"the average weight of the {a.performers} performers"
+            )
+            verdict = (
+                "above it: eligible for bonus and excess" if m.bonus_eligible else "not above it: no bonus or excess"
+            )
+            s.lines.append(f"Threshold t = {percent(a.threshold)} ({t_how}); w is {verdict} "
+                           f"({a.bonus_eligible} eligible, divisor D = max({o.min_divisor}, {a.bonus_eligible}) = "
+                           f"{a.bonus_divisor}).")  # fmt: skip
+            if m.bonus_eligible:
+                s.lines.append(f"Bonus pool = budget − all bases = {amount(a.bonus_pool, 6)}; bonus = w × pool / D = "
+                               f"{amount(m.bonus_before_cap, 6)}. Excess pool = {amount(a.excess_pool, 6)}; excess = "
+                               f"w × pool / D = {amount(m.excess_before_cap, 6)}.")  # fmt: skip
+                if a.cap_engaged and o.cap_rule == "scale":
+                    s.lines.append(f"The dynamic cap engaged (bonus + excess exceeded base + bonus): rule scale "
+                                   f"multiplies both by r = excess pool / budget = {a.cap_ratio}, giving bonus "
+                                   f"{amount(m.bonus, 6)} and excess {amount(m.excess, 6)}.")  # fmt: skip
+                elif a.cap_engaged:
+                    s.lines.append(f"The dynamic cap engaged: rule at-base cuts the excess to the base, "
+                                   f"{amount(m.excess, 6)}.")  # fmt: skip
+                elif a.cap_condition:
+                    s.lines.append("Bonus + excess exceeded base + bonus, but the cap rule is off: nothing changed.")
+                else:
+                    s.lines.append("The dynamic cap did not engage (excess ≤ base).")
+            s.lines.append(f"Total = ROUNDDOWN(base + bonus + excess, {d}) = {amount(m.total, d)}.")
+            total += m.total
+            steps.append(s)
+    if len(steps) > 1:
+        steps.append(Step("Total", [f"Over {len(steps)} role rows: {amount(total, book.first.options.decimals)}."]))
+    return steps
+
+
+def kat_steps(month: Any, member: str) -> list[Step]:
+    """The member's ledger rows, level, KAT and the caps, for one KAT month."""
+    key = member_key(member)
+    c, p, d = month.config, month.period, month.config.decimals
+    result = next((m for m in p.members if member_key(m.member) == key), None)
+    if result is None:
+        return [Step("Not in this month", ["The member has no ledger row and no carried state this month."])]
+    rows = Step("Ledger rows (credits)")
+    for r in month.results:
+        if member_key(r.member) != key or r.history:
+            continue
+        if r.counted:
+            why = f"counted: {r.credits} credits"
+        else:
+            why = "not counted: " + (r.reason or "; ".join(r.problems) or r.status)
+        rows.lines.append(f"{r.entry or '(no id)'} · {r.rule} × {r.quantity if r.quantity is not None else '?'} · "
+                          f"{r.status}: {why}.")  # fmt: skip
+    if not rows.lines:
+        rows.lines.append("No ledger row in the period.")
+    rows.lines.append(f"Credits this period: {result.credits}.")
+    level = Step("Karma level")
+    change = ("unchanged" if result.level == result.level_before
+              else "promoted" if result.level > result.level_before else "demoted")  # fmt: skip
+    level.lines.append(f"Level {result.level_before} → {result.level} ({change})"
+                       + (f": {result.reason}." if result.reason else ".")
+                       + f" Streak {result.streak}; multiplier {result.multiplier}.")  # fmt: skip
+    kat = Step("KAT")
+    kat.lines.append(f"raw = credits × KAT per credit × multiplier = {result.credits} × {c.kat_per_credit} × "
+                     f"{result.multiplier} = {amount(result.raw, d)}.")  # fmt: skip
+    if result.capped < result.raw:
+        kat.lines.append(f"The per-member cap {amount(c.per_user_cap, d)} cut it to {amount(result.capped, d)}.")
+    else:
+        kat.lines.append(
+            f"Under the per-member cap ({amount(c.per_user_cap, d)}): capped = {amount(result.capped, d)}."
+        )
+    if p.global_cap_engaged:
+        kat.lines.append(f"All members' capped KAT ({amount(p.total_capped, d)}) exceeded the global cap "
+                         f"{amount(c.global_cap, d)}: scale r = {p.scale}, scaled = {amount(result.scaled, d)}.")  # fmt: skip
+    else:
+        kat.lines.append(f"The global cap ({amount(c.global_cap, d)}) was not reached: no scaling.")
+    kat.lines.append(f"KAT = ROUNDDOWN(scaled, {d}) = {amount(result.kat, d)}; cumulative {amount(result.cumulative, d)}, "
+                     f"tier {result.tier or '(none)'}.")  # fmt: skip
+    return [rows, level, kat]

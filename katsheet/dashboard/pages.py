@@ -1,0 +1,238 @@
+"""What each page shows, as plain data for the templates (app.py serves them, site.py writes them).
+
+Every figure comes from the engine's results on the workbook's own inputs (the reader's month), and
+is formatted as the workbooks format it. Charts are inline SVG (charts.py). Nothing here writes.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from markupsafe import Markup
+
+from ..charts import bars, columns
+from ..cycle.next import month_after
+from ..cycle.payouts import GRAPE_FORMATS
+from ..cycle.settle import GRAPE, KAT
+from ..engine.grape.sensitivity import cap_switches
+from ..engine.names import member_key
+from .explain import amount, grape_steps, kat_steps, percent
+from .folder import STAGES, Folder, MonthFiles
+
+
+@dataclass
+class Table:
+    """A table the page can sort: headers, and per row (shown text, sort key) cells."""
+
+    headers: list[str]
+    rows: list[list[tuple[str, str]]] = field(default_factory=list)
+    numeric: set[int] = field(default_factory=set)
+    links: dict[int, list[str]] = field(default_factory=dict)  # column -> per row, a member to link
+
+
+def _csv_table(data: bytes, header: bool) -> Table:
+    lines = list(csv.reader(io.StringIO(data.decode("utf-8"))))
+    head = lines.pop(0) if header and lines else ["address", "amount"]
+    table = Table(head)
+    for line in lines:
+        table.rows.append([(cell, cell) for cell in line])
+    return table
+
+
+def paid_series(folder: Folder, months: list[MonthFiles]) -> list[tuple[str, float]]:
+    """What each settled month paid or minted, from its record (nothing read but the JSON)."""
+    out = []
+    for m in months:
+        totals = (m.record or {}).get("totals", {})
+        value = totals.get("minted", totals.get("total_allocated"))
+        if value is not None:
+            out.append((m.period, float(Decimal(str(value)))))
+    return out
+
+
+def payout_amounts(folder: Folder, m: MonthFiles) -> dict[str, Decimal]:
+    """A settled month's amounts per member, from its own payout files (the record names them)."""
+    if m.record is None or m.record_path is None:
+        return {}
+    out: dict[str, Decimal] = {}
+    for name in m.record.get("files", {}):
+        path = m.record_path.parent / name
+        if not name.endswith(".csv") or not path.is_file():
+            continue
+        lines = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
+        header = ["address", "amount"] if m.record.get("payout_format") == "grape-governance" else lines.pop(0)
+        lower = [h.strip().lower() for h in header]
+        who = next((lower.index(k) for k in ("member", "name") if k in lower), None)
+        amt = next((lower.index(k) for k in ("amount",) if k in lower), None)
+        if who is None or amt is None:
+            continue
+        for line in lines:
+            try:
+                out[line[who]] = out.get(line[who], Decimal(0)) + Decimal(line[amt])
+            except (IndexError, InvalidOperation):
+                continue
+    return out
+
+
+def index_context(folder: Folder) -> dict[str, Any]:
+    daos = []
+    for dao, months in folder.months().items():
+        items = [{"m": m, "stage": folder.stage(m)} for m in months]
+        daos.append({"dao": dao, "framework": months[0].framework, "months": items,
+                     "chart": Markup(columns(paid_series(folder, months), f"{dao}: paid or minted per settled month"))})  # fmt: skip
+    return {"daos": daos, "stages": STAGES, "title": "katsheet dashboard"}
+
+
+def version_of(m: MonthFiles) -> str:
+    """The working workbook's SHA-256 as the page saw it: an action on an older page is refused."""
+    path = m.workbook
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path is not None else ""
+
+
+def month_context(folder: Folder, m: MonthFiles, *, with_sensitivity: bool = True) -> dict[str, Any]:
+    """Everything the month's page shows."""
+    path = m.workbook
+    analysis = folder.analyse(path) if path is not None else None
+    stage = "settled" if m.record is not None else (analysis.stage if analysis else "draft")
+    ctx: dict[str, Any] = {
+        "m": m, "stage": stage, "stages": STAGES, "title": f"{m.dao} {m.period}",
+        "error": analysis.error if analysis else "no workbook for this month in the folder",
+        "findings": analysis.report.findings if analysis and analysis.report else [],
+        "workbook": folder.relative(path) if path is not None else "",
+        "payout_formats": GRAPE_FORMATS if m.framework == "grape" else ("kat-mint",),
+        "files": [], "record": m.record, "next_exists": False,
+    }  # fmt: skip
+    months = folder.months().get(m.dao, [])
+    ctx["history"] = Markup(columns(paid_series(folder, months), f"{m.dao}: paid or minted per settled month"))
+    ctx["next_exists"] = any(x.period == month_after(m.period) for x in months)
+    if m.record is not None and m.record_path is not None:
+        for name, digest in m.record.get("files", {}).items():
+            file = m.record_path.parent / name
+            ctx["files"].append({"name": name, "sha256": digest,
+                                 "path": folder.relative(file) if file.is_file() else "",
+                                 "verified": file.is_file() and hashlib.sha256(file.read_bytes()).hexdigest() == digest})  # fmt: skip
+        ctx["files"].append({"name": m.record_path.name, "sha256": hashlib.sha256(m.record_path.read_bytes()).hexdigest(),
+                             "path": folder.relative(m.record_path), "verified": True})  # fmt: skip
+    book = analysis.book if analysis else None
+    month = book.month if book is not None else None
+    if month is None:
+        return ctx
+    ctx["approval"] = month.approval
+    if m.framework == "kat":
+        ctx.update(_kat(month))
+    else:
+        ctx.update(_grape(month, with_sensitivity))
+    if m.record is not None and m.record_path is not None:  # the files as settled, not a preview
+        fmt = m.record.get("payout_format", "")
+        ctx["preview"] = [(name, _csv_table((m.record_path.parent / name).read_bytes(), fmt != "grape-governance"))
+                          for name in m.record.get("files", {})
+                          if name.endswith(".csv") and (m.record_path.parent / name).is_file()]  # fmt: skip
+        ctx["preview_problems"] = []
+    return ctx
+
+
+def _payout_preview(kind: Any, month: Any, fmt: str) -> tuple[list[tuple[str, Table]], list[str]]:
+    files, problems, _ = kind.payout(month, fmt, "")
+    return [(name, _csv_table(data, fmt != "grape-governance")) for name, data in files], problems
+
+
+def _kat(month: Any) -> dict[str, Any]:
+    p, c = month.period, month.config
+    d = c.decimals
+    figures = [
+        ("Members", str(len(p.members))), ("Total capped", amount(p.total_capped, d)),
+        ("Global cap", amount(c.global_cap, d)), ("Global cap engaged", "yes" if p.global_cap_engaged else "no"),
+        ("Scale", str(p.scale)), ("Minted", amount(p.minted, d)), ("Residue (not redistributed)", str(p.residue)),
+        ("Settlement id", p.settlement_id),
+    ]  # fmt: skip
+    table = Table(["Member", "Level before", "Level", "Credits", "Raw", "Capped", "KAT", "Cumulative", "Tier", "Karma"],
+                  numeric={1, 2, 3, 4, 5, 6, 7})  # fmt: skip
+    names = []
+    for r in month.members:
+        table.rows.append([(r.member, r.member), (str(r.level_before), str(r.level_before)), (str(r.level), str(r.level)),
+                           (str(r.credits), str(r.credits)), (amount(r.raw, d), str(r.raw)),
+                           (amount(r.capped, d), str(r.capped)), (amount(r.kat, d), str(r.kat)),
+                           (amount(r.cumulative, d), str(r.cumulative)), (r.tier, r.tier), (r.reason, r.reason)])  # fmt: skip
+        names.append(r.member)
+    table.links[0] = names
+    levels: dict[int, int] = {}
+    for r in month.members:
+        levels[r.level] = levels.get(r.level, 0) + 1
+    level_names = {lv.number: lv.name for lv in c.levels}
+    preview, problems = _payout_preview(KAT, month, "kat-mint")
+    return {
+        "figures": figures, "members": table, "decimals": d,
+        "checklist": list(month.checks.values()),
+        "charts": [("KAT per member", Markup(bars([(r.member, float(r.kat)) for r in month.members], "KAT"))),
+                   ("Members per level", Markup(columns([(f"{n} {level_names.get(n, '')}".strip(), float(levels.get(n, 0)))
+                                                         for n in sorted(level_names)], "members per level")))],
+        "preview": preview, "preview_problems": problems,
+    }  # fmt: skip
+
+
+def _grape(book: Any, with_sensitivity: bool) -> dict[str, Any]:
+    d = book.first.options.decimals
+    figures = []
+    for part in book.parts:
+        a = part.allocation
+        name = f"{part.subdao}: " if part.subdao else ""
+        figures += [(f"{name}Budget", amount(a.budget, d)), (f"{name}Allocated", amount(a.total_allocated, d)),
+                    (f"{name}Returned to treasury", amount(a.returned_to_treasury, d)),
+                    (f"{name}Threshold", percent(a.threshold)),
+                    (f"{name}Dynamic cap", f"engaged (ratio {a.cap_ratio})" if a.cap_engaged else "not engaged")]  # fmt: skip
+    figures += [(line, "") for line in book.origin]
+    table = Table(["Member", "Role rows", "Total", "Wallet"], numeric={1, 2})
+    for line in book.members:
+        table.rows.append([(line.member, line.member), (str(line.role_rows), str(line.role_rows)),
+                           (amount(line.total, d), str(line.total)), (line.wallet, line.wallet)])  # fmt: skip
+    table.links[0] = [line.member for line in book.members]
+    preview, problems = _payout_preview(GRAPE, book, "generic")
+    switches = []
+    if with_sensitivity:
+        for part in book.parts:
+            for s in cap_switches(part.budget or Decimal(0), [r.role_row() for r in part.rows], part.options):
+                switches.append({"part": part.subdao, "s": s, "jump": amount(s.jump, d),
+                                 "before": amount(s.total_before, d), "after": amount(s.total_after, d),
+                                 "weight": percent(s.weight), "new_weight": percent(s.new_weight)})  # fmt: skip
+    picture = Markup(columns([(f"{x['s'].member} → {x['new_weight']}", float(x["s"].jump)) for x in switches[:12]],
+                             "jump of the member's total if the cap switches"))  # fmt: skip
+    return {
+        "figures": figures, "members": table, "decimals": d, "checklist": [],
+        "charts": [("Total per member (all roles)", Markup(bars([(x.member, float(x.total)) for x in book.members], "Total")))],
+        "preview": preview, "preview_problems": problems,
+        "switches": switches, "switch_picture": picture if switches else None,
+    }  # fmt: skip
+
+
+def member_context(folder: Folder, m: MonthFiles, member: str) -> dict[str, Any] | None:
+    """A member's figures month by month and this month's explained; None if not a member."""
+    key = member_key(member)
+    path = m.workbook
+    analysis = folder.analyse(path) if path is not None else None
+    month = analysis.book.month if analysis and analysis.book else None
+    if month is None:
+        return None
+    if m.framework == "kat":
+        names = [r.member for r in month.members]
+        steps = kat_steps(month, member)
+        d = month.config.decimals
+    else:
+        names = [line.member for line in month.members]
+        steps = grape_steps(month, member)
+        d = month.first.options.decimals
+    shown = next((n for n in names if member_key(n) == key), None)
+    if shown is None:
+        return None
+    series = []
+    for x in folder.months().get(m.dao, []):
+        amounts = {member_key(k): v for k, v in payout_amounts(folder, x).items()}
+        if x.record is not None:
+            series.append((x.period, amounts.get(key, Decimal(0))))
+    rows = [(period, amount(v, d)) for period, v in series]
+    return {"m": m, "member": shown, "steps": steps, "series": rows, "title": f"{shown}: {m.dao} {m.period}",
+            "chart": Markup(columns([(p, float(v)) for p, v in series], f"{shown} per settled month"))}  # fmt: skip
