@@ -26,7 +26,8 @@ def bars(rows: list[tuple[str, float]], unit: str) -> str:
     return "".join(parts)
 
 
-def columns(points: list[tuple[str, float]], title: str, *, colour: str = "#5B9BD5", negative: str = "#C0504D") -> str:
+def columns(points: list[tuple[str, float]], title: str, *, decimals: int = 2, colour: str = "#5B9BD5",
+            negative: str = "#C0504D") -> str:  # fmt: skip
     """A column per point (label under it, value over it): a series across months, or a count per
     level. Negative values hang below the axis in ``negative``."""
     if not points:
@@ -45,7 +46,7 @@ def columns(points: list[tuple[str, float]], title: str, *, colour: str = "#5B9B
         fill = colour if value >= 0 else negative
         parts.append(f'<rect x="{x}" y="{y:.1f}" width="{step - 8}" height="{h:.1f}" fill="{fill}"/>'
                      f'<text x="{x + (step - 8) / 2:.1f}" y="{(y - 4) if value >= 0 else (y + h + 12):.1f}" '
-                     f'text-anchor="middle">{value:,.2f}</text>'
+                     f'text-anchor="middle">{value:,.{decimals}f}</text>'
                      f'<text x="{x + (step - 8) / 2:.1f}" y="{height - 6 if not below else axis - 4}" '
                      f'text-anchor="middle">{escape(label)}</text>')  # fmt: skip
     parts.append("</svg>")

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install everything the tests need on a fresh machine, then run the whole suite.
 # System packages (apt-get, as root or through sudo): LibreOffice Calc headless and its Python
-# bridge (libreoffice-calc-nogui, python3-uno) for the cross-engine and edit tests, and
+# bridge (libreoffice-calc-nogui, python3-uno) for the cross-engine and edit tests, Debian's
+# chromium for the dashboard's browser tests (driven by Playwright; never its own download), and
 # python3-venv. Python packages: katsheet with its test extras, in a virtual environment (.venv,
 # made here unless one is active). Under CI=true a missing tool fails the tests instead of
 # skipping them. Extra arguments go to pytest (e.g. -m "not slow").
@@ -13,6 +14,7 @@ SUDO=""
 need=()
 command -v soffice >/dev/null 2>&1 || need+=(libreoffice-calc-nogui)
 /usr/bin/python3 -c "import uno" >/dev/null 2>&1 || need+=(python3-uno)
+[ -x /usr/bin/chromium ] || need+=(chromium)
 if [ -z "${VIRTUAL_ENV:-}" ] && ! python3 -m venv --help >/dev/null 2>&1; then need+=(python3-venv); fi
 if [ ${#need[@]} -gt 0 ]; then
   echo "== installing ${need[*]} with apt-get"

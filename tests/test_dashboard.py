@@ -4,6 +4,7 @@ token, two requests acting on one month at once, and the steps of the cycle thro
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import shutil
 import threading
@@ -16,6 +17,7 @@ from dashboard_folder import APPROVED_ON, grape_draft, kat_draft, settled_kat
 from starlette.testclient import TestClient
 
 from katsheet.dashboard.app import create_app
+from katsheet.dashboard.links import member_file
 from katsheet.layouts.kat import kat_layout
 from katsheet.layouts.settled import constant_cells
 from katsheet.workbook.checker import check
@@ -74,19 +76,21 @@ def test_the_index_lists_each_dao_and_its_months_at_their_stage(client) -> None:
 
 def test_every_route_answers(client, folder) -> None:
     assert client.get("/").status_code == 200
-    assert client.get("/month/CED/2026-11").status_code == 200
-    assert client.get("/month/CED/2026-11/member/Bruno%20Silva").status_code == 200
-    assert client.get("/files/CED-2026-11-mint.csv").content == (folder / "CED-2026-11-mint.csv").read_bytes()
+    assert client.get("/CED/2026-11/index.html").status_code == 200
+    assert client.get("/CED/2026-11/" + member_file("Bruno Silva")).status_code == 200
+    assert (
+        client.get("/CED/2026-11/files/CED-2026-11-mint.csv").content == (folder / "CED-2026-11-mint.csv").read_bytes()
+    )
     assert client.get("/static/style.css").status_code == 200
     assert client.get("/static/sort.js").status_code == 200
-    assert client.get("/month/CED/2031-01").status_code == 404
-    assert client.get("/month/CED/2026-11/member/Nobody").status_code == 404
-    assert client.get("/month/CED/2026-11/approve").status_code == 405  # actions are POSTs only
-    assert client.get("/files/nothing.csv").status_code == 404
+    assert client.get("/CED/2031-01/index.html").status_code == 404
+    assert client.get("/CED/2026-11/" + member_file("Nobody")).status_code == 404
+    assert client.get("/CED/2026-11/approve").status_code == 404  # actions are POSTs only
+    assert client.get("/CED/2026-11/files/nothing.csv").status_code == 404
 
 
 def test_the_month_page_shows_the_engines_figures(client, folder) -> None:
-    page = client.get("/month/CED/2026-11").text
+    page = client.get("/CED/2026-11/index.html").text
     month = read_workbook(folder / "CED-2026-11-settled.xlsx").month
     shown = {r[0]: r for r in cells(page, "Per member")}
     assert set(shown) == {m.member for m in month.members}
@@ -102,7 +106,7 @@ def test_the_month_page_shows_the_engines_figures(client, folder) -> None:
 
 
 def test_the_member_page_explains_the_figure_step_by_step(client, folder) -> None:
-    page = unescape(client.get("/month/CED/2026-11/member/Bruno%20Silva").text)
+    page = unescape(client.get("/CED/2026-11/" + member_file("Bruno Silva")).text)
     month = read_workbook(folder / "CED-2026-11-settled.xlsx").month
     bruno = next(m for m in month.members if m.member == "Bruno Silva")
     assert "CED-0062" in page and "not counted: disputed" in page  # the row that did not count, and why
@@ -112,10 +116,10 @@ def test_the_member_page_explains_the_figure_step_by_step(client, folder) -> Non
 
 
 def test_user_text_is_escaped_in_pages(client) -> None:
-    page = client.get("/month/GRAPE/2026-11").text
+    page = client.get("/GRAPE/2026-11/index.html").text
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
-    member = client.get("/month/GRAPE/2026-11/member/%3Cscript%3Ealert(1)%3C%2Fscript%3E")
+    member = client.get("/GRAPE/2026-11/" + member_file("<script>alert(1)</script>"))
     assert member.status_code == 200 and "<script>alert" not in member.text
     assert 'href="http://evil.example"' not in page
 
@@ -123,22 +127,33 @@ def test_user_text_is_escaped_in_pages(client) -> None:
 # -- security ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", ["/files/../../../etc/passwd", "/files/%2e%2e/%2e%2e/etc/passwd", "/files//etc/passwd",
-                                  "/files/..%2f..%2fetc%2fpasswd", "/files/link-out", "/files/sub/../../outside.txt"])  # fmt: skip
+@pytest.mark.parametrize("path", [
+    "/CED/2026-11/files/../../../../etc/passwd", "/CED/2026-11/files/%2e%2e%2f%2e%2e%2foutside.txt",
+    "/CED/2026-11/files/..%2f..%2foutside.txt", "/CED/2026-11/files/%2Fetc%2Fpasswd", "/CED/2026-11/files/link-out",
+    "/CED/2026-11/files/forged.txt", "/..%2f..%2f/2026-11/files/outside.txt", "/CED/..%2f..%2f/files/outside.txt",
+])  # fmt: skip
 def test_no_file_outside_the_folder_is_served(client, folder, path) -> None:
+    """Downloads are the month's own files by name; a link out of the folder, or a settlement record
+    rewritten to name a file outside it, is never served (nor published by katsheet report)."""
     (folder.parent / "outside.txt").write_text("secret")
     (folder / "link-out").symlink_to(folder.parent / "outside.txt")
+    (folder / "forged.txt").symlink_to(folder.parent / "outside.txt")
+    record = folder / "CED-2026-11-settlement.json"
+    data = json.loads(record.read_text())
+    data["files"].update({"../outside.txt": "0" * 64, "link-out": "0" * 64, "forged.txt": "0" * 64})
+    record.write_text(json.dumps(data))
     r = client.get(path)
     assert r.status_code == 404 and "secret" not in r.text
+    assert "secret" not in client.get("/CED/2026-11/index.html").text
 
 
 def test_a_post_without_the_csrf_token_changes_nothing(client, folder) -> None:
     before = (folder / "CED-2026-12.xlsx").read_bytes()
-    page = client.get("/month/CED/2026-12").text
+    page = client.get("/CED/2026-12/index.html").text
     form = {"by": "Mallory", "on": APPROVED_ON, "version": version(page)}
-    assert client.post("/month/CED/2026-12/approve", data=form).status_code == 403
-    assert client.post("/month/CED/2026-12/approve", data={**form, "csrf": "guess"}).status_code == 403
-    cross = client.post("/month/CED/2026-12/approve", data={**form, "csrf": csrf(page)},
+    assert client.post("/CED/2026-12/approve", data=form).status_code == 403
+    assert client.post("/CED/2026-12/approve", data={**form, "csrf": "guess"}).status_code == 403
+    cross = client.post("/CED/2026-12/approve", data={**form, "csrf": csrf(page)},
                         headers={"origin": "http://evil.example"})  # fmt: skip
     assert cross.status_code == 403
     assert (folder / "CED-2026-12.xlsx").read_bytes() == before
@@ -147,7 +162,7 @@ def test_a_post_without_the_csrf_token_changes_nothing(client, folder) -> None:
 def test_another_host_needs_the_access_token(folder) -> None:
     client = TestClient(create_app(folder, token="s3cret", warm_up=False), follow_redirects=False)
     assert client.get("/").status_code == 403
-    assert client.get("/files/CED-2026-11-mint.csv").status_code == 403
+    assert client.get("/CED/2026-11/files/CED-2026-11-mint.csv").status_code == 403
     assert client.get("/?token=wrong").status_code == 403
     entered = client.get("/?token=s3cret")
     assert entered.status_code == 303 and "token" not in entered.headers["location"]
@@ -160,8 +175,8 @@ def test_another_host_needs_the_access_token(folder) -> None:
 def test_approve_writes_the_approval_and_loses_nothing(client, folder) -> None:
     path = folder / "CED-2026-12.xlsx"
     before = read_workbook(path).month
-    page = client.get("/month/CED/2026-12").text
-    r = client.post("/month/CED/2026-12/approve", data={"csrf": csrf(page), "version": version(page),
+    page = client.get("/CED/2026-12/index.html").text
+    r = client.post("/CED/2026-12/approve", data={"csrf": csrf(page), "version": version(page),
                                                         "by": "<img src=x onerror=alert(1)>", "on": APPROVED_ON})  # fmt: skip
     assert r.status_code == 200 and "Approved: the approval is written" in r.text
     assert "<img src=x" not in r.text
@@ -176,40 +191,38 @@ def test_approve_writes_the_approval_and_loses_nothing(client, folder) -> None:
 
 
 def test_settle_and_next_through_the_dashboard_match_the_command_line(client, folder, tmp_path, run) -> None:
-    page = client.get("/month/CED/2026-12").text
-    client.post("/month/CED/2026-12/approve", data={"csrf": csrf(page), "version": version(page), "by": "Priya Nair",
+    page = client.get("/CED/2026-12/index.html").text
+    client.post("/CED/2026-12/approve", data={"csrf": csrf(page), "version": version(page), "by": "Priya Nair",
                                                     "on": APPROVED_ON})  # fmt: skip
     approved = tmp_path / "approved.xlsx"
     shutil.copy(folder / "CED-2026-12.xlsx", approved)
-    page = client.get("/month/CED/2026-12").text
-    r = client.post(
-        "/month/CED/2026-12/settle", data={"csrf": csrf(page), "version": version(page), "payout": "kat-mint"}
-    )
+    page = client.get("/CED/2026-12/index.html").text
+    r = client.post("/CED/2026-12/settle", data={"csrf": csrf(page), "version": version(page), "payout": "kat-mint"})
     assert r.status_code == 200 and "Settled:" in r.text
     out = tmp_path / "cli"
     out.mkdir()
     assert run("settle", str(approved), "--out", str(out))[0] == 0
     for made in out.iterdir():  # the same bytes as katsheet settle writes, the record included
         assert (folder / made.name).read_bytes() == made.read_bytes(), made.name
-    page = client.get("/month/CED/2026-12").text
-    r = client.post("/month/CED/2026-12/next", data={"csrf": csrf(page)})
+    page = client.get("/CED/2026-12/index.html").text
+    r = client.post("/CED/2026-12/next", data={"csrf": csrf(page)})
     assert r.status_code == 200 and (folder / "CED-2027-01.xlsx").is_file()
-    again = client.post("/month/CED/2026-12/next", data={"csrf": csrf(page)})
+    again = client.post("/CED/2026-12/next", data={"csrf": csrf(page)})
     assert again.status_code == 409 and "in the folder already" in again.text
 
 
 def test_two_tabs_settling_one_month_at_once_one_wins_the_other_is_told(client, folder) -> None:
-    page = client.get("/month/CED/2026-12").text
-    client.post("/month/CED/2026-12/approve", data={"csrf": csrf(page), "version": version(page), "by": "Priya Nair",
+    page = client.get("/CED/2026-12/index.html").text
+    client.post("/CED/2026-12/approve", data={"csrf": csrf(page), "version": version(page), "by": "Priya Nair",
                                                     "on": APPROVED_ON})  # fmt: skip
-    page = client.get("/month/CED/2026-12").text
+    page = client.get("/CED/2026-12/index.html").text
     form = {"csrf": csrf(page), "version": version(page), "payout": "kat-mint"}
     results: list[int] = []
     start = threading.Barrier(2)
 
     def tab() -> None:
         start.wait()
-        results.append(client.post("/month/CED/2026-12/settle", data=form, follow_redirects=False).status_code)
+        results.append(client.post("/CED/2026-12/settle", data=form, follow_redirects=False).status_code)
 
     threads = [threading.Thread(target=tab) for _ in range(2)]
     for t in threads:
@@ -225,21 +238,21 @@ def test_two_tabs_settling_one_month_at_once_one_wins_the_other_is_told(client, 
 
 
 def test_two_tabs_approving_one_month_the_second_is_told_it_changed(client, folder) -> None:
-    page = client.get("/month/CED/2026-12").text
+    page = client.get("/CED/2026-12/index.html").text
     form = {"csrf": csrf(page), "version": version(page), "on": APPROVED_ON}
-    assert client.post("/month/CED/2026-12/approve", data={**form, "by": "first"}).status_code == 200
-    second = client.post("/month/CED/2026-12/approve", data={**form, "by": "second"})
+    assert client.post("/CED/2026-12/approve", data={**form, "by": "first"}).status_code == 200
+    second = client.post("/CED/2026-12/approve", data={**form, "by": "second"})
     assert second.status_code == 409 and "changed since this page was opened" in second.text
     assert read_workbook(folder / "CED-2026-12.xlsx").month.approval["ApprovedBy"] == "first"
 
 
 def test_a_refused_step_names_its_reasons_and_writes_nothing(client, folder) -> None:
-    page = client.get("/month/GRAPE/2026-11").text
+    page = client.get("/GRAPE/2026-11/index.html").text
     before = sorted(p.name for p in folder.iterdir())
-    bad_date = client.post("/month/GRAPE/2026-11/approve", data={"csrf": csrf(page), "version": version(page),
+    bad_date = client.post("/GRAPE/2026-11/approve", data={"csrf": csrf(page), "version": version(page),
                                                                  "by": "x", "on": "yesterday"})  # fmt: skip
     assert bad_date.status_code == 409 and "is not a date" in bad_date.text
-    r = client.post("/month/GRAPE/2026-11/settle", data={"csrf": csrf(page), "version": version(page)})
+    r = client.post("/GRAPE/2026-11/settle", data={"csrf": csrf(page), "version": version(page)})
     assert r.status_code == 409 and "the approval is not signed" in unescape(r.text)
     assert sorted(p.name for p in folder.iterdir()) == before
 
@@ -254,12 +267,12 @@ def test_a_month_with_findings_is_a_draft_until_fixed_and_validated(tmp_path, lo
     lo_editor.edit(original, tmp_path / "edited.xlsx", [["set", sheet, cell, 1000]])
     shutil.move(tmp_path / "edited.xlsx", original)
     client = TestClient(create_app(tmp_path, warm_up=False))
-    page = client.get("/month/CED/2026-11").text
+    page = client.get("/CED/2026-11/index.html").text
     assert 'aria-current="step">draft' in page
     assert [sheet + "!" + cell] == [r[1] for r in cells(page, "What katsheet check found, at its cell")][:1]
     assert 'name="by"' not in page  # no approval before the month validates
     original.write_bytes(pristine)
-    r = client.post("/month/CED/2026-11/validate", data={"csrf": csrf(page)})
+    r = client.post("/CED/2026-11/validate", data={"csrf": csrf(page)})
     assert "Validated:" in r.text and 'aria-current="step">validated' in r.text and 'name="by"' in r.text
 
 
@@ -275,10 +288,23 @@ def test_a_grape_month_near_the_caps_switch_warns_with_the_jump_and_a_picture(tm
     rows = tuple(ScoredRow(f"Member {i + 1}", "Contributor", (Decimal(w),), Decimal(w)) for i, w in enumerate(weights))
     month = Month(template="expanded", month="2026-11", budget=Decimal(156659), rows=rows, criteria=SINGLE_CRITERION)
     write_month(month, tmp_path / "GRAPE-2026-11.xlsx")
-    page = TestClient(create_app(tmp_path, warm_up=False)).get("/month/GRAPE/2026-11").text
+    page = TestClient(create_app(tmp_path, warm_up=False)).get("/GRAPE/2026-11/index.html").text
     assert "Warning: the dynamic cap sits near its switch" in page
     shown = cells(page, "Weights that switch the cap")
     expected = cap_switches(month.budget, [r.role_row() for r in rows], month.options)
     assert len(shown) == len(expected) == 5
     assert [(r[0], Decimal(r[6].replace(",", ""))) for r in shown] == [(s.member, s.jump) for s in expected]
     assert '<svg role="img" aria-label="jump of the member' in page
+
+
+def test_the_index_answers_at_once_and_says_which_months_it_is_still_checking(folder) -> None:
+    """With the warm-up on (as `katsheet dashboard` runs), the first index does not wait for
+    katsheet check: a month not read yet shows "checking…" and the page reloads itself."""
+    client = TestClient(create_app(folder))
+    first = client.get("/").text
+    assert "checking…" in first and '<meta http-equiv="refresh"' in first
+    app_folder = client.app.state.folder
+    for m in [m for ms in app_folder.months().values() for m in ms]:
+        app_folder.analyse(m.workbook)
+    later = client.get("/").text
+    assert "checking…" not in later and 'http-equiv="refresh"' not in later

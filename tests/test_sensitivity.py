@@ -40,13 +40,17 @@ weight = st.decimals(min_value=0, max_value=1, places=4)
 @settings(max_examples=300, deadline=None)
 @given(weights=st.lists(weight, min_size=1, max_size=12), i=st.integers(0, 11), new=weight,
        threshold=st.one_of(st.none(), weight), k=st.integers(1, 5), bonus=st.booleans(), excess=st.booleans())  # fmt: skip
-def test_the_quick_judgement_of_a_moved_weight_is_the_allocations_own(weights, i, new, threshold, k, bonus, excess) -> None:
+def test_the_quick_judgement_of_a_moved_weight_is_the_allocations_own(
+    weights, i, new, threshold, k, bonus, excess
+) -> None:
     i %= len(weights)
     options = Options(threshold=threshold, min_divisor=k, bonus=bonus, excess=excess)
     base = rows(weights)
     moved = [*base[:i], dataclasses.replace(base[i], weight=new), *base[i + 1 :]]
     sums = _Sums(Decimal(156659), [_micro(r.weight) for r in base], options)
-    assert sums.condition(_micro(base[i].weight), _micro(new)) == allocate(Decimal(156659), moved, options).cap_condition
+    assert (
+        sums.condition(_micro(base[i].weight), _micro(new)) == allocate(Decimal(156659), moved, options).cap_condition
+    )
 
 
 @settings(max_examples=100, deadline=None)

@@ -6,7 +6,8 @@ Security of a local app:
   as ``?token=``, then kept in an HttpOnly cookie);
 - every state-changing request is a POST carrying the page's CSRF token (and, when the browser
   sends one, an Origin of this very server);
-- only files under the folder are read or written (folder.py's ``inside``);
+- only files under the folder are read or written: a download is one of the month's own files,
+  found by name (folder.py's ``files_of``), never a path from the request;
 - user text is escaped in pages (Jinja2 autoescaping) and written as text in workbooks (the writer);
 - two requests acting on one month run one after the other, and an action carries the SHA-256 of
   the workbook its page showed: the second of two tabs is told the month changed, never corrupts it.
@@ -20,10 +21,10 @@ import secrets
 import threading
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.applications import Starlette
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.middleware.base import BaseHTTPMiddleware
@@ -35,8 +36,9 @@ from starlette.staticfiles import StaticFiles
 from .. import __version__
 from ..engine.errors import InputError
 from ..io.atomic import write_all, write_atomic
-from .folder import Folder, MonthFiles, Outside
-from .pages import index_context, member_context, month_context, version_of
+from .folder import Folder, MonthFiles
+from .links import Links, member_file
+from .pages import index_context, member_context, member_names, month_context, version_of
 
 TOKEN_COOKIE = "katsheet_token"
 MESSAGES = {
@@ -53,22 +55,15 @@ def environment() -> Environment:
     )
 
 
-def live_url(kind: str, *args: str) -> str:
-    """The app's own links (the static site has relative ones: site.py)."""
-    q = [quote(a, safe="") for a in args]
-    if kind == "index":
-        return "/"
-    if kind == "static":
-        return f"/static/{q[0]}"
-    if kind == "file":
-        return "/files/" + quote(args[0])
-    if kind == "month":
-        return f"/month/{q[0]}/{q[1]}"
-    if kind == "member":
-        return f"/month/{q[0]}/{q[1]}/member/{q[2]}"
-    if kind == "action":
-        return f"/month/{q[0]}/{q[1]}/{q[2]}"
-    raise ValueError(kind)
+def render(env: Environment, template: str, ctx: dict[str, Any], links: Links, *, live: bool, csrf: str = "") -> str:
+    """A page of the app (``live``: with the forms) or of the static site."""
+    m = ctx.get("m")
+    member_link = (lambda who: links("member", m.dao, m.period, who)) if isinstance(m, MonthFiles) else None
+    return env.get_template(template).render(url=links, live=live, csrf=csrf, katsheet_version=__version__,
+                                             member_link=member_link, **ctx)  # fmt: skip
+
+
+LIVE = Links("/")
 
 
 class _Token(BaseHTTPMiddleware):
@@ -91,30 +86,36 @@ class _Token(BaseHTTPMiddleware):
 
 
 def warm(folder: Folder) -> None:
-    """Read and check every month's workbook once, newest first, so that pages render from the cache."""
-    for months in folder.months().values():
-        for m in reversed(months):
-            if m.workbook is not None:
-                folder.analyse(m.workbook)
+    """Read and check every month's workbook once, so that pages render from the cache: first the
+    months not settled (the index shows their stage), then the settled ones, newest first."""
+    months = [m for ms in folder.months().values() for m in ms if m.workbook is not None]
+    months.sort(key=lambda m: (m.record is not None, [-ord(c) for c in m.period]))
+    for m in months:
+        folder.analyse(m.workbook)  # type: ignore[arg-type]
 
 
 def create_app(root: Path, *, token: str | None = None, warm_up: bool = True) -> Starlette:
     """The dashboard over ``root``; ``token``: required on every request (a host other than 127.0.0.1).
-    ``warm_up``: read and check the months in a background thread from the start (the server answers
-    at once; a page asked for before its month is read reads it then)."""
+    ``warm_up``: from the first request on, read and check the months in a background thread (the
+    index answers at once, showing "checking…" for a month not read yet; a month's page asked for
+    before its month is read reads it then). Not before: reading competes with the server's own
+    start for the interpreter, and the first page would wait for it."""
     folder = Folder(root)
-    if warm_up:
-        threading.Thread(target=warm, args=(folder,), name="katsheet-warm-up", daemon=True).start()
+    warming: list[threading.Thread] = []
+    starting = threading.Lock()
+
+    def start_warm_up() -> None:
+        """After a page is sent: read whatever changed or appeared since (one thread at a time)."""
+        with starting:
+            if warm_up and not (warming and warming[-1].is_alive()):
+                warming.append(threading.Thread(target=warm, args=(folder,), name="katsheet-warm-up", daemon=True))
+                warming[-1].start()
+
     env = environment()
     csrf = secrets.token_urlsafe(32)
 
     def page(name: str, ctx: dict[str, Any], status: int = 200) -> HTMLResponse:
-        m = ctx.get("m")
-        member_link = (lambda who: live_url("member", m.dao, m.period, who)) if isinstance(m, MonthFiles) else None
-        html = env.get_template(name).render(
-            url=live_url, live=True, csrf=csrf, katsheet_version=__version__, member_link=member_link, **ctx
-        )
-        return HTMLResponse(html, status_code=status)
+        return HTMLResponse(render(env, name, ctx, LIVE, live=True, csrf=csrf), status_code=status)
 
     def find(request: Request) -> MonthFiles:
         m = folder.month(request.path_params["dao"], request.path_params["period"])
@@ -123,9 +124,10 @@ def create_app(root: Path, *, token: str | None = None, warm_up: bool = True) ->
         return m
 
     async def index(request: Request) -> Response:
-        return page(
-            "index.html", {**index_context(folder), "message": MESSAGES.get(request.query_params.get("done", ""))}
-        )
+        ctx = await run_in_threadpool(index_context, folder, wait=not warm_up)
+        response = page("index.html", {**ctx, "message": MESSAGES.get(request.query_params.get("done", ""))})
+        response.background = BackgroundTask(start_warm_up)  # once this page is sent
+        return response
 
     def month_page(m: MonthFiles, *, message: str | None = None, problems: list[str] | None = None,
                    status: int = 200) -> HTMLResponse:  # fmt: skip
@@ -135,24 +137,29 @@ def create_app(root: Path, *, token: str | None = None, warm_up: bool = True) ->
 
     async def month(request: Request) -> Response:
         m = await run_in_threadpool(find, request)
-        return await run_in_threadpool(month_page, m, message=MESSAGES.get(request.query_params.get("done", "")))
+        response = await run_in_threadpool(month_page, m, message=MESSAGES.get(request.query_params.get("done", "")))
+        response.background = BackgroundTask(start_warm_up)
+        return response
 
     async def member(request: Request) -> Response:
         m = await run_in_threadpool(find, request)
-        ctx = await run_in_threadpool(member_context, folder, m, request.path_params["member"])
+        wanted = request.path_params["page"]
+        names = await run_in_threadpool(member_names, folder, m)
+        name = next((n for n in names if member_file(n) == wanted), None)
+        ctx = await run_in_threadpool(member_context, folder, m, name) if name is not None else None
         if ctx is None:
             raise _NotFound()
         return page("member.html", ctx)
 
     async def files(request: Request) -> Response:
-        try:
-            path = folder.inside(request.path_params["path"])
-        except Outside:
-            raise _NotFound() from None
+        m = await run_in_threadpool(find, request)
+        path = (await run_in_threadpool(folder.files_of, m)).get(request.path_params["name"])
+        if path is None:  # only the month's own files, by name: no path from the request is ever opened
+            raise _NotFound()
         return FileResponse(path, filename=path.name)
 
     async def action(request: Request) -> Response:
-        m = find(request)
+        m = await run_in_threadpool(find, request)
         step = request.path_params["step"]
         if step not in ("validate", "approve", "settle", "next"):
             raise _NotFound()
@@ -177,17 +184,18 @@ def create_app(root: Path, *, token: str | None = None, warm_up: bool = True) ->
         done = await run_in_threadpool(act)
         if isinstance(done, Response):
             return done
-        return RedirectResponse(live_url("month", m.dao, m.period) + f"?done={done}", status_code=303)
+        return RedirectResponse(LIVE("month", m.dao, m.period) + f"?done={done}", status_code=303)
 
     async def not_found(request: Request, exc: Exception) -> Response:
         return HTMLResponse("Not found in this folder.", status_code=404)
 
     routes = [
         Route("/", index),
-        Route("/month/{dao}/{period}", month),
-        Route("/month/{dao}/{period}/member/{member:path}", member),
-        Route("/month/{dao}/{period}/{step}", action, methods=["POST"]),
-        Route("/files/{path:path}", files),
+        Route("/index.html", index),
+        Route("/{dao}/{period}/index.html", month),
+        Route("/{dao}/{period}/files/{name}", files),
+        Route("/{dao}/{period}/{page:str}", member, methods=["GET"]),
+        Route("/{dao}/{period}/{step}", action, methods=["POST"]),
         Mount("/static", StaticFiles(packages=[("katsheet.dashboard", "static")]), name="static"),
     ]
     middleware = [Middleware(_Token, token=token)] if token else []

@@ -169,7 +169,25 @@ class Folder:
         return out
 
     def month(self, dao: str, period: str) -> MonthFiles | None:
-        return next((m for m in self.months().get(dao, []) if m.period == period), None)
+        """The month of a DAO (its code, or the code as an address segment gives it) and period."""
+        from .links import segment
+
+        return next((m for code, ms in self.months().items() if dao in (code, segment(code))
+                     for m in ms if m.period == period), None)  # fmt: skip
+
+    def files_of(self, m: MonthFiles) -> dict[str, Path]:
+        """The files a month's page may offer, by name: its workbooks, and the settlement record with
+        the files it names that exist under the folder (a record naming ``../x`` names nothing)."""
+        out = {p.name: p for p in [*m.workbooks, *([m.settled] if m.settled else [])]}
+        if m.record is not None and m.record_path is not None:
+            out[m.record_path.name] = m.record_path
+            for name in m.record.get("files", {}):
+                if isinstance(name, str) and name == Path(name).name and name not in (".", ".."):
+                    try:
+                        out[name] = self.inside(self.relative(m.record_path.parent / name))
+                    except (Outside, ValueError):
+                        continue
+        return out
 
     # -- reading ----------------------------------------------------------------------------------
 
@@ -194,8 +212,14 @@ class Folder:
     def forget(self, path: Path) -> None:
         self._analyses.pop(path, None)
 
-    def stage(self, m: MonthFiles) -> str:
+    def stage(self, m: MonthFiles, *, wait: bool = True) -> str | None:
+        """The month's stage; with ``wait=False``, None while its workbook is not read yet."""
         if m.record is not None:
             return "settled"
         path = m.workbook
-        return self.analyse(path).stage if path is not None else "draft"
+        if path is None:
+            return "draft"
+        if not wait:
+            cached = self._analyses.get(path)
+            return cached[1].stage if cached and cached[0] == _stamp(path) else None
+        return self.analyse(path).stage

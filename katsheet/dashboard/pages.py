@@ -60,9 +60,8 @@ def payout_amounts(folder: Folder, m: MonthFiles) -> dict[str, Decimal]:
     if m.record is None or m.record_path is None:
         return {}
     out: dict[str, Decimal] = {}
-    for name in m.record.get("files", {}):
-        path = m.record_path.parent / name
-        if not name.endswith(".csv") or not path.is_file():
+    for name, path in folder.files_of(m).items():
+        if not name.endswith(".csv") or name not in m.record.get("files", {}):
             continue
         lines = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
         header = ["address", "amount"] if m.record.get("payout_format") == "grape-governance" else lines.pop(0)
@@ -79,13 +78,17 @@ def payout_amounts(folder: Folder, m: MonthFiles) -> dict[str, Decimal]:
     return out
 
 
-def index_context(folder: Folder) -> dict[str, Any]:
+def index_context(folder: Folder, *, wait: bool = True) -> dict[str, Any]:
+    """The DAOs and their months; with ``wait=False`` a month not yet checked shows as pending
+    (the page then reloads itself until every stage is known) instead of being checked now."""
     daos = []
+    pending = False
     for dao, months in folder.months().items():
-        items = [{"m": m, "stage": folder.stage(m)} for m in months]
+        items = [{"m": m, "stage": folder.stage(m, wait=wait)} for m in months]
+        pending = pending or any(item["stage"] is None for item in items)
         daos.append({"dao": dao, "framework": months[0].framework, "months": items,
                      "chart": Markup(columns(paid_series(folder, months), f"{dao}: paid or minted per settled month"))})  # fmt: skip
-    return {"daos": daos, "stages": STAGES, "title": "katsheet dashboard"}
+    return {"daos": daos, "stages": STAGES, "title": "katsheet dashboard", "pending": pending}
 
 
 def version_of(m: MonthFiles) -> str:
@@ -103,7 +106,7 @@ def month_context(folder: Folder, m: MonthFiles, *, with_sensitivity: bool = Tru
         "m": m, "stage": stage, "stages": STAGES, "title": f"{m.dao} {m.period}",
         "error": analysis.error if analysis else "no workbook for this month in the folder",
         "findings": analysis.report.findings if analysis and analysis.report else [],
-        "workbook": folder.relative(path) if path is not None else "",
+        "workbook": path.name if path is not None else "",
         "payout_formats": GRAPE_FORMATS if m.framework == "grape" else ("kat-mint",),
         "files": [], "record": m.record, "next_exists": False,
     }  # fmt: skip
@@ -111,13 +114,13 @@ def month_context(folder: Folder, m: MonthFiles, *, with_sensitivity: bool = Tru
     ctx["history"] = Markup(columns(paid_series(folder, months), f"{m.dao}: paid or minted per settled month"))
     ctx["next_exists"] = any(x.period == month_after(m.period) for x in months)
     if m.record is not None and m.record_path is not None:
+        present = folder.files_of(m)
         for name, digest in m.record.get("files", {}).items():
-            file = m.record_path.parent / name
-            ctx["files"].append({"name": name, "sha256": digest,
-                                 "path": folder.relative(file) if file.is_file() else "",
-                                 "verified": file.is_file() and hashlib.sha256(file.read_bytes()).hexdigest() == digest})  # fmt: skip
+            file = present.get(name)
+            ctx["files"].append({"name": name, "sha256": digest, "present": file is not None,
+                                 "verified": file is not None and hashlib.sha256(file.read_bytes()).hexdigest() == digest})  # fmt: skip
         ctx["files"].append({"name": m.record_path.name, "sha256": hashlib.sha256(m.record_path.read_bytes()).hexdigest(),
-                             "path": folder.relative(m.record_path), "verified": True})  # fmt: skip
+                             "present": True, "verified": True})  # fmt: skip
     book = analysis.book if analysis else None
     month = book.month if book is not None else None
     if month is None:
@@ -127,11 +130,10 @@ def month_context(folder: Folder, m: MonthFiles, *, with_sensitivity: bool = Tru
         ctx.update(_kat(month))
     else:
         ctx.update(_grape(month, with_sensitivity))
-    if m.record is not None and m.record_path is not None:  # the files as settled, not a preview
+    if m.record is not None:  # the files as settled, not a preview
         fmt = m.record.get("payout_format", "")
-        ctx["preview"] = [(name, _csv_table((m.record_path.parent / name).read_bytes(), fmt != "grape-governance"))
-                          for name in m.record.get("files", {})
-                          if name.endswith(".csv") and (m.record_path.parent / name).is_file()]  # fmt: skip
+        ctx["preview"] = [(name, _csv_table(path.read_bytes(), fmt != "grape-governance"))
+                          for name, path in folder.files_of(m).items() if name.endswith(".csv") and name in m.record["files"]]  # fmt: skip
         ctx["preview_problems"] = []
     return ctx
 
@@ -170,7 +172,7 @@ def _kat(month: Any) -> dict[str, Any]:
         "checklist": list(month.checks.values()),
         "charts": [("KAT per member", Markup(bars([(r.member, float(r.kat)) for r in month.members], "KAT"))),
                    ("Members per level", Markup(columns([(f"{n} {level_names.get(n, '')}".strip(), float(levels.get(n, 0)))
-                                                         for n in sorted(level_names)], "members per level")))],
+                                                         for n in sorted(level_names)], "members per level", decimals=0)))],
         "preview": preview, "preview_problems": problems,
     }  # fmt: skip
 
@@ -207,6 +209,16 @@ def _grape(book: Any, with_sensitivity: bool) -> dict[str, Any]:
         "preview": preview, "preview_problems": problems,
         "switches": switches, "switch_picture": picture if switches else None,
     }  # fmt: skip
+
+
+def member_names(folder: Folder, m: MonthFiles) -> list[str]:
+    """The members of a month as its workbook names them (the members table's order)."""
+    path = m.workbook
+    analysis = folder.analyse(path) if path is not None else None
+    month = analysis.book.month if analysis and analysis.book else None
+    if month is None:
+        return []
+    return [r.member for r in month.members]
 
 
 def member_context(folder: Folder, m: MonthFiles, member: str) -> dict[str, Any] | None:
