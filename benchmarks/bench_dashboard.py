@@ -125,7 +125,7 @@ def main() -> None:
     n = 2 * args.months
     rows = [
         [f"katsheet check of one CED month (baseline; {middle.name})", f"{check_s * 1000:.0f}", "-", "1.00x"],
-        [f"dashboard start, until the index of {n} settled months answers", f"{start_s * 1000:.0f}", "2000",
+        [f"dashboard start, until the index of {n} months answers", f"{start_s * 1000:.0f}", "2000",
          f"{start_s / check_s:.2f}x"],
         ["month page, first request (read and checked unless warmed up)", f"{cold_s * 1000:.0f}", "-",
          f"{cold_s / check_s:.2f}x"],

@@ -122,6 +122,16 @@ def test_user_text_is_escaped_in_pages(client) -> None:
     member = client.get("/GRAPE/2026-11/" + member_file("<script>alert(1)</script>"))
     assert member.status_code == 200 and "<script>alert" not in member.text
     assert 'href="http://evil.example"' not in page
+    # and in the workbook the dashboard writes, a formula-looking approver stays text
+    client.post("/GRAPE/2026-11/approve", data={"csrf": csrf(page), "version": version(page), "on": APPROVED_ON,
+                                                "by": '=HYPERLINK("http://evil.example","ok")'})  # fmt: skip
+    book = read_workbook(client.app.state.folder.root / "GRAPE-2026-11.xlsx")
+    where = _named(book.names, "ApprovedBy", book.path)[:2]
+    assert where not in book.formula_keys and book.month.approval["ApprovedBy"].startswith("=HYPERLINK(")
+    members = {r.member for p in book.month.parts for r in p.rows}
+    assert set(HOSTILE.values()) <= members and not any(
+        k[0].startswith("Scoring") and str(book.formulas[k]).startswith("=HYPERLINK") for k in book.formula_keys
+    )
 
 
 # -- security ----------------------------------------------------------------------------------
