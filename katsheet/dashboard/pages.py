@@ -44,38 +44,32 @@ def _csv_table(data: bytes, header: bool) -> Table:
     return table
 
 
-def paid_series(folder: Folder, months: list[MonthFiles]) -> list[tuple[str, float]]:
-    """What each settled month paid or minted, from its record (nothing read but the JSON)."""
+def paid_series(months: list[MonthFiles]) -> list[tuple[str, float]]:
+    """What each settled month paid or minted, from its record (nothing read but the JSON); a record
+    whose total is not a number is left out of the chart (history and check name it)."""
     out = []
     for m in months:
         totals = (m.record or {}).get("totals", {})
-        value = totals.get("minted", totals.get("total_allocated"))
-        if value is not None:
+        value = totals.get("minted", totals.get("total_allocated")) if isinstance(totals, dict) else None
+        try:
             out.append((m.period, float(Decimal(str(value)))))
+        except (InvalidOperation, ValueError, TypeError):
+            continue
     return out
 
 
-def payout_amounts(folder: Folder, m: MonthFiles) -> dict[str, Decimal]:
-    """A settled month's amounts per member, from its own payout files (the record names them)."""
-    if m.record is None or m.record_path is None:
+def settled_amounts(folder: Folder, m: MonthFiles) -> dict[str, Decimal]:
+    """What a settled month paid each member (by member key), from its sealed workbook: the figures
+    its payout file was written from, whatever the file's format (solana-tokens has no names)."""
+    if m.record is None or m.settled is None:
         return {}
-    out: dict[str, Decimal] = {}
-    for name, path in folder.files_of(m).items():
-        if not name.endswith(".csv") or name not in m.record.get("files", {}):
-            continue
-        lines = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
-        header = ["address", "amount"] if m.record.get("payout_format") == "grape-governance" else lines.pop(0)
-        lower = [h.strip().lower() for h in header]
-        who = next((lower.index(k) for k in ("member", "name") if k in lower), None)
-        amt = next((lower.index(k) for k in ("amount",) if k in lower), None)
-        if who is None or amt is None:
-            continue
-        for line in lines:
-            try:
-                out[line[who]] = out.get(line[who], Decimal(0)) + Decimal(line[amt])
-            except (IndexError, InvalidOperation):
-                continue
-    return out
+    month = folder.analyse(m.settled).book
+    month = month.month if month is not None else None
+    if month is None:
+        return {}
+    if m.framework == "kat":
+        return {member_key(r.member): r.kat for r in month.members}
+    return {member_key(line.member): line.total for line in month.members}
 
 
 def index_context(folder: Folder, *, wait: bool = True) -> dict[str, Any]:
@@ -87,7 +81,7 @@ def index_context(folder: Folder, *, wait: bool = True) -> dict[str, Any]:
         items = [{"m": m, "stage": folder.stage(m, wait=wait)} for m in months]
         pending = pending or any(item["stage"] is None for item in items)
         daos.append({"dao": dao, "framework": months[0].framework, "months": items,
-                     "chart": Markup(columns(paid_series(folder, months), f"{dao}: paid or minted per settled month"))})  # fmt: skip
+                     "chart": Markup(columns(paid_series(months), f"{dao}: paid or minted per settled month"))})  # fmt: skip
     return {"daos": daos, "stages": STAGES, "title": "katsheet dashboard", "pending": pending}
 
 
@@ -111,7 +105,7 @@ def month_context(folder: Folder, m: MonthFiles, *, with_sensitivity: bool = Tru
         "files": [], "record": m.record, "next_exists": False,
     }  # fmt: skip
     months = folder.months().get(m.dao, [])
-    ctx["history"] = Markup(columns(paid_series(folder, months), f"{m.dao}: paid or minted per settled month"))
+    ctx["history"] = Markup(columns(paid_series(months), f"{m.dao}: paid or minted per settled month"))
     ctx["next_exists"] = any(x.period == month_after(m.period) for x in months)
     if m.record is not None and m.record_path is not None:
         present = folder.files_of(m)
@@ -242,7 +236,7 @@ def member_context(folder: Folder, m: MonthFiles, member: str) -> dict[str, Any]
         return None
     series = []
     for x in folder.months().get(m.dao, []):
-        amounts = {member_key(k): v for k, v in payout_amounts(folder, x).items()}
+        amounts = settled_amounts(folder, x)
         if x.record is not None:
             series.append((x.period, amounts.get(key, Decimal(0))))
     rows = [(period, amount(v, d)) for period, v in series]
