@@ -113,3 +113,55 @@ def test_invariants(month, rnd: random.Random) -> None:
     rnd.shuffle(shuffled)
     b = allocate_pools(budget, tasks, shuffled, decimals=d, max_share=cap)
     assert [(m.member, m.total) for m in b.members] == [(m.member, m.total) for m in a.members]
+
+
+# -- katsheet compute --model pools ------------------------------------------------------------
+
+
+def _files(tmp_path, tasks, scores):
+    (tmp_path / "tasks.csv").write_text("task,share\n" + "".join(f"{t.name},{t.share}\n" for t in tasks))
+    (tmp_path / "roster.csv").write_text(
+        "member,task,score\n" + "".join(f"{s.member},{s.task},{s.score}\n" for s in scores)
+    )
+    return str(tmp_path / "roster.csv"), str(tmp_path / "tasks.csv")
+
+
+@pytest.mark.parametrize("vector", VECTORS, ids=[v[0] for v in VECTORS])
+def test_the_vectors_through_compute_json(vector, tmp_path, run) -> None:
+    _, budget, d, cap, tasks, scores, totals, returned = vector
+    roster, tasks_csv = _files(tmp_path, tasks, scores)
+    args = ["compute", roster, "--model", "pools", "--tasks", tasks_csv, "--budget", budget, "--decimals", str(d)]
+    out = run.json(*args, *(["--max-reward", f"{Decimal(cap) * 100}%"] if cap else []))
+    assert {m["member"]: Decimal(m["total"]) for m in out["members"]} == {k: Decimal(v) for k, v in totals.items()}
+    assert Decimal(out["returned_to_treasury"]) == Decimal(returned)
+    engine = allocate_pools(Decimal(budget), tasks, scores, decimals=d, max_share=Decimal(cap) if cap else None)
+    assert [t["scorers"] for t in out["tasks"]] == [t.scorers for t in engine.tasks]
+
+
+def test_several_assets_from_one_scoring_are_allocated_apart(tmp_path, run) -> None:
+    """P5: the same scores pay SOL (9 decimals) and USDC (2 decimals), each its own list."""
+    roster, tasks_csv = _files(tmp_path, P1_TASKS, P1_SCORES)
+    out = run.json(
+        "compute", roster, "--model", "pools", "--tasks", tasks_csv, "--asset", "SOL=1:9", "--asset", "USDC=100:2"
+    )
+    sol, usdc = out["assets"]
+    assert (sol["asset"], usdc["asset"]) == ("SOL", "USDC")
+    assert {m["member"]: m["total"] for m in sol["members"]} == {"x": "0.361445783", "y": "0.502554216", "z": "0"}
+    assert (usdc["returned_to_treasury"], sol["returned_to_treasury"]) == ("13.61", "0.136000001")
+
+
+@pytest.mark.parametrize(("roster", "tasks", "extra", "message"), [
+    ("member,task,score\nx,C,1\n", "task,share\nA,1\n", [], "roster.csv row 2, value 'C': no such task"),
+    ("member,task,score\nx,A,140%\n", "task,share\nA,1\n", [], "roster.csv row 2, column score"),
+    ("member,task,score\nx,A,1\n", "task,share\nA,-1\n", [], "tasks.csv row 2"),
+    ("member,task\nx,A\n", "task,share\nA,1\n", [], "missing score"),
+    ("member,task,score\nx,A,1\n", "task,share\nA,1\n", ["--max-reward", "140%"], "--max-reward"),
+    ("member,task,score\nx,A,1\n", "task,share\nA,1\n", ["--asset", "SOL"], "NAME=BUDGET"),
+])  # fmt: skip
+def test_bad_pools_input_is_one_line_naming_the_place(tmp_path, run, roster, tasks, extra, message) -> None:
+    (tmp_path / "roster.csv").write_text(roster)
+    (tmp_path / "tasks.csv").write_text(tasks)
+    budget = [] if "--asset" in extra else ["--budget", "100"]
+    code, _, err = run("compute", str(tmp_path / "roster.csv"), "--model", "pools", "--tasks",
+                         str(tmp_path / "tasks.csv"), *budget, *extra)  # fmt: skip
+    assert code == 2 and message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1, err

@@ -34,6 +34,20 @@ def cli() -> None:
 @click.argument("roster", required=False, type=PATH)
 @allocation_options
 @click.option("--format", "fmt", default="table", show_default=True, help="table, json or csv.")
+@click.option(
+    "--model",
+    default="tiers",
+    show_default=True,
+    help="tiers (BASE, BONUS and EXCESS; grape.md 2) or pools (GREMS task pools; grape.md 6).",
+)
+@click.option("--tasks", "tasks_path", type=PATH, help="--model pools: TASKS.csv with columns task, share.")
+@click.option("--max-reward", help="--model pools: the per-member cap as a share of the budget (e.g. 40%).")
+@click.option(
+    "--asset",
+    "assets",
+    multiple=True,
+    help="--model pools: NAME=BUDGET[:DECIMALS], repeated for several assets (e.g. USDC=100:2).",
+)
 def compute(
     roster: Path | None,
     budget: str | None,
@@ -46,9 +60,27 @@ def compute(
     fmt: str,
     criteria_spec: str | None,
     sample: bool,
+    model: str = "tiers",
+    tasks_path: Path | None = None,
+    max_reward: str | None = None,
+    assets: tuple[str, ...] = (),
 ) -> None:
-    """Allocate a budget over ROSTER.csv (columns member, role, grape_weight or the criteria)."""
+    """Allocate a budget over ROSTER.csv (columns member, role, grape_weight or the criteria; with
+    --model pools: member, task, score)."""
     fmt = choice(fmt, ("table", "json", "csv"), what="the format", where="--format")
+    model = choice(model, ("tiers", "pools"), what="the model", where="--model")
+    if model == "pools":
+        from .pools import compute_pools
+
+        if sample:
+            raise InputError("--sample is the tiers model's roster: give ROSTER.csv and --tasks", where="--sample")
+        d = build_options(threshold, min_divisor, not no_bonus, not no_excess, cap_rule, decimals).decimals
+        compute_pools(roster, tasks_path, budget, d, max_reward, assets, fmt)
+        return
+    for given, flag in ((tasks_path, "--tasks"), (max_reward, "--max-reward"), (assets or None, "--asset")):
+        if given is not None:
+            raise InputError(f"{flag} is for --model pools (the tiers model's cap and assets are not in katsheet yet)",
+                             where=flag)  # fmt: skip
     options = build_options(threshold, min_divisor, not no_bonus, not no_excess, cap_rule, decimals)
     if sample and roster is not None:
         raise InputError("give either ROSTER.csv or --sample, not both", where="ROSTER", value=str(roster))

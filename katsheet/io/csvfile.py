@@ -22,9 +22,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..engine import Criteria, InputError, RoleRow
+from ..engine import Criteria, InputError, RoleRow, parse_decimal
 from ..engine.bulk import without_cycle_collection
-from ..engine.grape.criteria import FOUR_CRITERIA, slug
+from ..engine.grape.criteria import FOUR_CRITERIA, parse_score, slug
+from ..engine.grape.pools import Task, TaskScore
 from ..engine.grape.roster import ScoredRow, has_weight_column, scored_rows
 
 #: Bigger than any roster a DAO has; stops a mistaken multi-gigabyte file from being slurped.
@@ -201,3 +202,50 @@ def read_criteria(path: Path) -> Criteria:
         if any(c.strip() for c in cells)
     ]
     return Criteria.from_rows(pairs, source=path.name, decimal_comma=table.decimal_comma)
+
+
+def _columns(table: CsvTable, wanted: tuple[str, ...]) -> dict[str, int]:
+    names = [" ".join(h.strip().lower().split()) for h in table.header]
+    missing = [w for w in wanted if w not in names]
+    if missing:
+        raise InputError(f"needs the columns {', '.join(wanted)}; missing {', '.join(missing)}",
+                         where=f"{table.path.name} header row", value=",".join(table.header))  # fmt: skip
+    return {w: names.index(w) for w in wanted}
+
+
+def _cell(cells: list[str], i: int) -> str:
+    return cells[i].strip() if i < len(cells) else ""
+
+
+def read_tasks(path: Path) -> list[Task]:
+    """The month's tasks and their pool shares (columns task, share; a share as 60, 0.6 or 60%)."""
+    table = read_table(path)
+    col = _columns(table, ("task", "share"))
+    out = []
+    for n, cells in table.rows:
+        if not any(c.strip() for c in cells):
+            continue
+        where = f"{path.name} row {n}"
+        share = parse_decimal(_cell(cells, col["share"]), what="share", where=f"{where}, column share", percent=True,
+                              decimal_comma=table.decimal_comma)  # fmt: skip
+        out.append(Task(_cell(cells, col["task"]), share, where))
+    if not out:
+        raise InputError("lists no task", where=path.name)
+    return out
+
+
+def read_task_scores(path: Path) -> list[TaskScore]:
+    """A pools roster: one row per member and task (columns member, task, score; a score as 0.66,
+    66% or a level such as LEVEL 2)."""
+    table = read_table(path)
+    col = _columns(table, ("member", "task", "score"))
+    out = []
+    for n, cells in table.rows:
+        if not any(c.strip() for c in cells):
+            continue
+        where = f"{path.name} row {n}"
+        score = parse_score(
+            _cell(cells, col["score"]), where=f"{where}, column score", decimal_comma=table.decimal_comma
+        )
+        out.append(TaskScore(_cell(cells, col["member"]), _cell(cells, col["task"]), score, where))
+    return out
