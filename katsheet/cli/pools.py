@@ -68,7 +68,8 @@ def to_json(a: PoolAllocation) -> dict[str, Any]:
                     for m in a.members],
         "tasks": [{"task": t.task, "share": plain(t.share), "pat": _exact(t.pat), "tpws": plain(t.tpws),
                    "scorers": t.scorers, "unallocated": _exact(t.unallocated),
-                   "pwr": {member: _exact(v) for member, v in t.pwr.items()}} for t in a.tasks],
+                   "pwr": {member: plain(v.normalize()) if v else "0" for member, v in t.pwr_rounded(AMOUNT_PLACES).items()}}
+                  for t in a.tasks],
     }  # fmt: skip
 
 

@@ -12,6 +12,7 @@ Several assets are the same scores allocated again with another budget and decim
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -19,7 +20,7 @@ from fractions import Fraction
 
 from ..errors import InputError
 from ..names import member_key
-from ..numbers import from_units, round_down, to_units
+from ..numbers import from_units, places_of, to_units
 from .allocation import MAX_DECIMALS, check_budget
 
 
@@ -51,13 +52,25 @@ class TaskResult:
     tpws: Decimal
     #: how many members score above 0 (one: the lone-scorer rule applies)
     scorers: int
-    #: each member's PWR on the task (exact), in the order they were given
-    pwr: dict[str, Fraction] = field(default_factory=dict)
+    #: PWR = a score's units x ``coefficient`` (PAT / TPWS, or PAT for the lone scorer, per unit)
+    coefficient: Fraction = Fraction(0)
+    #: each member's score on the task in units of 10^-places, in the order they were given
+    units: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def pwr(self) -> dict[str, Fraction]:
+        """Each member's PWR on the task (exact)."""
+        return {member: u * self.coefficient for member, u in self.units.items()}
+
+    def pwr_rounded(self, places: int) -> dict[str, Decimal]:
+        """Each member's PWR rounded half up to ``places`` (whole-number arithmetic: fast)."""
+        n, d, scale = self.coefficient.numerator, self.coefficient.denominator, 10**places
+        return {member: from_units((2 * u * n * scale + d) // (2 * d), places) for member, u in self.units.items()}
 
     @property
     def unallocated(self) -> Fraction:
         """What of the pool nobody receives (the lone scorer's rest, or a task nobody scored)."""
-        return self.pat - sum(self.pwr.values(), Fraction(0))
+        return self.pat - sum(self.units.values()) * self.coefficient
 
 
 @dataclass(frozen=True)
@@ -90,39 +103,38 @@ def check_max_share(max_share: Decimal | None, *, where: str = "--max-reward") -
         raise InputError("the per-member cap must lie in (0%, 100%]", where=where, value=max_share)
 
 
-def capped_total(amount: Fraction, budget: Decimal, max_share: Decimal | None, decimals: int) -> tuple[Decimal, bool]:
-    """A member's total after the per-member cap (grape.md 6, both models) and the ROUNDDOWN."""
-    if max_share is not None:
-        cap = Fraction(budget) * Fraction(max_share)
-        if amount > cap:
-            return round_down(cap, decimals), True
-    return round_down(amount, decimals), False
+class _Keys(dict):
+    """member_key, remembered: a month names each member and task thousands of times."""
+
+    def __missing__(self, text: str) -> str:
+        self[text] = member_key(text)
+        return self[text]
 
 
-def _check(tasks: Sequence[Task], scores: Sequence[TaskScore]) -> dict[str, Task]:
+def _check(tasks: Sequence[Task], scores: Sequence[TaskScore], key: _Keys) -> dict[str, Task]:
     by_key: dict[str, Task] = {}
     for t in tasks:
-        key = member_key(t.name)
-        if not key:
+        name = key[t.name]
+        if not name:
             raise InputError("a task needs a name", where=t.where, value=t.name)
-        if key in by_key:
-            raise InputError(f"the task is listed twice (also at {by_key[key].where})", where=t.where, value=t.name)
+        if name in by_key:
+            raise InputError(f"the task is listed twice (also at {by_key[name].where})", where=t.where, value=t.name)
         if t.share < 0:
             raise InputError("a task's share must be 0 or more", where=t.where, value=t.share)
-        by_key[key] = t
+        by_key[name] = t
     if not by_key or sum(t.share for t in tasks) <= 0:
         raise InputError("the tasks' shares are all zero: give each task its share of the budget",
                          where=tasks[0].where if tasks else "tasks")  # fmt: skip
     seen: dict[tuple[str, str], str] = {}
     for s in scores:
-        if member_key(s.task) not in by_key:
+        if key[s.task] not in by_key:
             raise InputError(f"no such task (the tasks are {', '.join(t.name for t in tasks)})", where=s.where,
                              value=s.task)  # fmt: skip
-        if not member_key(s.member):
+        if not key[s.member]:
             raise InputError("a score needs a member", where=s.where, value=s.member)
         if not Decimal(0) <= s.score <= Decimal(1):
             raise InputError("a score must lie in [0, 1] (0% to 100%)", where=s.where, value=s.score)
-        pair = (member_key(s.member), member_key(s.task))
+        pair = (key[s.member], key[s.task])
         if pair in seen:
             raise InputError(f"the same member and task twice (also at {seen[pair]})", where=s.where, value=s.member)
         seen[pair] = s.where
@@ -137,35 +149,49 @@ def allocate_pools(budget: Decimal, tasks: Iterable[Task], scores: Iterable[Task
     check_budget(budget, decimals)
     check_max_share(max_share)
     tasks, scores = list(tasks), list(scores)
-    by_key = _check(tasks, scores)
+    key = _Keys()
+    by_key = _check(tasks, scores, key)
     B = Fraction(budget)
     shares = sum((Fraction(t.share) for t in tasks), Fraction(0))
-    names: dict[str, str] = {}
-    sums: dict[str, Fraction] = {}
+    # Scores as whole units of 10^-places; each task's PWR is units x one coefficient, and each
+    # member's sum a whole number over the coefficients' common denominator: exact and fast.
+    values = {s.score for s in scores}
+    places = max((places_of(v) for v in values), default=0)
+    as_units = {v: to_units(v, places) for v in values}
+    on_task: dict[str, list[TaskScore]] = {k: [] for k in by_key}
+    for s in scores:
+        on_task[key[s.task]].append(s)
     results = []
-    for key, task in by_key.items():
-        on = [s for s in scores if member_key(s.task) == key]
+    for k, task in by_key.items():
+        units: dict[str, int] = {}
+        for s in on_task[k]:
+            units[s.member] = units.get(s.member, 0) + as_units[s.score]
         pat = B * Fraction(task.share) / shares
-        tpws = sum((s.score for s in on), Decimal(0))
-        scorers = sum(1 for s in on if s.score > 0)
-        pwr: dict[str, Fraction] = {}
-        for s in on:
-            value = (
-                Fraction(s.score) * pat
-                if scorers == 1
-                else (Fraction(s.score) / Fraction(tpws) * pat if tpws else Fraction(0))
-            )
-            pwr[s.member] = value
-            k = member_key(s.member)
-            names.setdefault(k, s.member)
-            sums[k] = sums.get(k, Fraction(0)) + value
-        results.append(TaskResult(task.name, task.share, pat, tpws, scorers, pwr))
+        total_units = sum(units.values())
+        scorers = sum(1 for u in units.values() if u > 0)
+        coefficient = pat / 10**places if scorers == 1 else pat / total_units if total_units else Fraction(0)
+        results.append(TaskResult(task.name, task.share, pat, from_units(total_units, places), scorers, coefficient,
+                                  units))  # fmt: skip
+    common = math.lcm(*(r.coefficient.denominator for r in results))
+    names: dict[str, str] = {}
+    sums: dict[str, int] = {}
+    for r in results:
+        factor = r.coefficient.numerator * (common // r.coefficient.denominator)
+        for member, u in r.units.items():
+            k = key[member]
+            names.setdefault(k, member)
+            sums[k] = sums.get(k, 0) + u * factor
+    cap = None if max_share is None else Fraction(budget) * Fraction(max_share)
+    scale = 10**decimals
     members = []
-    units = 0
+    units_paid = 0
     for k in sorted(sums, key=lambda k: (k, names[k])):
-        total, capped = capped_total(sums[k], budget, max_share, decimals)
-        units += to_units(total, decimals)
-        members.append(PoolMember(names[k], sums[k], total, capped))
+        amount = sums[k]
+        capped = cap is not None and amount * cap.denominator > cap.numerator * common
+        paid = (cap.numerator * scale // cap.denominator) if capped else amount * scale // common  # type: ignore[union-attr]
+        units_paid += paid
+        members.append(PoolMember(names[k], Fraction(amount, common), from_units(paid, decimals), capped))
+    units = units_paid
     allocated = from_units(units, decimals)
     return PoolAllocation(budget, decimals, max_share, tuple(results), tuple(members), allocated,
                           from_units(to_units(budget, decimals) - units, decimals))  # fmt: skip
