@@ -152,7 +152,10 @@ def _table(names, numbers, keys, cuts) -> tuple[dict, set]:
 @given(st.data())
 def test_aggregate_kernels_equal_formulas_row_by_row(data) -> None:
     m = data.draw(st.integers(2, 12))
-    names = data.draw(st.lists(values, min_size=m, max_size=m))
+    # no number 0 or 1 beside the TRUE/FALSE that SUMIFS and MINIFS test column A for: Excel tells
+    # TRUE from 1 (the kernel does), `formulas` does not (1 == True in Python), so the reference
+    # would be wrong there (found by hypothesis on 2026-11-22: SUMIFS(..., A, TRUE) with A = 1.0)
+    names = data.draw(st.lists(values.filter(lambda v: isinstance(v, bool) or v not in (0, 1)), min_size=m, max_size=m))
     # no TRUE/FALSE among the counted numbers: formulas' COUNTIF caches its test per value, and
     # FALSE == 0 in Python, so it counts a 0 after a FALSE wrongly (the kernel counts as Excel does)
     numbers = data.draw(st.lists(values.filter(lambda v: not isinstance(v, bool)), min_size=m, max_size=m))

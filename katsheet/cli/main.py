@@ -13,18 +13,42 @@ from .. import __version__
 from ..engine import InputError, allocate
 from ..io.csvfile import read_roster
 from ..samples import SAMPLE_BUDGET, sample_roster
-from .check import check_command
-from .cycle import history_command, next_command, settle_command
-from .dashboard import approve_command, dashboard_command, report_command
-from .kat import kat_command
-from .new import new
 from .options import PATH, allocation_options, build_options, choice, load_criteria, parse_budget
 from .render import emit, print_table, to_csv, to_json_dict
 
 EXIT_BAD_INPUT = 2
 
+#: the commands whose modules are imported only when they run: `katsheet compute` need not load
+#: the workbook checker, LibreOffice-free as it is, nor the web stack (click's lazy loading)
+LAZY = {
+    "new": "katsheet.cli.new:new",
+    "check": "katsheet.cli.check:check_command",
+    "kat": "katsheet.cli.kat:kat_command",
+    "settle": "katsheet.cli.cycle:settle_command",
+    "next": "katsheet.cli.cycle:next_command",
+    "history": "katsheet.cli.cycle:history_command",
+    "approve": "katsheet.cli.dashboard:approve_command",
+    "dashboard": "katsheet.cli.dashboard:dashboard_command",
+    "report": "katsheet.cli.dashboard:report_command",
+}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+class LazyGroup(click.Group):
+    """A group whose LAZY commands are imported when named (or when --help lists them)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *LAZY})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in LAZY:
+            import importlib
+
+            module, attribute = LAZY[name].split(":")
+            return getattr(importlib.import_module(module), attribute)
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="katsheet")
 def cli() -> None:
     """Exact GRAPE emissions and KAT recognition for DAO treasurers and operators."""
@@ -92,17 +116,6 @@ def compute(
     result = allocate(amount, rows, options)
     emit(fmt, as_json=lambda: to_json_dict(result), as_csv=lambda: to_csv(result),
          as_table=lambda console: print_table(result, console))  # fmt: skip
-
-
-cli.add_command(new)
-cli.add_command(check_command)
-cli.add_command(kat_command)
-cli.add_command(settle_command)
-cli.add_command(next_command)
-cli.add_command(history_command)
-cli.add_command(approve_command)
-cli.add_command(dashboard_command)
-cli.add_command(report_command)
 
 
 @cli.command(name="excel-addin")
