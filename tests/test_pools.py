@@ -165,3 +165,37 @@ def test_bad_pools_input_is_one_line_naming_the_place(tmp_path, run, roster, tas
     code, _, err = run("compute", str(tmp_path / "roster.csv"), "--model", "pools", "--tasks",
                          str(tmp_path / "tasks.csv"), *budget, *extra)  # fmt: skip
     assert code == 2 and message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+
+
+# -- the per-member cap and several assets in the tiers model ------------------------------------
+
+
+def test_the_tiers_model_takes_the_member_cap(run) -> None:
+    plain = run.json("compute", "--sample")
+    capped = run.json("compute", "--sample", "--max-reward", "15%")
+    budget = Decimal(capped["budget"])
+    by_member: dict[str, Decimal] = {}
+    for row in plain["members"]:
+        by_member[row["member"]] = by_member.get(row["member"], Decimal(0)) + Decimal(row["total"])
+    members = {m["member"]: m for m in capped["members_capped"]}
+    assert set(members) == set(by_member)
+    for name, m in members.items():
+        assert Decimal(m["before_cap"]) == by_member[name]
+        assert Decimal(m["total"]) == min(by_member[name], budget * Decimal("0.15"))
+        assert m["capped"] == (by_member[name] > budget * Decimal("0.15"))
+    assert any(m["capped"] for m in members.values())
+    assert sum(Decimal(m["total"]) for m in members.values()) + Decimal(capped["returned_to_treasury"]) == budget
+    assert capped["members"] == plain["members"]  # the role rows as before the member cap
+
+
+def test_the_tiers_model_allocates_each_asset_apart(run) -> None:
+    both = run.json("compute", "--sample", "--asset", "GRAPE=100000", "--asset", "USDC=5000:2")
+    grape, usdc = both["assets"]
+    alone = run.json("compute", "--sample", "--budget", "5000", "--decimals", "2")
+    assert {k: v for k, v in usdc.items() if k != "asset"} == alone
+    assert grape["budget"] == "100000" and grape["asset"] == "GRAPE"
+
+
+def test_tasks_are_for_the_pools_model(run, tmp_path) -> None:
+    code, _, err = run("compute", "--sample", "--tasks", str(tmp_path / "t.csv"))
+    assert code == 2 and "--tasks is for --model pools" in err

@@ -101,18 +101,29 @@ def compute(
         d = build_options(threshold, min_divisor, not no_bonus, not no_excess, cap_rule, decimals).decimals
         compute_pools(roster, tasks_path, budget, d, max_reward, assets, fmt)
         return
-    for given, flag in ((tasks_path, "--tasks"), (max_reward, "--max-reward"), (assets or None, "--asset")):
-        if given is not None:
-            raise InputError(f"{flag} is for --model pools (the tiers model's cap and assets are not in katsheet yet)",
-                             where=flag)  # fmt: skip
+    if tasks_path is not None:
+        raise InputError("--tasks is for --model pools", where="--tasks")
     options = build_options(threshold, min_divisor, not no_bonus, not no_excess, cap_rule, decimals)
     if sample and roster is not None:
         raise InputError("give either ROSTER.csv or --sample, not both", where="ROSTER", value=str(roster))
     if roster is None and not sample:
         raise InputError("no roster: give ROSTER.csv, or --sample for the built-in one", where="ROSTER")
-    amount = parse_budget(budget, options.decimals) if budget is not None or not sample else SAMPLE_BUDGET
+    if assets and budget is not None:
+        raise InputError("give either --budget or --asset NAME=BUDGET[:DECIMALS], not both", where="--budget")
+    amount = (
+        None
+        if assets
+        else parse_budget(budget, options.decimals)
+        if budget is not None or not sample
+        else SAMPLE_BUDGET
+    )
     criteria = load_criteria(criteria_spec)
     rows = sample_roster(criteria) if sample else read_roster(roster, criteria)  # type: ignore[arg-type]
+    if max_reward is not None or assets:
+        from .pools import compute_tiers
+
+        compute_tiers(rows, amount, options, max_reward, assets, fmt)
+        return
     result = allocate(amount, rows, options)
     emit(fmt, as_json=lambda: to_json_dict(result), as_csv=lambda: to_csv(result),
          as_table=lambda console: print_table(result, console))  # fmt: skip

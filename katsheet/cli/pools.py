@@ -1,4 +1,5 @@
-"""`katsheet compute --model pools`: GREMS task pools (grape.md 6), per asset, as JSON, CSV or tables."""
+"""GREMS parity in `katsheet compute` (grape.md 6): task pools (``--model pools``), the per-member
+cap (``--max-reward``) and several assets (``--asset``), for both models, as JSON, CSV or tables."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ..engine import InputError, parse_decimal, plain, round_half_up
+from ..engine import InputError, Options, parse_decimal, plain, round_half_up
 from ..engine.grape.pools import PoolAllocation, allocate_pools, check_max_share
 from ..engine.numbers import AMOUNT_PLACES, fixed
 from ..io.csvfile import read_task_scores, read_tasks
@@ -125,5 +126,70 @@ def compute_pools(roster: Path | None, tasks_path: Path | None, budget: str | No
                                 plain(t.tpws), str(t.scorers) + (" (lone scorer)" if t.scorers == 1 else ""),
                                 f"{round_half_up(t.unallocated, r.decimals):,.{r.decimals}f}")  # fmt: skip
         console.print(tasks_table)
+
+    emit(fmt, as_json=as_json, as_csv=as_csv, as_table=as_table)
+
+
+def compute_tiers(rows: list, budget: Decimal | None, options: Options, max_reward: str | None,
+                  assets: tuple[str, ...], fmt: str) -> None:  # fmt: skip
+    """The BASE/BONUS/EXCESS model with GREMS' per-member cap and/or several assets (grape.md 6).
+
+    Per asset, the allocation as `katsheet compute` gives it (role rows, before the member cap),
+    and with --max-reward each member's summed total after the cap: ``members_capped``, and the
+    total allocated and returned after it."""
+    import dataclasses
+
+    from ..engine import allocate
+    from ..engine.grape.pools import cap_members
+    from .render import print_table, to_json_dict
+
+    wanted = [parse_asset(a, options.decimals) for a in assets] or [Asset(DEFAULT_ASSET, budget, options.decimals)]  # type: ignore[arg-type]
+    cap = parse_max_reward(max_reward)
+    results = []
+    for a in wanted:
+        allocation = allocate(a.budget, rows, dataclasses.replace(options, decimals=a.decimals))
+        results.append((a.name, allocation, cap_members(allocation, cap) if cap is not None else None))
+
+    def one(allocation: Any, capped: Any) -> dict[str, Any]:
+        out = to_json_dict(allocation)
+        if capped is not None:
+            members, allocated, returned = capped
+            out.update(max_reward=plain(cap), total_allocated=plain(allocated), returned_to_treasury=plain(returned),  # type: ignore[arg-type]
+                       members_capped=[{"member": m.member, "before_cap": plain(m.before_cap), "total": plain(m.total),
+                                        "capped": m.capped} for m in members])  # fmt: skip
+        return out
+
+    def as_json() -> dict[str, Any]:
+        if not assets:
+            return one(results[0][1], results[0][2])
+        return {"model": "tiers", "assets": [{"asset": name, **one(a, c)} for name, a, c in results]}
+
+    def as_csv() -> str:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(["asset", "member", "before_cap", "total", "capped"])
+        for name, a, c in results:
+            d = a.options.decimals
+            members = c[0] if c is not None else cap_members(a, Decimal(1))[0]
+            for m in members:
+                writer.writerow([csv_text(name), csv_text(m.member), fixed(m.before_cap, d), fixed(m.total, d),
+                                 "TRUE" if m.capped else "FALSE"])  # fmt: skip
+        return buffer.getvalue()
+
+    def as_table(console: Console) -> None:
+        for name, a, c in results:
+            console.print(Text(f"Asset {name}", style="bold"))
+            print_table(a, console)
+            if c is not None:
+                d = a.options.decimals
+                table = Table(title=f"{name}: per-member cap {plain(cap * 100)}% of the budget; allocated "  # type: ignore[operator]
+                                    f"{c[1]:,.{d}f}, returned {c[2]:,.{d}f}", title_justify="left")  # fmt: skip
+                for column in ("member", "before cap", "total", "capped"):
+                    table.add_column(column, justify="left" if column == "member" else "right")
+                for m in c[0]:
+                    table.add_row(
+                        Text(m.member), f"{m.before_cap:,.{d}f}", f"{m.total:,.{d}f}", "yes" if m.capped else ""
+                    )
+                console.print(table)
 
     emit(fmt, as_json=as_json, as_csv=as_csv, as_table=as_table)

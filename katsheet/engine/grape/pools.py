@@ -1,4 +1,4 @@
-"""GREMS parity (grape.md section 6): task pools, the per-member cap, several assets.
+"""GREMS parity (grape.md section 6): task pools, the per-member cap (both models), several assets.
 
 Task pools (GRIPv2): each task's pool PAT_t = B x share_t / sum of shares. Within a task, a
 member's PWR = PWS / TPWS x PAT_t when two or more members score above 0; the task's only scorer
@@ -20,8 +20,8 @@ from fractions import Fraction
 
 from ..errors import InputError
 from ..names import member_key
-from ..numbers import from_units, places_of, to_units
-from .allocation import MAX_DECIMALS, check_budget
+from ..numbers import from_units, places_of, round_down, to_units
+from .allocation import MAX_DECIMALS, Allocation, check_budget
 
 
 @dataclass(frozen=True)
@@ -195,3 +195,32 @@ def allocate_pools(budget: Decimal, tasks: Iterable[Task], scores: Iterable[Task
     allocated = from_units(units, decimals)
     return PoolAllocation(budget, decimals, max_share, tuple(results), tuple(members), allocated,
                           from_units(to_units(budget, decimals) - units, decimals))  # fmt: skip
+
+
+@dataclass(frozen=True)
+class CappedMember:
+    """A member of the tiers model under the per-member cap: their role rows' totals summed."""
+
+    member: str
+    before_cap: Decimal
+    total: Decimal
+    capped: bool
+
+
+def cap_members(allocation: Allocation, max_share: Decimal) -> tuple[list[CappedMember], Decimal, Decimal]:
+    """The per-member cap on a BASE/BONUS/EXCESS allocation (grape.md 6, "both models"): each
+    member's totals over their role rows, summed, at most ROUNDDOWN(B x max%, d); what is cut returns.
+    Returns the members (first spelling, by name), the total allocated and returned after the cap."""
+    check_max_share(max_share)
+    d = allocation.options.decimals
+    cap = to_units(round_down(Fraction(allocation.budget) * Fraction(max_share), d), d)
+    sums: dict[str, int] = {}
+    names: dict[str, str] = {}
+    for m in allocation.members:
+        k = member_key(m.member)
+        names.setdefault(k, m.member)
+        sums[k] = sums.get(k, 0) + to_units(m.total, d)
+    out = [CappedMember(names[k], from_units(sums[k], d), from_units(min(sums[k], cap), d), sums[k] > cap)
+           for k in sorted(sums, key=lambda k: (k, names[k]))]  # fmt: skip
+    paid = sum(min(u, cap) for u in sums.values())
+    return out, from_units(paid, d), from_units(to_units(allocation.budget, d) - paid, d)
