@@ -323,3 +323,44 @@ def test_the_index_answers_at_once_and_says_which_months_it_is_still_checking(fo
         app_folder.analyse(m.workbook)
     later = client.get("/").text
     assert "checking…" not in later and 'http-equiv="refresh"' not in later
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "0.0.0.0"])
+def test_the_command_prints_its_address_and_off_loopback_a_token(made, host) -> None:
+    """`katsheet dashboard FOLDER` as a person starts it: the address it prints opens the index;
+    listening beyond this machine, the address carries the access token and nothing opens without it."""
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.error
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "katsheet", "dashboard", str(made), "--port", str(port), "--host", host],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        line = proc.stdout.readline()
+        address = re.search(r"open (http://\S+)", line).group(1)
+        assert address.startswith(f"http://{host}:{port}/")
+        local = address.replace(host, "127.0.0.1", 1)
+        browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())  # keeps the token's cookie
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with browser.open(local, timeout=30) as r:
+                    assert r.status == 200 and b"Months in the folder" in r.read()
+                break
+            except urllib.error.URLError:
+                assert time.monotonic() < deadline, "the dashboard did not answer"
+                time.sleep(0.1)
+        if host != "127.0.0.1":
+            assert "?token=" in address
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=30)
+            assert refused.value.code == 403
+    finally:
+        proc.terminate()
+        proc.wait(10)

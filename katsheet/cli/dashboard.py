@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+import sys
 from pathlib import Path
 
 import click
@@ -34,7 +35,9 @@ def dashboard_command(folder: Path, port: int, host: str) -> None:
     app = create_app(folder, token=token)
     shown = f"[{host}]" if ":" in host else host
     address = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
-    Console().print(Text(f"katsheet dashboard over {folder}: open {address} (Ctrl+C stops it)"))
+    # plain echo, flushed: an address wrapped at 80 columns (rich in a pipe) could not be opened
+    click.echo(f"katsheet dashboard over {folder}: open {address} (Ctrl+C stops it)")
+    sys.stdout.flush()
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
