@@ -15,7 +15,7 @@ from rich.text import Text
 
 from ..engine import plain
 from ..engine.kat import KatPeriod
-from ..engine.numbers import fixed
+from ..engine.numbers import fixed, grouped
 from .render import csv_text
 
 MEMBER_FIELDS = ("member", "level_before", "level", "multiplier", "active", "inactive", "upheld", "streak",
@@ -74,10 +74,6 @@ def to_mint_csv(p: KatPeriod) -> str:
     return buffer.getvalue()
 
 
-def _amount(value: Decimal, decimals: int) -> str:
-    return f"{value:,.{decimals}f}"
-
-
 def _number(value: Decimal) -> str:
     return f"{value.normalize():,f}" if value else "0"
 
@@ -96,7 +92,7 @@ def print_period(p: KatPeriod, console: Console) -> None:
         level = f"{before.number} {before.name}" if before == now else f"{before.number} -> {now.number} {now.name}"
         style = "bold green" if m.level > m.level_before else ("bold red" if m.level < m.level_before else None)
         table.add_row(Text(m.member), Text(level), Text(m.reason), _number(m.credits), _number(m.raw),
-                      _number(m.capped), _amount(m.kat, d), _amount(m.cumulative, d), Text(m.tier),
+                      _number(m.capped), grouped(m.kat, d), grouped(m.cumulative, d), Text(m.tier),
                       style=style)  # fmt: skip
     console.print(table, markup=False)
     lines = [
@@ -111,7 +107,7 @@ def print_period(p: KatPeriod, console: Console) -> None:
         )
     else:
         lines.append("Global cap not engaged (r = 1): nobody was scaled")
-    lines.append(f"[bold]Minted: {_amount(p.minted, d)}   residue (not redistributed): {plain(p.residue)}   "
+    lines.append(f"[bold]Minted: {grouped(p.minted, d)}   residue (not redistributed): {plain(p.residue)}   "
                  f"mint list: {len(p.mint_list)} members[/]")  # fmt: skip
     late = [r.entry for r in p.rows if r.late]
     beyond = [r.entry for r in p.rows if r.beyond_limit]

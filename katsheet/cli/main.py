@@ -65,12 +65,12 @@ def cli() -> None:
     help="tiers (BASE, BONUS and EXCESS; grape.md 2) or pools (GREMS task pools; grape.md 6).",
 )
 @click.option("--tasks", "tasks_path", type=PATH, help="--model pools: TASKS.csv with columns task, share.")
-@click.option("--max-reward", help="--model pools: the per-member cap as a share of the budget (e.g. 40%).")
+@click.option("--max-reward", help="The per-member cap as a share of the budget (e.g. 40%); the rest returns.")
 @click.option(
     "--asset",
     "assets",
     multiple=True,
-    help="--model pools: NAME=BUDGET[:DECIMALS], repeated for several assets (e.g. USDC=100:2).",
+    help="NAME=BUDGET[:DECIMALS], repeated: the same scores allocated per asset (e.g. USDC=100:2).",
 )
 def compute(
     roster: Path | None,

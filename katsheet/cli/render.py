@@ -16,7 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..engine import Allocation, plain, round_half_up
-from ..engine.numbers import fixed
+from ..engine.numbers import fixed, grouped
 
 MEMBER_FIELDS = ("member", "role", "grape_weight", "base", "bonus", "excess", "total", "bonus_eligible")
 
@@ -88,17 +88,13 @@ def csv_text(value: str) -> str:
     return value
 
 
-def _amount(value: Decimal, decimals: int) -> str:
-    return f"{value:,.{decimals}f}"
-
-
 def _percent(value: Decimal) -> str:
     return f"{plain(value * 100)}%"
 
 
 def print_table(a: Allocation, console: Console) -> None:
     d = a.options.decimals
-    table = Table(title=f"GRAPE allocation of {_amount(a.budget, d)}", title_justify="left", box=box.SIMPLE_HEAD)
+    table = Table(title=f"GRAPE allocation of {grouped(a.budget, d)}", title_justify="left", box=box.SIMPLE_HEAD)
     for name, justify in [
         ("Member", "left"),
         ("Role", "left"),
@@ -116,10 +112,10 @@ def print_table(a: Allocation, console: Console) -> None:
             Text(m.member),
             Text(m.role),
             _percent(m.grape_weight),
-            _amount(m.base, d),
-            _amount(m.bonus, d),
-            _amount(m.excess, d),
-            _amount(m.total, d),
+            grouped(m.base, d),
+            grouped(m.bonus, d),
+            grouped(m.excess, d),
+            grouped(m.total, d),
             f"{share * 100:.2f}%",
             style="bold green" if m.bonus_eligible else ("dim" if not m.performer else None),
         )
@@ -127,11 +123,11 @@ def print_table(a: Allocation, console: Console) -> None:
     o = a.options
     threshold_note = "override" if o.threshold is not None else "= average"
     lines = [
-        f"Role holders N: {a.role_holders}   performers: {a.performers}   base allotted B/N: {_amount(a.base_allotted, d)}",
+        f"Role holders N: {a.role_holders}   performers: {a.performers}   base allotted B/N: {grouped(a.base_allotted, d)}",
         f"Average GRAPE weight: {_percent(a.average_weight)}   threshold: {_percent(a.threshold)} ({threshold_note})",
         f"Bonus eligible: {a.bonus_eligible} (green rows)   divisor: {a.bonus_divisor} (minimum {o.min_divisor})",
-        f"Bonus pool: {_amount(a.bonus_pool, d)}{'' if o.bonus else ' (bonus off)'}   "
-        f"excess pool: {_amount(a.excess_pool, d)}{'' if o.excess else ' (excess off)'}",
+        f"Bonus pool: {grouped(a.bonus_pool, d)}{'' if o.bonus else ' (bonus off)'}   "
+        f"excess pool: {grouped(a.excess_pool, d)}{'' if o.excess else ' (excess off)'}",
     ]
     if a.cap_engaged:
         lines.append(
@@ -144,8 +140,8 @@ def print_table(a: Allocation, console: Console) -> None:
     else:
         lines.append(f"Dynamic cap not engaged (rule {o.cap_rule})")
     lines.append(
-        f"[bold]Total allocated: {_amount(a.total_allocated, d)}   returned to treasury: "
-        f"{_amount(a.returned_to_treasury, d)}[/]"
+        f"[bold]Total allocated: {grouped(a.total_allocated, d)}   returned to treasury: "
+        f"{grouped(a.returned_to_treasury, d)}[/]"
     )
     for line in lines:
         console.print(line, highlight=False)

@@ -17,13 +17,10 @@ import io
 from pathlib import Path
 from typing import Any
 
-from ..layouts.grape import grape_layout
-from ..layouts.kat import TEMPLATE, kat_layout
 from ..workbook.checker import check
 from ..workbook.reader import SIGNED, Workbook, _named, read_workbook
-from ..workbook.writer import workbook_bytes
 from ..workbook.xlsx import read_xlsx
-from .settle import Refused
+from .settle import Refused, framework
 
 
 def _value(value: Any) -> Any:
@@ -66,12 +63,9 @@ def approve(path: Path, by: str, on: dt.date) -> bytes:
         raise Refused([f"{path}: was settled as {month.stamp.settlement_id}: its approval is sealed"])
     report = check(book)
     if report.findings:
-        raise Refused([f"{f.sheet}!{f.cell}: {f.message}" for f in report.findings])
+        raise Refused.findings(report.findings)
     approved: Any = dataclasses.replace(month, approval={**month.approval, "ApprovedBy": by, "ApprovedOn": on})
-    if book.template == TEMPLATE:
-        data = workbook_bytes(kat_layout(approved), approved, decimals=approved.config.decimals)
-    else:
-        data = workbook_bytes(grape_layout(approved), approved, decimals=approved.first.options.decimals)
+    data = framework(book.template).workbook(approved)
     lost = _lost(book, data)
     if lost:
         raise Refused([*lost, "approving here would lose these: sign ApprovedBy and ApprovedOn in the spreadsheet"])

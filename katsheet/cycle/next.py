@@ -23,7 +23,7 @@ from ..layouts.grape import Book
 from ..layouts.kat import TEMPLATE, KatMonth
 from ..workbook.checker import check
 from ..workbook.reader import read_workbook
-from .settle import Refused
+from .settle import GRAPE, KAT, Refused
 
 #: _TRUSTED: `next` checks the settled workbook without evaluating its formulas. The settlement seal
 #: covers every constant cell (so every input), the drift check holds every formula to the
@@ -45,7 +45,7 @@ def next_kat_month(path: Path) -> KatMonth:
     stamp = month.stamp if month is not None else None
     report = check(book, evaluate_formulas=False)  # see _TRUSTED
     if report.findings:
-        raise Refused([f"{f.sheet}!{f.cell}: {f.message}" for f in report.findings])
+        raise Refused.findings(report.findings)
     if month is None or stamp is None:
         raise InputError("is not settled: the next month starts from a settled one (katsheet settle it first)",
                          where=str(path))  # fmt: skip
@@ -73,7 +73,7 @@ def next_grape_book(path: Path, *, budget: str | None = None, carry_over: str = 
     settled = book.month
     report = check(book, evaluate_formulas=False)  # see _TRUSTED
     if report.findings:
-        raise Refused([f"{f.sheet}!{f.cell}: {f.message}" for f in report.findings])
+        raise Refused.findings(report.findings)
     if settled is None or settled.stamp is None:
         raise InputError("is not settled: the next month starts from a settled one (katsheet settle it first)",
                          where=str(path))  # fmt: skip
@@ -113,10 +113,7 @@ class NextMonth:
 def next_month(settled: Path, *, budget: str | None = None, carry_over: str = "0%") -> NextMonth:
     """The month after ``settled`` (KAT or GRAPE, as the workbook says), for `katsheet next` and
     the dashboard's "start the next month"."""
-    from ..layouts.grape import grape_layout
-    from ..layouts.kat import kat_layout
     from ..workbook.reader import _constant
-    from ..workbook.writer import workbook_bytes
     from ..workbook.xlsx import Refused as Unreadable
     from ..workbook.xlsx import defined_names
 
@@ -129,11 +126,11 @@ def next_month(settled: Path, *, budget: str | None = None, carry_over: str = "0
             raise InputError("--budget and --carry-over are for GRAPE months", where="--budget/--carry-over")
         month = next_kat_month(settled)
         return NextMonth(f"{month.period.settlement_id}.xlsx",
-                         lambda: workbook_bytes(kat_layout(month), month, decimals=month.config.decimals),
+                         lambda: KAT.workbook(month),
                          f"{month.period.period}: {month.sealed_rows} sealed ledger rows carried, "
                          f"{len(month.ledger) - month.sealed_rows} open; {len(month.states)} members carried")  # fmt: skip
     book = next_grape_book(settled, budget=budget, carry_over=carry_over)
     return NextMonth(f"GRAPE-{book.month}.xlsx",
-                     lambda: workbook_bytes(grape_layout(book), book, decimals=book.first.options.decimals),
+                     lambda: GRAPE.workbook(book),
                      f"{book.month}: {sum(len(p.rows) for p in book.parts)} role rows, scores blank; "
                      + "; ".join(book.origin))  # fmt: skip

@@ -13,7 +13,7 @@ from typing import Any
 
 from .. import __version__
 from ..charts import bars
-from ..engine.numbers import plain
+from ..engine.numbers import grouped, plain
 
 STYLE = """
 body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem auto;max-width:60rem;color:#1b1b1b;padding:0 1rem}
@@ -25,19 +25,15 @@ code{word-break:break-all}@media print{body{margin:0}h2{break-after:avoid}}
 """
 
 
-def _amount(value: Any, decimals: int) -> str:
-    return f"{value:,.{decimals}f}"
-
-
 def kat_report(month: Any, mint: bytes) -> str:
     """The report of a settled KAT month (``month.stamp`` set) and its mint list's bytes."""
     p, c, stamp = month.period, month.config, month.stamp
     d = c.decimals
     on = stamp.approved_on.isoformat() if stamp and stamp.approved_on else ""
     figures = [
-        ("Members", str(len(p.members))), ("Total capped", _amount(p.total_capped, d)),
-        ("Global cap", _amount(c.global_cap, d)), ("Global cap engaged", "yes" if p.global_cap_engaged else "no"),
-        ("Minted", _amount(p.minted, d)), ("Residue (not redistributed)", plain(p.residue)),
+        ("Members", str(len(p.members))), ("Total capped", grouped(p.total_capped, d)),
+        ("Global cap", grouped(c.global_cap, d)), ("Global cap engaged", "yes" if p.global_cap_engaged else "no"),
+        ("Minted", grouped(p.minted, d)), ("Residue (not redistributed)", plain(p.residue)),
     ]  # fmt: skip
     checks = "".join(
         f'<tr><td>{escape(item.text)}</td><td class="n">{item.count}</td>'
@@ -46,8 +42,8 @@ def kat_report(month: Any, mint: bytes) -> str:
     )
     members = "".join(
         f"<tr><td>{escape(m.member)}</td><td class='n'>{m.level_before} &rarr; {m.level}</td>"
-        f"<td class='n'>{plain(m.credits)}</td><td class='n'>{_amount(m.raw, d)}</td>"
-        f"<td class='n'>{_amount(m.capped, d)}</td><td class='n'>{_amount(m.kat, d)}</td>"
+        f"<td class='n'>{plain(m.credits)}</td><td class='n'>{grouped(m.raw, d)}</td>"
+        f"<td class='n'>{grouped(m.capped, d)}</td><td class='n'>{grouped(m.kat, d)}</td>"
         f"<td>{escape(m.tier)}</td><td>{escape(m.reason)}</td></tr>"
         for m in month.members
     )
@@ -87,14 +83,14 @@ def grape_report(book: Any, payout_files: list[tuple[str, bytes]]) -> str:
     d = book.first.options.decimals
     on = stamp.approved_on.isoformat() if stamp and stamp.approved_on else ""
     parts = "".join(
-        f"<tr><td>{escape(part.subdao or 'GRAPE')}</td><td class='n'>{_amount(part.budget or 0, d)}</td>"
-        f"<td class='n'>{_amount(part.allocation.total_allocated, d)}</td>"
-        f"<td class='n'>{_amount(part.allocation.returned_to_treasury, d)}</td>"
+        f"<tr><td>{escape(part.subdao or 'GRAPE')}</td><td class='n'>{grouped(part.budget or 0, d)}</td>"
+        f"<td class='n'>{grouped(part.allocation.total_allocated, d)}</td>"
+        f"<td class='n'>{grouped(part.allocation.returned_to_treasury, d)}</td>"
         f"<td>{'yes' if part.allocation.cap_engaged else 'no'}</td></tr>"
         for part in book.parts
     )
     members = "".join(
-        f"<tr><td>{escape(line.member)}</td><td class='n'>{line.role_rows}</td><td class='n'>{_amount(line.total, d)}</td>"
+        f"<tr><td>{escape(line.member)}</td><td class='n'>{line.role_rows}</td><td class='n'>{grouped(line.total, d)}</td>"
         f"<td><code>{escape(line.wallet)}</code></td></tr>"
         for line in book.members
     )

@@ -55,6 +55,11 @@ class Refused(Exception):
         super().__init__("\n".join(reasons))
         self.reasons = reasons
 
+    @classmethod
+    def findings(cls, findings: list[Any]) -> Refused:
+        """Refused for what `katsheet check` found: one reason per finding, at its cell."""
+        return cls([f"{f.sheet}!{f.cell}: {f.message}" for f in findings])
+
 
 @dataclass(frozen=True)
 class Settlement:
@@ -257,6 +262,15 @@ class _Framework:
     record: Callable[[Any], dict[str, Any]]
     default_format: str
 
+    def workbook(self, month: Any) -> bytes:
+        """The month as a workbook's bytes, by katsheet's own writer."""
+        return workbook_bytes(self.layout(month), month, decimals=self.decimals(month))
+
+
+def framework(template: str) -> _Framework:
+    """KAT or GRAPE, as a workbook's template says."""
+    return KAT if template == TEMPLATE else GRAPE
+
 
 KAT = _Framework(
     settlement_id=lambda m: m.period.settlement_id, period=lambda m: m.period.period, layout=kat_layout,
@@ -274,14 +288,15 @@ def settle(path: Path, out: Path | None = None, *, payout: str | None = None, to
            again: bool = False) -> Settlement:  # fmt: skip
     """Settle the month in ``path`` (see the module's docstring); nothing is written here."""
     book = read_workbook(Path(path))
-    kind = KAT if book.template == TEMPLATE else GRAPE
+    kind = framework(book.template)
     month = book.month
     settled_as = month.stamp.payout if month is not None and month.stamp is not None else ""
     fmt = (payout or settled_as or kind.default_format).strip().lower()
     report = check(book)
-    reasons = [f"{f.sheet}!{f.cell}: {f.message}" for f in report.findings]
-    if month is None or reasons:
-        raise Refused(reasons or ["the workbook's inputs cannot be read: run katsheet check"])
+    if report.findings:
+        raise Refused.findings(report.findings)
+    if month is None:
+        raise Refused(["the workbook's inputs cannot be read: run katsheet check"])
     out = Path(out) if out is not None else Path(path).parent
     if not out.is_dir():
         raise InputError("the output folder does not exist", where=str(out))
@@ -297,7 +312,7 @@ def settle(path: Path, out: Path | None = None, *, payout: str | None = None, to
         if reasons or problems:
             raise Refused([*reasons, *problems])
         settled = kind.sealed(month, Stamp(settlement_id, by, on, payout=fmt))
-        workbook = workbook_bytes(kind.layout(settled), settled, decimals=kind.decimals(settled))
+        workbook = kind.workbook(settled)
     else:
         settled, workbook = month, Path(path).read_bytes()
     payout_files, problems, paid = kind.payout(settled, fmt, token)

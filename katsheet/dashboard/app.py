@@ -35,7 +35,7 @@ from starlette.staticfiles import StaticFiles
 
 from .. import __version__
 from ..engine.errors import InputError
-from ..io.atomic import write_all, write_atomic
+from ..io.atomic import write_atomic
 from .folder import Folder, MonthFiles
 from .links import Links, member_file
 from .pages import index_context, member_context, member_names, month_context, version_of
@@ -217,7 +217,7 @@ class _Conflict(Exception):
 def _act(folder: Folder, m: MonthFiles, step: str, form: dict[str, str]) -> str:
     """One step of the cycle on month ``m`` (under its lock); the message key, or _Conflict."""
     from ..cycle.approve import approve
-    from ..cycle.settle import Refused, settle
+    from ..cycle.settle import Refused, settle, write_settlement
 
     path = m.workbook
     if path is None:
@@ -245,7 +245,7 @@ def _act(folder: Folder, m: MonthFiles, step: str, form: dict[str, str]) -> str:
         result = settle(path, payout=form.get("payout") or None, token=form.get("token", "").strip())
     except Refused as e:
         raise _Conflict(e.reasons) from None
-    write_all(result.files)  # never over a file: of two settling at once, one fails here
+    write_settlement(result)  # never over a file: of two settling at once, one fails here
     return "settled"
 
 

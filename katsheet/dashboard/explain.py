@@ -13,17 +13,13 @@ from decimal import Decimal
 from typing import Any
 
 from ..engine.names import member_key
+from ..engine.numbers import grouped
 
 
 @dataclass
 class Step:
     title: str
     lines: list[str] = field(default_factory=list)
-
-
-def amount(value: Any, decimals: int) -> str:
-    """An amount as the workbooks show it: thousands separated, the month's decimals."""
-    return f"{Decimal(value):,.{decimals}f}"
 
 
 def percent(value: Any) -> str:
@@ -49,8 +45,8 @@ def grape_steps(book: Any, member: str) -> list[Step]:
             else:
                 s.lines.append(f"GRAPE weight w = {percent(m.grape_weight)}.")
             budget = a.budget
-            s.lines.append(f"Base: the budget {amount(budget, d)} over {a.role_holders} role holders gives "
-                           f"A = {amount(a.base_allotted, 6)}; base = w × A = {amount(m.base, 6)}.")  # fmt: skip
+            s.lines.append(f"Base: the budget {grouped(budget, d)} over {a.role_holders} role holders gives "
+                           f"A = {grouped(a.base_allotted, 6)}; base = w × A = {grouped(m.base, 6)}.")  # fmt: skip
             if not m.performer:
                 s.lines.append("A weight of 0% earns nothing and takes no part in the bonus or excess.")
             t_how = (
@@ -65,25 +61,25 @@ def grape_steps(book: Any, member: str) -> list[Step]:
                            f"({a.bonus_eligible} eligible, divisor D = max({o.min_divisor}, {a.bonus_eligible}) = "
                            f"{a.bonus_divisor}).")  # fmt: skip
             if m.bonus_eligible:
-                s.lines.append(f"Bonus pool = budget − all bases = {amount(a.bonus_pool, 6)}; bonus = w × pool / D = "
-                               f"{amount(m.bonus_before_cap, 6)}. Excess pool = {amount(a.excess_pool, 6)}; excess = "
-                               f"w × pool / D = {amount(m.excess_before_cap, 6)}.")  # fmt: skip
+                s.lines.append(f"Bonus pool = budget − all bases = {grouped(a.bonus_pool, 6)}; bonus = w × pool / D = "
+                               f"{grouped(m.bonus_before_cap, 6)}. Excess pool = {grouped(a.excess_pool, 6)}; excess = "
+                               f"w × pool / D = {grouped(m.excess_before_cap, 6)}.")  # fmt: skip
                 if a.cap_engaged and o.cap_rule == "scale":
                     s.lines.append(f"The dynamic cap engaged (bonus + excess exceeded base + bonus): rule scale "
                                    f"multiplies both by r = excess pool / budget = {a.cap_ratio}, giving bonus "
-                                   f"{amount(m.bonus, 6)} and excess {amount(m.excess, 6)}.")  # fmt: skip
+                                   f"{grouped(m.bonus, 6)} and excess {grouped(m.excess, 6)}.")  # fmt: skip
                 elif a.cap_engaged:
                     s.lines.append(f"The dynamic cap engaged: rule at-base cuts the excess to the base, "
-                                   f"{amount(m.excess, 6)}.")  # fmt: skip
+                                   f"{grouped(m.excess, 6)}.")  # fmt: skip
                 elif a.cap_condition:
                     s.lines.append("Bonus + excess exceeded base + bonus, but the cap rule is off: nothing changed.")
                 else:
                     s.lines.append("The dynamic cap did not engage (excess ≤ base).")
-            s.lines.append(f"Total = ROUNDDOWN(base + bonus + excess, {d}) = {amount(m.total, d)}.")
+            s.lines.append(f"Total = ROUNDDOWN(base + bonus + excess, {d}) = {grouped(m.total, d)}.")
             total += m.total
             steps.append(s)
     if len(steps) > 1:
-        steps.append(Step("Total", [f"Over {len(steps)} role rows: {amount(total, book.first.options.decimals)}."]))
+        steps.append(Step("Total", [f"Over {len(steps)} role rows: {grouped(total, book.first.options.decimals)}."]))
     return steps
 
 
@@ -115,18 +111,18 @@ def kat_steps(month: Any, member: str) -> list[Step]:
                        + f" Streak {result.streak}; multiplier {result.multiplier}.")  # fmt: skip
     kat = Step("KAT")
     kat.lines.append(f"raw = credits × KAT per credit × multiplier = {result.credits} × {c.kat_per_credit} × "
-                     f"{result.multiplier} = {amount(result.raw, d)}.")  # fmt: skip
+                     f"{result.multiplier} = {grouped(result.raw, d)}.")  # fmt: skip
     if result.capped < result.raw:
-        kat.lines.append(f"The per-member cap {amount(c.per_user_cap, d)} cut it to {amount(result.capped, d)}.")
+        kat.lines.append(f"The per-member cap {grouped(c.per_user_cap, d)} cut it to {grouped(result.capped, d)}.")
     else:
         kat.lines.append(
-            f"Under the per-member cap ({amount(c.per_user_cap, d)}): capped = {amount(result.capped, d)}."
+            f"Under the per-member cap ({grouped(c.per_user_cap, d)}): capped = {grouped(result.capped, d)}."
         )
     if p.global_cap_engaged:
-        kat.lines.append(f"All members' capped KAT ({amount(p.total_capped, d)}) exceeded the global cap "
-                         f"{amount(c.global_cap, d)}: scale r = {p.scale}, scaled = {amount(result.scaled, d)}.")  # fmt: skip
+        kat.lines.append(f"All members' capped KAT ({grouped(p.total_capped, d)}) exceeded the global cap "
+                         f"{grouped(c.global_cap, d)}: scale r = {p.scale}, scaled = {grouped(result.scaled, d)}.")  # fmt: skip
     else:
-        kat.lines.append(f"The global cap ({amount(c.global_cap, d)}) was not reached: no scaling.")
-    kat.lines.append(f"KAT = ROUNDDOWN(scaled, {d}) = {amount(result.kat, d)}; cumulative {amount(result.cumulative, d)}, "
+        kat.lines.append(f"The global cap ({grouped(c.global_cap, d)}) was not reached: no scaling.")
+    kat.lines.append(f"KAT = ROUNDDOWN(scaled, {d}) = {grouped(result.kat, d)}; cumulative {grouped(result.cumulative, d)}, "
                      f"tier {result.tier or '(none)'}.")  # fmt: skip
     return [rows, level, kat]

@@ -10,8 +10,8 @@ Its stage in the cycle: `settled` (a record), else from `katsheet check` on the 
 Reading and checking a workbook is cached by its path, size and modification time, so a page
 shows a month without reading it twice, and a file changed on disk is read afresh.
 
-Only files under the folder are ever read or written: every path from a request goes through
-``inside``, which resolves links and refuses anything outside.
+Only files under the folder are ever read or written: a page offers a month's own files by name
+(``files_of``), each resolved through ``inside``, which follows links and refuses anything outside.
 """
 
 from __future__ import annotations
@@ -31,10 +31,6 @@ from ..workbook.xlsx import defined_names
 
 STAGES = ("draft", "validated", "approved", "settled")
 GRAPE_DAO = "GRAPE"
-
-
-class Outside(Exception):
-    """A path that is not a file under the folder."""
 
 
 @dataclass
@@ -100,17 +96,13 @@ class Folder:
 
     # -- paths ------------------------------------------------------------------------------------
 
-    def inside(self, relative: str) -> Path:
-        """``relative`` as a file under the folder, links resolved; Outside otherwise."""
-        if not relative or "\x00" in relative:
-            raise Outside(relative)
-        path = (self.root / relative).resolve()
-        if not path.is_relative_to(self.root) or not path.is_file():
-            raise Outside(relative)
-        return path
-
-    def relative(self, path: Path) -> str:
-        return path.resolve().relative_to(self.root).as_posix()
+    def inside(self, path: Path) -> Path | None:
+        """``path`` as a file under the folder, links resolved; None when it is anything else."""
+        try:
+            resolved = path.resolve()
+        except (OSError, ValueError):  # a NUL in a name, a loop of links
+            return None
+        return resolved if resolved.is_relative_to(self.root) and resolved.is_file() else None
 
     def lock(self, key: str) -> threading.Lock:
         """One lock per month: two requests approving or settling it run one after the other."""
@@ -122,7 +114,7 @@ class Folder:
     def _files(self, pattern: str) -> list[Path]:
         return sorted(p for p in self.root.rglob(pattern)
                       if not any(part.startswith((".", "~$")) for part in p.relative_to(self.root).parts)
-                      and p.resolve().is_relative_to(self.root))  # fmt: skip
+                      and self.inside(p) is not None)  # fmt: skip
 
     def names(self, path: Path) -> dict[str, str] | None:
         """A workbook's defined names (cached), None when it is not a workbook we can read."""
@@ -183,10 +175,9 @@ class Folder:
             out[m.record_path.name] = m.record_path
             for name in m.record.get("files", {}):
                 if isinstance(name, str) and name == Path(name).name and name not in (".", ".."):
-                    try:
-                        out[name] = self.inside(self.relative(m.record_path.parent / name))
-                    except (Outside, ValueError):
-                        continue
+                    file = self.inside(m.record_path.parent / name)
+                    if file is not None:
+                        out[name] = file
         return out
 
     # -- reading ----------------------------------------------------------------------------------

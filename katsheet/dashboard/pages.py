@@ -11,6 +11,7 @@ import hashlib
 import io
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Any
 
 from markupsafe import Markup
@@ -21,7 +22,8 @@ from ..cycle.payouts import GRAPE_FORMATS
 from ..cycle.settle import GRAPE, KAT
 from ..engine.grape.sensitivity import cap_switches
 from ..engine.names import member_key
-from .explain import amount, grape_steps, kat_steps, percent
+from ..engine.numbers import grouped
+from .explain import grape_steps, kat_steps, percent
 from .folder import STAGES, Folder, MonthFiles
 
 
@@ -58,13 +60,16 @@ def paid_series(months: list[MonthFiles]) -> list[tuple[str, float]]:
     return out
 
 
+def _month(folder: Folder, path: Path | None) -> Any:
+    """The month the reader read from ``path`` (a KatMonth or a Book), None if it cannot be read."""
+    book = folder.analyse(path).book if path is not None else None
+    return book.month if book is not None else None
+
+
 def settled_amounts(folder: Folder, m: MonthFiles) -> dict[str, Decimal]:
     """What a settled month paid each member (by member key), from its sealed workbook: the figures
     its payout file was written from, whatever the file's format (solana-tokens has no names)."""
-    if m.record is None or m.settled is None:
-        return {}
-    month = folder.analyse(m.settled).book
-    month = month.month if month is not None else None
+    month = _month(folder, m.settled) if m.record is not None else None
     if month is None:
         return {}
     if m.framework == "kat":
@@ -95,7 +100,7 @@ def month_context(folder: Folder, m: MonthFiles, *, with_sensitivity: bool = Tru
     """Everything the month's page shows."""
     path = m.workbook
     analysis = folder.analyse(path) if path is not None else None
-    stage = "settled" if m.record is not None else (analysis.stage if analysis else "draft")
+    stage = folder.stage(m)
     ctx: dict[str, Any] = {
         "m": m, "stage": stage, "stages": STAGES, "title": f"{m.dao} {m.period}",
         "error": analysis.error if analysis else "no workbook for this month in the folder",
@@ -141,9 +146,9 @@ def _kat(month: Any) -> dict[str, Any]:
     p, c = month.period, month.config
     d = c.decimals
     figures = [
-        ("Members", str(len(p.members))), ("Total capped", amount(p.total_capped, d)),
-        ("Global cap", amount(c.global_cap, d)), ("Global cap engaged", "yes" if p.global_cap_engaged else "no"),
-        ("Scale", str(p.scale)), ("Minted", amount(p.minted, d)), ("Residue (not redistributed)", str(p.residue)),
+        ("Members", str(len(p.members))), ("Total capped", grouped(p.total_capped, d)),
+        ("Global cap", grouped(c.global_cap, d)), ("Global cap engaged", "yes" if p.global_cap_engaged else "no"),
+        ("Scale", str(p.scale)), ("Minted", grouped(p.minted, d)), ("Residue (not redistributed)", str(p.residue)),
         ("Settlement id", p.settlement_id),
     ]  # fmt: skip
     table = Table(["Member", "Level before", "Level", "Credits", "Raw", "Capped", "KAT", "Cumulative", "Tier", "Karma"],
@@ -151,9 +156,9 @@ def _kat(month: Any) -> dict[str, Any]:
     names = []
     for r in month.members:
         table.rows.append([(r.member, r.member), (str(r.level_before), str(r.level_before)), (str(r.level), str(r.level)),
-                           (str(r.credits), str(r.credits)), (amount(r.raw, d), str(r.raw)),
-                           (amount(r.capped, d), str(r.capped)), (amount(r.kat, d), str(r.kat)),
-                           (amount(r.cumulative, d), str(r.cumulative)), (r.tier, r.tier), (r.reason, r.reason)])  # fmt: skip
+                           (str(r.credits), str(r.credits)), (grouped(r.raw, d), str(r.raw)),
+                           (grouped(r.capped, d), str(r.capped)), (grouped(r.kat, d), str(r.kat)),
+                           (grouped(r.cumulative, d), str(r.cumulative)), (r.tier, r.tier), (r.reason, r.reason)])  # fmt: skip
         names.append(r.member)
     table.links[0] = names
     levels: dict[int, int] = {}
@@ -177,23 +182,23 @@ def _grape(book: Any, with_sensitivity: bool) -> dict[str, Any]:
     for part in book.parts:
         a = part.allocation
         name = f"{part.subdao}: " if part.subdao else ""
-        figures += [(f"{name}Budget", amount(a.budget, d)), (f"{name}Allocated", amount(a.total_allocated, d)),
-                    (f"{name}Returned to treasury", amount(a.returned_to_treasury, d)),
+        figures += [(f"{name}Budget", grouped(a.budget, d)), (f"{name}Allocated", grouped(a.total_allocated, d)),
+                    (f"{name}Returned to treasury", grouped(a.returned_to_treasury, d)),
                     (f"{name}Threshold", percent(a.threshold)),
                     (f"{name}Dynamic cap", f"engaged (ratio {a.cap_ratio})" if a.cap_engaged else "not engaged")]  # fmt: skip
     figures += [(line, "") for line in book.origin]
     table = Table(["Member", "Role rows", "Total", "Wallet"], numeric={1, 2})
     for line in book.members:
         table.rows.append([(line.member, line.member), (str(line.role_rows), str(line.role_rows)),
-                           (amount(line.total, d), str(line.total)), (line.wallet, line.wallet)])  # fmt: skip
+                           (grouped(line.total, d), str(line.total)), (line.wallet, line.wallet)])  # fmt: skip
     table.links[0] = [line.member for line in book.members]
     preview, problems = _payout_preview(GRAPE, book, "generic")
     switches = []
     if with_sensitivity:
         for part in book.parts:
             for s in cap_switches(part.budget or Decimal(0), [r.role_row() for r in part.rows], part.options):
-                switches.append({"part": part.subdao, "s": s, "jump": amount(s.jump, d),
-                                 "before": amount(s.total_before, d), "after": amount(s.total_after, d),
+                switches.append({"part": part.subdao, "s": s, "jump": grouped(s.jump, d),
+                                 "before": grouped(s.total_before, d), "after": grouped(s.total_after, d),
                                  "weight": percent(s.weight), "new_weight": percent(s.new_weight)})  # fmt: skip
     picture = Markup(columns([(f"{x['s'].member} → {x['new_weight']}", float(x["s"].jump)) for x in switches[:12]],
                              "jump of the member's total if the cap switches"))  # fmt: skip
@@ -207,38 +212,21 @@ def _grape(book: Any, with_sensitivity: bool) -> dict[str, Any]:
 
 def member_names(folder: Folder, m: MonthFiles) -> list[str]:
     """The members of a month as its workbook names them (the members table's order)."""
-    path = m.workbook
-    analysis = folder.analyse(path) if path is not None else None
-    month = analysis.book.month if analysis and analysis.book else None
-    if month is None:
-        return []
-    return [r.member for r in month.members]
+    month = _month(folder, m.workbook)
+    return [r.member for r in month.members] if month is not None else []
 
 
 def member_context(folder: Folder, m: MonthFiles, member: str) -> dict[str, Any] | None:
     """A member's figures month by month and this month's explained; None if not a member."""
     key = member_key(member)
-    path = m.workbook
-    analysis = folder.analyse(path) if path is not None else None
-    month = analysis.book.month if analysis and analysis.book else None
-    if month is None:
+    month = _month(folder, m.workbook)
+    shown = next((n for n in member_names(folder, m) if member_key(n) == key), None)
+    if month is None or shown is None:
         return None
-    if m.framework == "kat":
-        names = [r.member for r in month.members]
-        steps = kat_steps(month, member)
-        d = month.config.decimals
-    else:
-        names = [line.member for line in month.members]
-        steps = grape_steps(month, member)
-        d = month.first.options.decimals
-    shown = next((n for n in names if member_key(n) == key), None)
-    if shown is None:
-        return None
-    series = []
-    for x in folder.months().get(m.dao, []):
-        amounts = settled_amounts(folder, x)
-        if x.record is not None:
-            series.append((x.period, amounts.get(key, Decimal(0))))
-    rows = [(period, amount(v, d)) for period, v in series]
+    steps = kat_steps(month, member) if m.framework == "kat" else grape_steps(month, member)
+    d = (KAT if m.framework == "kat" else GRAPE).decimals(month)
+    series = [(x.period, settled_amounts(folder, x).get(key, Decimal(0)))
+              for x in folder.months().get(m.dao, []) if x.record is not None]  # fmt: skip
+    rows = [(period, grouped(v, d)) for period, v in series]
     return {"m": m, "member": shown, "steps": steps, "series": rows, "title": f"{shown}: {m.dao} {m.period}",
             "chart": Markup(columns([(p, float(v)) for p, v in series], f"{shown} per settled month"))}  # fmt: skip

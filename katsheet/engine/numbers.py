@@ -193,6 +193,12 @@ def plain(value: Decimal) -> str:
     return "0" if text in ("-0", "") else text
 
 
+def grouped(value: Decimal | int, places: int) -> str:
+    """An amount as the workbooks and reports show it: thousands separated, ``places`` decimals
+    (``1,234.50``); rounded half even past them, so for display only, never for a total."""
+    return f"{Decimal(value):,.{places}f}"
+
+
 def fixed(value: Decimal, places: int) -> str:
     """A Decimal with exactly ``places`` decimals, no exponent, no separators (``12000.000000``).
 

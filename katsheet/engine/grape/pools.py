@@ -184,14 +184,13 @@ def allocate_pools(budget: Decimal, tasks: Iterable[Task], scores: Iterable[Task
     cap = None if max_share is None else Fraction(budget) * Fraction(max_share)
     scale = 10**decimals
     members = []
-    units_paid = 0
+    units = 0
     for k in sorted(sums, key=lambda k: (k, names[k])):
         amount = sums[k]
         capped = cap is not None and amount * cap.denominator > cap.numerator * common
         paid = (cap.numerator * scale // cap.denominator) if capped else amount * scale // common  # type: ignore[union-attr]
-        units_paid += paid
+        units += paid
         members.append(PoolMember(names[k], Fraction(amount, common), from_units(paid, decimals), capped))
-    units = units_paid
     allocated = from_units(units, decimals)
     return PoolAllocation(budget, decimals, max_share, tuple(results), tuple(members), allocated,
                           from_units(to_units(budget, decimals) - units, decimals))  # fmt: skip
