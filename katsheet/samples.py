@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from importlib.resources import as_file, files
 from pathlib import Path
 
 from .engine import Criteria, RoleRow
 from .engine.grape.criteria import FOUR_CRITERIA
+from .engine.grape.pools import Asset
 from .engine.grape.roster import ScoredRow
 from .io.csvfile import read_roster, read_scored_roster
 
@@ -16,6 +19,24 @@ SAMPLE_NAME = "sample_roster.csv"
 #: a second SubDAO for the sample with several SubDAOs (one member works in both)
 SAMPLE_ART_NAME = "sample_art_roster.csv"
 SAMPLE_ART_BUDGET = Decimal("40000")
+
+
+#: the task-pool sample (grape.md 6): a GREMS-like month paying three assets from one scoring
+SAMPLE_POOL_TASKS = "sample_pool_tasks.csv"
+SAMPLE_POOL_ROSTER = "sample_pool_roster.csv"
+SAMPLE_POOL_ASSETS = (
+    Asset("GRAPE", Decimal("100000"), 6),
+    Asset("USDC", Decimal("2500"), 2),
+    Asset("SOL", Decimal("10"), 9),
+)
+
+
+@contextmanager
+def sample_pool_files() -> Iterator[tuple[Path, Path]]:
+    """The sample's tasks and roster files, as paths."""
+    data = files("katsheet.data")
+    with as_file(data / SAMPLE_POOL_TASKS) as tasks, as_file(data / SAMPLE_POOL_ROSTER) as roster:
+        yield Path(tasks), Path(roster)
 
 
 def sample_roster(criteria: Criteria = FOUR_CRITERIA) -> list[RoleRow]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from contextlib import nullcontext
 from decimal import Decimal
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from ..engine import SINGLE_CRITERION, InputError, Options
 from ..engine.kat import Ledger
 from ..engine.limits import MAX_ROLE_ROWS
 from ..io.atomic import write_atomic
-from ..io.csvfile import read_scored_roster, roster_gives_weights
+from ..io.csvfile import read_pool_identities, read_scored_roster, read_task_scores, read_tasks, roster_gives_weights
 from ..io.katfiles import (
     load_config,
     load_guardrails,
@@ -36,7 +37,9 @@ from ..layouts.grape import (
     next_month,
 )
 from ..layouts.kat import SAMPLE_MONTH, TEMPLATE, KatMonth, kat_layout
-from ..samples import SAMPLE_BUDGET, sample_scored_roster
+from ..layouts.pools import TEMPLATE as POOLS
+from ..layouts.pools import PoolsMonth, pools_layout, pools_month
+from ..samples import SAMPLE_BUDGET, SAMPLE_POOL_ASSETS, sample_pool_files, sample_scored_roster
 from ..workbook.writer import workbook_bytes
 from .options import (
     PATH,
@@ -191,9 +194,49 @@ def build_kat_month(
     return result
 
 
+def build_pools_month(*, roster: Path | None, tasks: Path | None, sample: bool, budget: str | None, decimals: str,
+                      assets: tuple[str, ...], max_reward: str | None, month: str | None, rows: str) -> PoolsMonth:  # fmt: skip
+    """A task-pool month to write (grape.md 6), every input checked before a byte is written."""
+    from ..cli.pools import DEFAULT_ASSET, parse_asset, parse_max_reward
+    from ..engine.grape.pools import Asset
+
+    if sample and (roster is not None or tasks is not None):
+        raise InputError("--sample brings its own tasks and roster: leave out --roster and --tasks", where="--sample")
+    if not sample and (roster is None or tasks is None):
+        raise InputError("a pools month needs --tasks TASKS.csv (task, share) and --roster ROSTER.csv (member, task, "
+                         "score[, wallet, discord_id]), or --sample", where="--tasks" if tasks is None else "--roster")  # fmt: skip
+    if assets and budget is not None:
+        raise InputError("give either --budget or --asset NAME=BUDGET[:DECIMALS], not both", where="--budget")
+    places = parse_whole(decimals, what="--decimals", where="--decimals", low=0, high=18)
+    capacity = parse_whole(rows, what="--rows", where="--rows", low=1, high=MAX_ROLE_ROWS)
+    label = month.strip() if month is not None else next_month()
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", label):
+        raise InputError("the month must be written YYYY-MM", where="--month", value=month)
+    if sample and not assets and budget is None:
+        wanted = list(SAMPLE_POOL_ASSETS)
+    else:
+        wanted = [parse_asset(a, places) for a in assets] or [
+            Asset(DEFAULT_ASSET, parse_budget(budget, places) if budget is not None else Decimal(0), places)
+        ]
+    with sample_pool_files() if sample else nullcontext((tasks, roster)) as (tasks_path, roster_path):
+        task_list, scores = read_tasks(tasks_path), read_task_scores(roster_path)
+        identities = read_pool_identities(roster_path)
+    return pools_month(label, task_list, wanted, scores, max_share=parse_max_reward(max_reward),
+                       identities=identities, capacity=capacity)  # fmt: skip
+
+
 @click.command()
 @click.argument("out", type=PATH)
-@click.option("--template", default="expanded", show_default=True, help="compact, expanded or kat.")
+@click.option("--template", default="expanded", show_default=True, help="compact, expanded, kat or pools.")
+@click.option("--tasks", "tasks_path", type=PATH, help="pools: the month's tasks CSV (task, share).")
+@click.option(
+    "--asset",
+    "assets",
+    multiple=True,
+    help="pools: an asset paid from the scores, NAME=BUDGET[:DECIMALS] (repeat it; default one asset, "
+    "GRAPE, with --budget and --decimals).",
+)
+@click.option("--max-reward", help="pools: the per-member cap, a share of each budget (40%).")
 @click.option("--config", "config_path", type=PATH, help="kat: the DAO's configuration (TOML).")
 @click.option("--ledger", type=PATH, help="kat: the month's ledger CSV, as for `katsheet kat`.")
 @click.option("--exceptions", "exceptions_path", type=PATH, help="kat: the exceptions CSV.")
@@ -235,10 +278,34 @@ def new(
     state_path: Path | None = None,
     guardrails_path: Path | None = None,
     wallets_path: Path | None = None,
+    tasks_path: Path | None = None,
+    assets: tuple[str, ...] = (),
+    max_reward: str | None = None,
 ) -> None:
     """Write a fresh monthly workbook OUT.xlsx with live formulas (and their values)."""
     if out.suffix.lower() != ".xlsx":
         raise InputError("the workbook must be an .xlsx file", where="OUT", value=str(out))
+    if template.strip().lower() == POOLS:
+        refused = {"--subdao": subdaos or None, "--threshold": threshold, "--criteria": criteria_spec,
+                   "--no-bonus": no_bonus or None, "--no-excess": no_excess or None, "--config": config_path,
+                   "--ledger": ledger, "--state": state_path}  # fmt: skip
+        for option, value in refused.items():
+            if value is not None:
+                raise InputError("is not an option of a pools month (it takes --tasks, --roster, --asset, "
+                                 "--max-reward)", where=option)  # fmt: skip
+        pools = build_pools_month(roster=roster, tasks=tasks_path, sample=sample, budget=budget, decimals=decimals,
+                                  assets=assets, max_reward=max_reward, month=month, rows=rows)  # fmt: skip
+        write_atomic(out, lambda: workbook_bytes(pools_layout(pools), pools, decimals=pools.decimals), force=force)
+        line = Text(f"Wrote {out} (pools template, {pools.month}): {len(pools.rows)} members, room for "
+                    f"{pools.table_rows}; {len(pools.tasks)} tasks.")  # fmt: skip
+        for a, r in zip(pools.assets, pools.allocations, strict=True):
+            line.append(f" {a.name}: distributed {r.total_allocated:,.{a.decimals}f} of {a.budget:,.{a.decimals}f}, "
+                        f"returned {r.returned_to_treasury:,.{a.decimals}f}.")  # fmt: skip
+        Console().print(line)
+        return
+    if tasks_path is not None or assets or max_reward is not None:
+        raise InputError("is for the pools template (--template pools)",
+                         where="--tasks" if tasks_path else "--asset" if assets else "--max-reward")  # fmt: skip
     if template.strip().lower() == TEMPLATE:
         given = {"--roster": roster, "--subdao": subdaos or None, "--budget": budget, "--criteria": criteria_spec}
         for option, value in given.items():

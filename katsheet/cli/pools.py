@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -16,20 +15,13 @@ from rich.table import Table
 from rich.text import Text
 
 from ..engine import InputError, Options, parse_decimal, plain, round_half_up
-from ..engine.grape.pools import PoolAllocation, allocate_pools, check_max_share
+from ..engine.grape.pools import Asset, PoolAllocation, allocate_pools, check_max_share
 from ..engine.numbers import AMOUNT_PLACES, fixed
 from ..io.csvfile import read_task_scores, read_tasks
 from .options import parse_budget, parse_whole
 from .render import csv_text, emit
 
 DEFAULT_ASSET = "GRAPE"
-
-
-@dataclass(frozen=True)
-class Asset:
-    name: str
-    budget: Decimal
-    decimals: int
 
 
 def parse_asset(text: str, default_decimals: int) -> Asset:

@@ -234,6 +234,34 @@ def read_tasks(path: Path) -> list[Task]:
     return out
 
 
+def read_pool_identities(path: Path) -> dict[str, tuple[str, str]]:
+    """A pools roster's optional wallet and discord_id columns: per member (by member_key), the
+    first non-blank of each; a wallet must be a Solana address, a discord_id a Discord id."""
+    from ..cycle.wallets import check_wallet
+    from ..engine.names import member_key
+
+    table = read_table(path)
+    names = [" ".join(h.strip().lower().split()) for h in table.header]
+    member = _columns(table, ("member",))["member"]
+    wanted = {k: names.index(k) for k in ("wallet", "discord_id") if k in names}
+    out: dict[str, tuple[str, str]] = {}
+    for n, cells in table.rows:
+        key = member_key(_cell(cells, member))
+        if not key:
+            continue
+        wallet, discord = out.get(key, ("", ""))
+        for column, chain in (("wallet", "solana"), ("discord_id", "discord")):
+            text = _cell(cells, wanted[column]) if column in wanted else ""
+            if text:
+                check_wallet(text, chain, where=f"{path.name} row {n}, column {column}")
+                if column == "wallet":
+                    wallet = wallet or text
+                else:
+                    discord = discord or text
+        out[key] = (wallet, discord)
+    return out
+
+
 def read_task_scores(path: Path) -> list[TaskScore]:
     """A pools roster: one row per member and task (columns member, task, score; a score as 0.66,
     66% or a level such as LEVEL 2)."""

@@ -726,6 +726,16 @@ def members_sheet(rows: int, parts: tuple[tuple[str, str], ...]) -> Sheet:
     )
 
 
+def approval_params(row: int, approval: Callable[[Any], dict[str, Any]]) -> tuple[Param, Param]:
+    """The DAO's approval on the Guide (rows ``row`` and ``row + 1``): katsheet settle needs both."""
+    return (
+        Param("ApprovedBy", "Approved by (the DAO's approval)", f"B{row}", "input", "text",
+              lambda obj: approval(obj).get("ApprovedBy"), help="Who approved the month for the DAO."),
+        Param("ApprovedOn", "Approved on", f"B{row + 1}", "input", "date", lambda obj: approval(obj).get("ApprovedOn"),
+              help="The date of the approval."),
+    )  # fmt: skip
+
+
 def guide_sheet(book: Book, allocation_names: list[str]) -> Sheet:
     first = allocation_names[0]
     lines = [
@@ -760,26 +770,7 @@ def guide_sheet(book: Book, allocation_names: list[str]) -> Sheet:
         lines.append(Note(f"A{row}", text))
         row += 1
     lines.append(Note(f"A{row + 1}", "The DAO's approval (katsheet settle needs both)", "heading"))
-    params = (
-        Param(
-            "ApprovedBy",
-            "Approved by (the DAO's approval)",
-            f"B{row + 2}",
-            "input",
-            "text",
-            lambda obj: as_book(obj).approval.get("ApprovedBy"),
-            help="Who approved the month for the DAO.",
-        ),
-        Param(
-            "ApprovedOn",
-            "Approved on",
-            f"B{row + 3}",
-            "input",
-            "date",
-            lambda obj: as_book(obj).approval.get("ApprovedOn"),
-            help="The date of the approval.",
-        ),
-    )
+    params = approval_params(row + 2, lambda obj: as_book(obj).approval)
     return Sheet(name=GUIDE, notes=tuple(lines), params=params, label_width=100, widths=(("A", 100), ("B", 30)),
                  printing=Printing(landscape=False))  # fmt: skip
 

@@ -87,6 +87,10 @@ class Param:
     validation: Validation | None = None
     #: how many rounded amounts this figure adds up (its tolerance is that many units)
     spread: ParamValue | None = None
+    #: False: the cell is part of a grid whose headers say what it is (no label on its left)
+    labelled: bool = True
+    #: (decimals, budget) its tolerance is measured in, when not the sheet's (an asset's figure)
+    scale: ParamValue | None = None
 
 
 @dataclass(frozen=True)
@@ -105,6 +109,8 @@ class Column:
     width: float = 12
     #: how many rounded amounts the cell of row i adds up (its tolerance is that many units)
     spread: ColumnValue | None = None
+    #: (decimals, budget) its tolerance is measured in, when not the sheet's (an asset's figure)
+    scale: ParamValue | None = None
 
 
 @dataclass(frozen=True)

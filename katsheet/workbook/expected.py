@@ -109,7 +109,7 @@ def expected_cells(
             row_map = maps.get(fc.sheet)
             k = row_map[fc.row] if row_map is not None else fc.row
             value, label = spec.value(month, k), spec.header
-        decimals, budget = scales[fc.sheet]
+        decimals, budget = spec.scale(month) if spec.scale is not None else scales[fc.sheet]
         yield Expected(fc.sheet, fc.cell, spec.fmt, value, label, fc.formula, decimals, budget)
 
 

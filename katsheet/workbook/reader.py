@@ -44,6 +44,7 @@ from ..layouts.grape import (
 )
 from ..layouts.kat import TEMPLATE as KAT_TEMPLATE
 from ..layouts.model import Sheet, Table, WorkbookLayout, col_index, col_letter, split_cell
+from ..layouts.pools import TEMPLATE_ID as POOLS_TEMPLATE
 from ..layouts.settled import Stamp
 from .safe_open import check_file
 from .xlsx import Refused, read_xlsx
@@ -239,6 +240,10 @@ def read_workbook(path: Path) -> Workbook:
         from .kat_reader import read_kat_workbook
 
         return read_kat_workbook(path, formulas, cached, formula_keys, names)
+    if template == POOLS_TEMPLATE:
+        from .pools_reader import read_pools_workbook
+
+        return read_pools_workbook(path, formulas, cached, formula_keys, names, sheetnames)
     if template not in kinds:
         from .functions_check import calls_functions
 
@@ -639,20 +644,7 @@ def _part(book: Workbook, names: dict[str, str], criteria: Criteria, subdao: str
                  f"the same member and role twice (first at {seen[key]})")  # fmt: skip
         seen[key] = where
         slots.append(len(rows))
-        identity = {}
-        for key, letter, problem_of in identity_cols:
-            raw = _input(book, scoring_name, f"{letter}{r}")
-            text = "" if raw is None else (f"{raw:.0f}" if isinstance(raw, float) and raw.is_integer() else str(raw))
-            problem = problem_of(text.strip()) if text.strip() else None
-            if isinstance(raw, float):
-                problem = problem or "is a number: type it as text (a spreadsheet keeps 15 digits of a number)"
-            if problem:
-                finding = Finding("bad-input", scoring_name, f"{letter}{r}", key.replace("_", " "), repr(raw),
-                                  f"the {key.replace('_', ' ')} {problem}: correct it (it blocks settlement, not the "
-                                  "numbers)")  # fmt: skip
-                book.findings.append(finding)
-                book.informational.append(finding)
-            identity[key] = text
+        identity = read_identity(book, scoring_name, identity_cols, r)
         rows.append(ScoredRow(name, role_text, tuple(scores), grape_weight(parsed, criteria), where=where,
                               **identity))  # fmt: skip
     _appended(book, scoring_name, table, member_col)
@@ -673,6 +665,26 @@ def _part(book: Workbook, names: dict[str, str], criteria: Criteria, subdao: str
         budget=budget, options=options, rows=tuple(rows), capacity=shown, slots=tuple(slots), subdao=subdao,
         order=tuple(order) if order else None, base_budget=_base_budget(names, tail),
     )  # fmt: skip
+
+
+def read_identity(book: Workbook, sheet: str, columns: list[tuple[str, str, Any]], r: int) -> dict[str, str]:
+    """A Scoring row's wallet and Discord id as text; a bad one is a finding at its cell that
+    blocks settlement, not the numbers."""
+    identity = {}
+    for key, letter, problem_of in columns:
+        raw = _input(book, sheet, f"{letter}{r}")
+        text = "" if raw is None else (f"{raw:.0f}" if isinstance(raw, float) and raw.is_integer() else str(raw))
+        problem = problem_of(text.strip()) if text.strip() else None
+        if isinstance(raw, float):
+            problem = problem or "is a number: type it as text (a spreadsheet keeps 15 digits of a number)"
+        if problem:
+            finding = Finding("bad-input", sheet, f"{letter}{r}", key.replace("_", " "), repr(raw),
+                              f"the {key.replace('_', ' ')} {problem}: correct it (it blocks settlement, not the "
+                              "numbers)")  # fmt: skip
+            book.findings.append(finding)
+            book.informational.append(finding)
+        identity[key] = text
+    return identity
 
 
 def _base_budget(names: dict[str, str], tail: str) -> Decimal | None:

@@ -12,6 +12,7 @@ import io
 import re
 from datetime import date, datetime, timezone
 from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -96,7 +97,7 @@ class Styles:
 
 
 def _cell_value(value: Any) -> Any:
-    if isinstance(value, Decimal):
+    if isinstance(value, (Decimal, Fraction)):
         return float(value)
     if isinstance(value, date):
         return (value - EXCEL_EPOCH).days
@@ -219,7 +220,8 @@ class SheetWriter:
         for p in self.sheet.params:
             col, row = split_cell(p.cell)
             c = col_index(col)
-            self.ws.write_string(row - 1, c - 1, p.label, self.styles.get("label"))
+            if p.labelled:
+                self.ws.write_string(row - 1, c - 1, p.label, self.styles.get("label"))
             self._param_cell(p, row - 1, c)
         for c in self._label_cols():
             self.ws.set_column(c, c, self.sheet.label_width)
@@ -268,7 +270,7 @@ class SheetWriter:
                 )  # fmt: skip
 
     def _label_cols(self) -> set[int]:
-        return {col_index(split_cell(p.cell)[0]) - 1 for p in self.sheet.params}
+        return {col_index(split_cell(p.cell)[0]) - 1 for p in self.sheet.params if p.labelled}
 
     def _column(self, col: Column, c: int, first: int, rows: int) -> None:
         fmt = self.styles.get(col.role, col.fmt)

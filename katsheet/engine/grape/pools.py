@@ -4,7 +4,10 @@ Task pools (GRIPv2): each task's pool PAT_t = B x share_t / sum of shares. Withi
 member's PWR = PWS / TPWS x PAT_t when two or more members score above 0; the task's only scorer
 gets PWS x PAT_t, and the rest of that pool is not allocated. A member's total is ROUNDDOWN of the
 sum of their PWR, after the per-member cap (at most B x max%, when one is set); what is not paid
-returns to the treasury. Every intermediate figure is kept exact (Fractions) and reported.
+returns to the treasury. Every intermediate figure is kept exact (Fractions) and reported. As in
+the tiers model, the sum and the cap are raised by 2^-47 of themselves before they are rounded
+down (the rounding guard, docs/decisions.md "Spreadsheet arithmetic"), so the workbooks' doubles
+give the same digits: a whole number of units stays whole.
 
 Several assets are the same scores allocated again with another budget and decimals: one
 ``allocate_pools`` call per asset, never merged.
@@ -21,7 +24,7 @@ from fractions import Fraction
 from ..errors import InputError
 from ..names import member_key
 from ..numbers import from_units, places_of, round_down, to_units
-from .allocation import MAX_DECIMALS, Allocation, check_budget
+from .allocation import MAX_DECIMALS, Allocation, check_budget, nudge_for
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,15 @@ class Task:
     name: str
     share: Decimal
     where: str = ""
+
+
+@dataclass(frozen=True)
+class Asset:
+    """One asset a month pays (GRAPE, USDC, SOL): its budget and the decimals of its amounts."""
+
+    name: str
+    budget: Decimal
+    decimals: int
 
 
 @dataclass(frozen=True)
@@ -78,9 +90,12 @@ class PoolMember:
     member: str
     #: the sum of the member's PWR over their tasks, before the cap (exact)
     before_cap: Fraction
-    #: ROUNDDOWN(min(before_cap, B x max%), d)
+    #: ROUNDDOWN(min(before_cap, B x max%), d), each after the rounding guard
     total: Decimal
+    #: the cap cut at least one unit
     capped: bool = False
+    #: ROUNDDOWN(before_cap, d) after the rounding guard, in units of 10^-d
+    before_units: int = 0
 
 
 @dataclass(frozen=True)
@@ -96,6 +111,16 @@ class PoolAllocation:
     @property
     def cap_amount(self) -> Fraction | None:
         return None if self.max_share is None else Fraction(self.budget) * Fraction(self.max_share)
+
+
+def cap_units(budget: Decimal, max_share: Decimal | None, decimals: int) -> int | None:
+    """The per-member cap in units of 10^-d: ROUNDDOWN(B x max%, d) after the rounding guard, as
+    every total is (docs/decisions.md, "Spreadsheet arithmetic"); None without a cap."""
+    if max_share is None:
+        return None
+    nudge = nudge_for(to_units(budget, decimals))
+    exact = Fraction(budget) * Fraction(max_share) * 10**decimals * nudge
+    return exact.numerator // exact.denominator
 
 
 def check_max_share(max_share: Decimal | None, *, where: str = "--max-reward") -> None:
@@ -181,16 +206,18 @@ def allocate_pools(budget: Decimal, tasks: Iterable[Task], scores: Iterable[Task
             k = key[member]
             names.setdefault(k, member)
             sums[k] = sums.get(k, 0) + u * factor
-    cap = None if max_share is None else Fraction(budget) * Fraction(max_share)
+    limit = cap_units(budget, max_share, decimals)
+    nudge = nudge_for(to_units(budget, decimals))
     scale = 10**decimals
     members = []
     units = 0
     for k in sorted(sums, key=lambda k: (k, names[k])):
         amount = sums[k]
-        capped = cap is not None and amount * cap.denominator > cap.numerator * common
-        paid = (cap.numerator * scale // cap.denominator) if capped else amount * scale // common  # type: ignore[union-attr]
+        before = amount * scale * nudge.numerator // (common * nudge.denominator)
+        paid = before if limit is None else min(before, limit)
         units += paid
-        members.append(PoolMember(names[k], Fraction(amount, common), from_units(paid, decimals), capped))
+        members.append(PoolMember(names[k], Fraction(amount, common), from_units(paid, decimals),
+                                  limit is not None and before > limit, before))  # fmt: skip
     allocated = from_units(units, decimals)
     return PoolAllocation(budget, decimals, max_share, tuple(results), tuple(members), allocated,
                           from_units(to_units(budget, decimals) - units, decimals))  # fmt: skip
