@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from decimal import Decimal
 from importlib.resources import as_file, files
 from pathlib import Path
 
 from .engine import Criteria, RoleRow
 from .engine.grape.criteria import FOUR_CRITERIA
-from .engine.grape.pools import Asset
+from .engine.grape.pools import Asset, Task, TaskScore
 from .engine.grape.roster import ScoredRow
-from .io.csvfile import read_roster, read_scored_roster
+from .io.csvfile import read_pool_identities, read_roster, read_scored_roster, read_task_scores, read_tasks
 
 SAMPLE_BUDGET = Decimal("100000")
 SAMPLE_NAME = "sample_roster.csv"
@@ -31,12 +29,11 @@ SAMPLE_POOL_ASSETS = (
 )
 
 
-@contextmanager
-def sample_pool_files() -> Iterator[tuple[Path, Path]]:
-    """The sample's tasks and roster files, as paths."""
+def sample_pool_inputs() -> tuple[list[Task], list[TaskScore], dict[str, tuple[str, str]]]:
+    """The sample's tasks, scores and (per member) wallet and Discord id."""
     data = files("katsheet.data")
     with as_file(data / SAMPLE_POOL_TASKS) as tasks, as_file(data / SAMPLE_POOL_ROSTER) as roster:
-        yield Path(tasks), Path(roster)
+        return read_tasks(Path(tasks)), read_task_scores(Path(roster)), read_pool_identities(Path(roster))
 
 
 def sample_roster(criteria: Criteria = FOUR_CRITERIA) -> list[RoleRow]:

@@ -212,9 +212,8 @@ def test_the_writers_formula_shortcut_writes_what_xlsxwriter_writes() -> None:
 
     import xlsxwriter
 
-    from katsheet.layouts.grape import as_book, grape_layout
     from katsheet.workbook.expected import formula_cells
-    from katsheet.workbook.shipped import sample_months, shipped_templates
+    from katsheet.workbook.shipped import layout_of, sample_months, shipped_templates
     from katsheet.workbook.writer import fast_formulas
 
     workbook = xlsxwriter.Workbook(io.BytesIO(), {"in_memory": True})
@@ -222,7 +221,7 @@ def test_the_writers_formula_shortcut_writes_what_xlsxwriter_writes() -> None:
     fast_formulas(fast)
     seen = 0
     for month in {**shipped_templates(), **sample_months()}.values():
-        layout = kat_layout(month) if isinstance(month, KatMonth) else grape_layout(as_book(month))
+        layout = layout_of(month)
         for fc in {fc.formula: fc for fc in formula_cells(layout)}.values():
             assert fast._prepare_formula(fc.formula) == plain._prepare_formula(fc.formula), fc.formula
             seen += 1

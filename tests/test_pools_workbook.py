@@ -46,7 +46,7 @@ def random_month(seed: int) -> PoolsMonth:
             value = rnd.choice([Decimal(rnd.randint(0, 100)) / 100, Decimal("0.333333"), Decimal(1), Decimal(0)])
             scores.append(TaskScore(f"member {m}", t.name, value))
     kinds = [("1000", 6), ("1", 9), ("123456.78", 2), ("0", 6), ("7", 0), ("2500", 9), ("9999999", 6)]
-    assets = [Asset(n, Decimal(b), d) for n, (b, d) in zip(("GRAPE", "USDC", "SOL"), rnd.sample(kinds, 3))]
+    assets = [Asset(n, Decimal(b), d) for n, (b, d) in zip(("GRAPE", "USDC", "SOL"), rnd.sample(kinds, 3), strict=True)]
     assets = assets[: rnd.randint(1, 3)]
     cap = rnd.choice([None, Decimal("0.4"), Decimal("0.05"), Decimal(1)])
     return pools_month("2026-12", tasks, assets, scores, max_share=cap, capacity=rnd.choice([5, 30]))
@@ -203,3 +203,10 @@ def test_each_mistake_is_one_finding_at_its_cell(sample, edit) -> None:
     twice = _cell(sample, SCORING, "member", 12)
     found = check(read_workbook(edit(sample, ["set_text", SCORING, twice, "ada okafor"]))).findings
     assert [(f.kind, f.cell, "same member twice" in f.message) for f in found] == [("bad-input", twice, True)]
+
+
+def test_the_shipped_pools_files_are_clean() -> None:
+    root = Path(__file__).resolve().parents[1]
+    for path in (root / "templates" / "grape-pools.xlsx", root / "sample_workbooks" / "2026-11-pools.xlsx"):
+        book = read_workbook(path)
+        assert book.month is not None and check(book).findings == [], path

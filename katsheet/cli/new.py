@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from contextlib import nullcontext
 from decimal import Decimal
 from pathlib import Path
 
@@ -39,7 +38,7 @@ from ..layouts.grape import (
 from ..layouts.kat import SAMPLE_MONTH, TEMPLATE, KatMonth, kat_layout
 from ..layouts.pools import TEMPLATE as POOLS
 from ..layouts.pools import PoolsMonth, pools_layout, pools_month
-from ..samples import SAMPLE_BUDGET, SAMPLE_POOL_ASSETS, sample_pool_files, sample_scored_roster
+from ..samples import SAMPLE_BUDGET, SAMPLE_POOL_ASSETS, sample_pool_inputs, sample_scored_roster
 from ..workbook.writer import workbook_bytes
 from .options import (
     PATH,
@@ -218,9 +217,11 @@ def build_pools_month(*, roster: Path | None, tasks: Path | None, sample: bool, 
         wanted = [parse_asset(a, places) for a in assets] or [
             Asset(DEFAULT_ASSET, parse_budget(budget, places) if budget is not None else Decimal(0), places)
         ]
-    with sample_pool_files() if sample else nullcontext((tasks, roster)) as (tasks_path, roster_path):
-        task_list, scores = read_tasks(tasks_path), read_task_scores(roster_path)
-        identities = read_pool_identities(roster_path)
+    if sample:
+        task_list, scores, identities = sample_pool_inputs()
+    else:
+        task_list, scores = read_tasks(tasks), read_task_scores(roster)  # type: ignore[arg-type]
+        identities = read_pool_identities(roster)  # type: ignore[arg-type]
     return pools_month(label, task_list, wanted, scores, max_share=parse_max_reward(max_reward),
                        identities=identities, capacity=capacity)  # fmt: skip
 
