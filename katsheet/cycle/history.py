@@ -51,13 +51,26 @@ def _files(m: Month) -> None:
             m.problems.append(f"{path}: missing (the settlement record names it)")
         elif _sha(path) != digest:
             m.problems.append(f"{path}: changed since settlement (its SHA-256 is not the record's)")
+    csvs = [name for name in m.record.get("files", {}) if name.endswith(".csv") and (folder / name).is_file()]
+    totals = m.record.get("totals", {})
+    # a task-pool month pays several assets, one file (or Safe's parts) each: each sums to its own total
+    groups = [(a["file_prefix"], Decimal(a["total_allocated"])) for a in m.record.get("assets", {}).values()]
+    groups = groups or [("", Decimal(totals.get("minted", totals.get("total_allocated", "0"))))]
+    for n, (prefix, expected) in enumerate(groups):
+        amounts = _amounts(folder, [name for name in csvs if name.startswith(prefix)], m.record.get("payout_format"))
+        if n == 0:
+            m.amounts = amounts  # the DAO's token (the first asset): history's per-member series
+        if amounts and sum(amounts.values(), Decimal(0)) != expected:
+            m.problems.append(f"{folder}: the {prefix or 'payout '}files of {m.record['settlement_id']} sum to "
+                              f"{sum(amounts.values(), Decimal(0))}, the record says {expected}")  # fmt: skip
+
+
+def _amounts(folder: Path, names: list[str], fmt: str | None) -> dict[str, Decimal]:
+    """Per member (or wallet), the amounts of the payout files ``names``, read back."""
     amounts: dict[str, Decimal] = {}
-    for name in m.record.get("files", {}):
-        path = folder / name
-        if not name.endswith(".csv") or not path.is_file():
-            continue
-        lines = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
-        header = ["address", "amount"] if m.record.get("payout_format") == "grape-governance" else lines.pop(0)
+    for name in names:
+        lines = list(csv.reader(io.StringIO((folder / name).read_text(encoding="utf-8"))))
+        header = ["address", "amount"] if fmt == "grape-governance" else lines.pop(0)
         lower = [h.lower() for h in header]
         amount = lower.index("amount")
         who = next((lower.index(k) for k in ("member", "name") if k in lower), 0 if "address" in lower else None)
@@ -66,12 +79,7 @@ def _files(m: Month) -> None:
         for line in lines:
             key = line[who].removeprefix("'")
             amounts[key] = amounts.get(key, Decimal(0)) + Decimal(line[amount])
-    m.amounts = amounts
-    totals = m.record.get("totals", {})
-    expected = Decimal(totals.get("minted", totals.get("total_allocated", "0")))
-    if amounts and sum(amounts.values(), Decimal(0)) != expected:
-        m.problems.append(f"{folder}: the payout files of {m.record['settlement_id']} sum to "
-                          f"{sum(amounts.values(), Decimal(0))}, the record says {expected}")  # fmt: skip
+    return amounts
 
 
 def _column(raw: Any, name: str, path: Path) -> tuple[list[str], list[Any]]:

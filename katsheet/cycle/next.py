@@ -14,6 +14,7 @@ import dataclasses
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from ..engine.errors import InputError
 from ..engine.grape.allocation import parse_budget_text
@@ -21,9 +22,11 @@ from ..engine.kat import Ledger, MemberState
 from ..engine.numbers import parse_decimal, round_down
 from ..layouts.grape import Book
 from ..layouts.kat import TEMPLATE, KatMonth
+from ..layouts.pools import TEMPLATE_ID as POOLS_TEMPLATE
+from ..layouts.pools import PoolsMonth
 from ..workbook.checker import check
 from ..workbook.reader import read_workbook
-from .settle import GRAPE, KAT, Refused
+from .settle import GRAPE, KAT, POOLS, Refused
 
 #: _TRUSTED: `next` checks the settled workbook without evaluating its formulas. The settlement seal
 #: covers every constant cell (so every input), the drift check holds every formula to the
@@ -67,6 +70,27 @@ def next_grape_book(path: Path, *, budget: str | None = None, carry_over: str = 
     options, scores blank; each SubDAO's budget = its base budget (``budget``; else the base last
     month recorded, or its budget) +
     carry-over x what it returned last month, rounded down to its decimals (grape.md section 5)."""
+    settled, share = _settled_grape(path, carry_over)
+    if budget is not None and len(settled.parts) > 1:
+        raise InputError("a workbook of several SubDAOs keeps each SubDAO's own budget: leave --budget out",
+                         where="--budget", value=budget)  # fmt: skip
+    label = month_after(settled.month)
+    parts, origin = [], []
+    for part in settled.parts:
+        d = part.options.decimals
+        base = parse_budget_text(budget, d) if budget is not None else (part.base_budget or part.budget or Decimal(0))
+        amount, line = _budget(base, share, part.allocation.returned_to_treasury, d,
+                               f" ({part.subdao})" if part.subdao else "", settled.month)  # fmt: skip
+        origin.append(line)
+        rows = tuple(dataclasses.replace(r, scores=tuple("" for _ in r.scores), weight=Decimal(0)) for r in part.rows)
+        parts.append(
+            dataclasses.replace(part, month=label, budget=amount, rows=rows, slots=None, order=None, base_budget=base)
+        )
+    return Book(tuple(parts), origin=tuple(origin))
+
+
+def _settled_grape(path: Path, carry_over: str) -> tuple[Any, Decimal]:
+    """A settled GRAPE month (tiers or pools), its seal and formulas verified, and the carry-over."""
     book = read_workbook(Path(path))
     if book.template == TEMPLATE:
         raise InputError("--budget and --carry-over are for GRAPE months", where=str(path))
@@ -81,24 +105,38 @@ def next_grape_book(path: Path, *, budget: str | None = None, carry_over: str = 
     if not 0 <= share <= 1:
         raise InputError("the carry-over is a share of the returned amount, 0% to 100%", where="--carry-over",
                          value=carry_over)  # fmt: skip
-    if budget is not None and len(settled.parts) > 1:
-        raise InputError("a workbook of several SubDAOs keeps each SubDAO's own budget: leave --budget out",
+    return settled, share
+
+
+def _budget(base: Decimal, share: Decimal, returned: Decimal, d: int, name: str, period: str) -> tuple[Decimal, str]:
+    """Base + carry-over x returned, rounded down to d decimals, and the Guide's line saying so."""
+    amount = round_down(base + share * returned, d)
+    return amount, (f"Budget{name} {amount:,.{d}f} = base {base:,.{d}f} + carry-over {share * 100:g}% x "
+                    f"{returned:,.{d}f} returned in {period} (rounded down to {d} decimals)")  # fmt: skip
+
+
+def next_pools_month(path: Path, *, budget: str | None = None, carry_over: str = "0%") -> PoolsMonth:
+    """The task-pool month after a settled one: the same tasks and shares, assets, cap, levels,
+    members and wallets, scores blank; each asset's budget = its base + carry-over x what it
+    returned (``budget`` sets the base of a month of one asset)."""
+    settled, share = _settled_grape(path, carry_over)
+    if budget is not None and len(settled.assets) > 1:
+        raise InputError("a month of several assets keeps each asset's own budget: leave --budget out",
                          where="--budget", value=budget)  # fmt: skip
-    label = month_after(settled.month)
-    parts, origin = [], []
-    for part in settled.parts:
-        d = part.options.decimals
-        base = parse_budget_text(budget, d) if budget is not None else (part.base_budget or part.budget or Decimal(0))
-        returned = part.allocation.returned_to_treasury
-        amount = round_down(base + share * returned, d)
-        name = f" ({part.subdao})" if part.subdao else ""
-        origin.append(f"Budget{name} {amount:,.{d}f} = base {base:,.{d}f} + carry-over {share * 100:g}% x "
-                      f"{returned:,.{d}f} returned in {settled.month} (rounded down to {d} decimals)")  # fmt: skip
-        rows = tuple(dataclasses.replace(r, scores=tuple("" for _ in r.scores), weight=Decimal(0)) for r in part.rows)
-        parts.append(
-            dataclasses.replace(part, month=label, budget=amount, rows=rows, slots=None, order=None, base_budget=base)
-        )
-    return Book(tuple(parts), origin=tuple(origin))
+    assets, bases, origin = [], [], []
+    for k, (asset, allocation) in enumerate(zip(settled.assets, settled.allocations, strict=True)):
+        known = settled.base_budgets[k] if k < len(settled.base_budgets) else None
+        base = parse_budget_text(budget, asset.decimals) if budget is not None else (known if known is not None else asset.budget)
+        amount, line = _budget(base, share, allocation.returned_to_treasury, asset.decimals, f" ({asset.name})",
+                               settled.month)  # fmt: skip
+        assets.append(dataclasses.replace(asset, budget=amount))
+        bases.append(base)
+        origin.append(line)
+    rows = tuple(dataclasses.replace(r, shown=tuple(Decimal(0) for _ in r.shown), scores=tuple(Decimal(0) for _ in
+                 r.scores)) for r in settled.rows)  # fmt: skip
+    return dataclasses.replace(settled, month=month_after(settled.month), assets=tuple(assets), rows=rows, slots=None,
+                               approval={}, stamp=None, origin=tuple(origin), base_budgets=tuple(bases),
+                               capacity=max(settled.capacity, len(rows)))  # fmt: skip
 
 
 @dataclasses.dataclass(frozen=True)
@@ -129,6 +167,11 @@ def next_month(settled: Path, *, budget: str | None = None, carry_over: str = "0
                          lambda: KAT.workbook(month),
                          f"{month.period.period}: {month.sealed_rows} sealed ledger rows carried, "
                          f"{len(month.ledger) - month.sealed_rows} open; {len(month.states)} members carried")  # fmt: skip
+    if _constant(names, "KatsheetTemplate") == POOLS_TEMPLATE:
+        pools = next_pools_month(settled, budget=budget, carry_over=carry_over)
+        return NextMonth(f"GRAPE-{pools.month}.xlsx", lambda: POOLS.workbook(pools),
+                         f"{pools.month}: {len(pools.rows)} members, {len(pools.tasks)} tasks, scores blank; "
+                         + "; ".join(pools.origin))  # fmt: skip
     book = next_grape_book(settled, budget=budget, carry_over=carry_over)
     return NextMonth(f"GRAPE-{book.month}.xlsx",
                      lambda: GRAPE.workbook(book),

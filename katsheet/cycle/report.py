@@ -13,7 +13,7 @@ from typing import Any
 
 from .. import __version__
 from ..charts import bars
-from ..engine.numbers import grouped, plain
+from ..engine.numbers import grouped, plain, round_half_up
 
 STYLE = """
 body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem auto;max-width:60rem;color:#1b1b1b;padding:0 1rem}
@@ -108,6 +108,51 @@ def grape_report(book: Any, payout_files: list[tuple[str, bytes]]) -> str:
 <h2>Total per member (all roles)</h2>{bars([(line.member, float(line.total)) for line in book.members], "Total")}
 <h2>Members</h2><table><tr><th>Member</th><th>Role rows</th><th>Total</th><th>Wallet</th></tr>{members}</table>
 <h2>Payout</h2>{files}
+<p>Written by katsheet {escape(__version__)}. Verify the files with <code>katsheet check</code> and the
+SHA-256 sums in the settlement record.</p>
+</body></html>
+"""
+
+
+def pools_report(month: Any, payout_files: list[tuple[str, bytes]]) -> str:
+    """The report of a settled task-pool month: per asset what was paid and returned, the tasks'
+    pools, each member before and after the cap, and every payout file (one per asset)."""
+    stamp = month.stamp
+    on = stamp.approved_on.isoformat() if stamp and stamp.approved_on else ""
+    assets = "".join(
+        f"<tr><td>{escape(a.name)}</td><td class='n'>{grouped(a.budget, a.decimals)}</td>"
+        f"<td class='n'>{grouped(r.total_allocated, a.decimals)}</td>"
+        f"<td class='n'>{grouped(r.returned_to_treasury, a.decimals)}</td></tr>"
+        for a, r in zip(month.assets, month.allocations, strict=True)
+    )
+    first, main = month.assets[0], month.allocations[0]
+    tasks = "".join(
+        f"<tr><td>{escape(t.task)}</td><td class='n'>{plain(t.share)}</td><td class='n'>{t.scorers}</td>"
+        f"<td class='n'>{grouped(round_half_up(t.pat, first.decimals), first.decimals)}</td><td class='n'>{grouped(round_half_up(t.unallocated, first.decimals), first.decimals)}</td></tr>"
+        for t in main.tasks
+    )
+    members = "".join(
+        f"<tr><td>{escape(m.member)}</td><td class='n'>{grouped(round_half_up(m.before_cap, first.decimals), first.decimals)}</td>"
+        f"<td class='n'>{grouped(m.total, first.decimals)}</td><td>{'yes' if m.capped else ''}</td></tr>"
+        for m in main.members
+    )
+    cap = f"{plain(month.max_share * 100)}% of each budget" if month.max_share is not None else "none"
+    files = "".join(f"<h3>{escape(name)}</h3>{_csv_table(data, 'grape-governance' not in name)}"
+                    for name, data in payout_files)  # fmt: skip
+    title = f"GRAPE task-pool settlement {stamp.settlement_id if stamp else ''}"
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{escape(title)}</title><style>{STYLE}</style></head><body>
+<h1>{escape(title)}</h1>
+<p class="stamp">SETTLED {escape(stamp.settlement_id if stamp else "")}: approved by {escape(stamp.approved_by if stamp else "")} on {escape(on)}</p>
+<p>Month {escape(month.month)}. Per-member cap: {escape(cap)}. Settlement seal (SHA-256): <code>{escape(stamp.seal if stamp else "")}</code></p>
+<h2>Assets</h2><table><tr><th>Asset</th><th>Budget</th><th>Distributed</th><th>Returned</th></tr>{assets}</table>
+<h2>Tasks ({escape(first.name)})</h2><table><tr><th>Task</th><th>Share</th><th>Scorers</th><th>Pool (PAT)</th>
+<th>Unallocated</th></tr>{tasks}</table>
+<h2>{escape(first.name)} per member</h2>{bars([(m.member, float(m.total)) for m in main.members], "Total")}
+<h2>Members ({escape(first.name)})</h2><table><tr><th>Member</th><th>Before the cap</th><th>Total</th><th>Capped</th></tr>
+{members}</table>
+<h2>Payout files (one per asset)</h2>{files}
 <p>Written by katsheet {escape(__version__)}. Verify the files with <code>katsheet check</code> and the
 SHA-256 sums in the settlement record.</p>
 </body></html>

@@ -39,12 +39,15 @@ from ..io.atomic import write_all
 from ..layouts.grape import Book, grape_layout, sheet_names
 from ..layouts.kat import MEMBERS, TEMPLATE, KatMonth, kat_layout
 from ..layouts.model import split_cell
+from ..layouts.pools import SCORING as POOLS_SCORING
+from ..layouts.pools import TEMPLATE_ID as POOLS_TEMPLATE
+from ..layouts.pools import PoolsMonth, pools_layout
 from ..layouts.settled import Stamp, constant_cells, seal_of
 from ..workbook.checker import check
 from ..workbook.reader import _named, read_workbook
 from ..workbook.writer import workbook_bytes
 from .payouts import GRAPE_FORMATS, KAT_FORMAT, payees, render
-from .report import grape_report, kat_report
+from .report import grape_report, kat_report, pools_report
 from .wallets import solana_problem
 
 
@@ -245,6 +248,75 @@ def _grape_record(book: Book) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------------------------
+# GRAPE task pools: one payout file per asset, never merged
+
+
+def pools_settlement_id(month: PoolsMonth) -> str:
+    return f"GRAPE-{month.month}"
+
+
+def _pools_payout(month: PoolsMonth, fmt: str, token: str) -> tuple[list[tuple[str, bytes]], list[str], int]:
+    """One payout file (or Safe's parts) per asset, each summing exactly to the asset's total."""
+    if fmt not in GRAPE_FORMATS:
+        raise InputError(f"GRAPE payout formats: {', '.join(GRAPE_FORMATS)}", where="--payout", value=fmt)
+    if fmt == "safe" and len(month.assets) > 1:
+        raise InputError("the safe format takes one --token address, and this month pays several assets: use "
+                         "solana-tokens, streamflow, grape-governance or generic", where="--payout", value=fmt)  # fmt: skip
+    letter = pools_layout(month).sheet(POOLS_SCORING).table.letter("wallet")  # type: ignore[union-attr]
+    rows = {member_key(r.member): r for r in month.rows}
+    sid = pools_settlement_id(month)
+    files: list[tuple[str, bytes]] = []
+    problems: list[str] = []
+    count = 0
+    for asset, allocation in zip(month.assets, month.allocations, strict=True):
+        amounts = {m.member: m.total for m in allocation.members}
+        wallets = {m.member: rows[member_key(m.member)].wallet.strip() for m in allocation.members}
+        cells = {m.member: f"{POOLS_SCORING}!{letter}{split_cell(rows[member_key(m.member)].where.rpartition('!')[2])[1]}"
+                 for m in allocation.members}  # fmt: skip
+        paid, more = payees(amounts, wallets, where=cells)
+        problems += more
+        if fmt != "safe":
+            problems += [f"{cells[p.member]}: {p.member}'s wallet {problem}" for p in paid
+                         if (problem := solana_problem(p.wallet))]  # fmt: skip
+        if not problems:
+            rendered = render(fmt, paid, allocation.total_allocated, token=token, settlement_id=sid, period=month.month)
+            files += [(f"{sid}-{asset.name}-{fmt}{f.suffix}.csv", f.data) for f in rendered]
+        count = max(count, len(paid))
+    # a missing wallet blocks every asset: said once, at its cell (with the first asset's amount)
+    problems = list({p.partition(": ")[0]: p for p in reversed(problems)}.values())[::-1]
+    return ([], problems, 0) if problems else (files, [], count)
+
+
+def _pools_sealed(month: PoolsMonth, stamp: Stamp) -> PoolsMonth:
+    unsealed = dataclasses.replace(month, stamp=None)
+    seal = seal_of(constant_cells(pools_layout(unsealed), unsealed))
+    return dataclasses.replace(month, stamp=dataclasses.replace(stamp, seal=seal))
+
+
+def _pools_record(month: PoolsMonth) -> dict[str, Any]:
+    """The top-level totals are the first asset's (the DAO's token, as history and the dashboard
+    chart it); ``assets`` gives every asset's, each with its own payout files."""
+    sid = pools_settlement_id(month)
+    assets = {
+        a.name: {"budget": plain(a.budget), "decimals": a.decimals, "total_allocated": plain(r.total_allocated),
+                 "returned_to_treasury": plain(r.returned_to_treasury),
+                 "members_paid": sum(1 for m in r.members if m.total > 0), "file_prefix": f"{sid}-{a.name}-"}
+        for a, r in zip(month.assets, month.allocations, strict=True)
+    }  # fmt: skip
+    first = month.allocations[0]
+    return {
+        "framework": "grape",
+        "dao": {"name": "", "code": "GRAPE", "subdaos": []},
+        "totals": {"members": len(month.rows), "asset": month.assets[0].name, "budget": plain(month.assets[0].budget),
+                   "total_allocated": plain(first.total_allocated),
+                   "returned_to_treasury": plain(first.returned_to_treasury)},
+        "model": "pools",
+        "max_reward": plain(month.max_share) if month.max_share is not None else None,
+        "assets": assets,
+    }  # fmt: skip
+
+
+# ---------------------------------------------------------------------------------------------
 # Both
 
 
@@ -268,8 +340,8 @@ class _Framework:
 
 
 def framework(template: str) -> _Framework:
-    """KAT or GRAPE, as a workbook's template says."""
-    return KAT if template == TEMPLATE else GRAPE
+    """KAT, GRAPE's tiers or GRAPE's task pools, as a workbook's template says."""
+    return {TEMPLATE: KAT, POOLS_TEMPLATE: POOLS}.get(template, GRAPE)
 
 
 KAT = _Framework(
@@ -281,6 +353,12 @@ GRAPE = _Framework(
     settlement_id=grape_settlement_id, period=lambda b: b.month, layout=grape_layout,
     decimals=lambda b: b.first.options.decimals, sealed=_grape_sealed, payout=_grape_payout,
     report=grape_report, record=_grape_record, default_format="generic",
+)  # fmt: skip
+
+POOLS = _Framework(
+    settlement_id=pools_settlement_id, period=lambda m: m.month, layout=pools_layout, decimals=lambda m: m.decimals,
+    sealed=_pools_sealed, payout=_pools_payout, report=pools_report, record=_pools_record,
+    default_format="generic",
 )  # fmt: skip
 
 

@@ -1,0 +1,122 @@
+"""The task-pool month through the cycle (issue 14): approved in LibreOffice, settled into one
+payout file per asset (each summing exactly to its asset's total, read back by an independent
+reader), sealed and verified, carried by `katsheet next` with carry-over per asset, and checked
+by `katsheet history`; tampering with a file or a settled cell is named."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from test_settle_grape import _at, sign
+
+from katsheet.cycle.wallets import solana_problem
+from katsheet.layouts.pools import SCORING, pools_layout
+from katsheet.workbook.checker import check
+from katsheet.workbook.reader import read_workbook
+from katsheet.workbook.shipped import sample_months, write_month
+
+pytestmark = pytest.mark.libreoffice
+SAMPLE = "2026-11-pools.xlsx"
+
+
+@pytest.fixture(scope="module")
+def month():
+    return sample_months()[SAMPLE]
+
+
+@pytest.fixture(scope="module")
+def signed(month, lo_editor, tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("pools")
+    return sign(lo_editor, write_month(month, folder / "month.xlsx"), folder / "signed.xlsx")
+
+
+def solana_tokens(data: str) -> list[tuple[str, Decimal]]:
+    """solana-tokens' CSV as its documentation describes it: recipient,amount,lockup_date."""
+    rows = list(csv.reader(io.StringIO(data)))
+    assert rows[0] == ["recipient", "amount", "lockup_date"]
+    out = []
+    for recipient, amount, lockup in rows[1:]:
+        assert solana_problem(recipient) is None and lockup == "" and "e" not in amount.lower() and "," not in amount
+        out.append((recipient, Decimal(amount)))
+    return out
+
+
+def test_settle_writes_one_payout_file_per_asset_summing_to_its_total(month, signed, run, tmp_path) -> None:
+    code, _, err = run("settle", str(signed), "--out", str(tmp_path), "--payout", "solana-tokens")
+    assert code == 0, err
+    sid = f"GRAPE-{month.month}"
+    record = json.loads((tmp_path / f"{sid}-settlement.json").read_text())
+    assert record["model"] == "pools" and list(record["assets"]) == ["GRAPE", "USDC", "SOL"]
+    wallets = {r.wallet for r in month.rows}
+    for asset, allocation in zip(month.assets, month.allocations, strict=True):
+        paid = solana_tokens((tmp_path / f"{sid}-{asset.name}-solana-tokens.csv").read_text())
+        assert (
+            sum(a for _, a in paid)
+            == allocation.total_allocated
+            == Decimal(record["assets"][asset.name]["total_allocated"])
+        )
+        assert len({w for w, _ in paid}) == len(paid) and {w for w, _ in paid} <= wallets
+        assert all(-a.as_tuple().exponent <= asset.decimals for _, a in paid)  # the asset's own decimals
+        assert len(paid) == sum(1 for m in allocation.members if m.total > 0)
+    settled = tmp_path / f"{sid}-settled.xlsx"
+    assert check(read_workbook(settled)).findings == []
+    assert "SOL" in (tmp_path / f"{sid}-report.html").read_text()
+    code, out, err = run("history", str(tmp_path), "--format", "json")
+    assert code == 0, err
+    assert json.loads(out)["months"][0]["verified"] is True
+    # one payout file changed: history names it; the others still verify
+    usdc = tmp_path / f"{sid}-USDC-solana-tokens.csv"
+    usdc.write_text(usdc.read_text().replace(",", ",1", 2).replace(",1", ",", 1))
+    code, _, err = run("history", str(tmp_path))
+    assert code == 1 and usdc.name in err
+
+
+def test_a_missing_wallet_and_safe_with_several_assets_are_refused(month, signed, lo_editor, run, tmp_path) -> None:
+    table = pools_layout(month).sheet(SCORING).table
+    cell = f"{table.letter('wallet')}{table.first_row}"
+    edited = lo_editor.edit(signed, tmp_path / "no-wallet.xlsx", [["clear", SCORING, cell]])
+    out = tmp_path / "out"
+    out.mkdir()
+    code, _, err = run("settle", str(edited), "--out", str(out))
+    assert code == 1 and f"{SCORING}!{cell}" in err and err.count(f"{SCORING}!{cell}") == 1
+    assert list(out.iterdir()) == []
+    code, _, err = run("settle", str(signed), "--out", str(out), "--payout", "safe", "--token", "0x" + "ab" * 20)
+    assert code == 2 and "several assets" in err and list(out.iterdir()) == []
+
+
+def test_a_score_changed_after_settlement_is_named_and_next_carries_each_asset(month, signed, lo_editor, run,
+                                                                              tmp_path) -> None:  # fmt: skip
+    assert run("settle", str(signed), "--out", str(tmp_path))[0] == 0
+    settled = tmp_path / f"GRAPE-{month.month}-settled.xlsx"
+    table = pools_layout(month).sheet(SCORING).table
+    score = f"{table.letter('s_1')}{table.first_row + 1}"
+    tampered = lo_editor.edit(settled, tmp_path / "tampered.xlsx", [["set", SCORING, score, 0.1]])
+    found = check(read_workbook(tampered)).findings
+    assert found and found[0].kind == "sealed" and found[0].cell == score
+    code, _, err = run("next", str(tampered), str(tmp_path / "refused.xlsx"))
+    assert code == 1 and not (tmp_path / "refused.xlsx").exists()
+
+    code, _, err = run("next", str(settled), str(tmp_path / "next.xlsx"), "--carry-over", "50%")
+    assert code == 0, err
+    nxt = read_workbook(tmp_path / "next.xlsx")
+    assert check(nxt).findings == [] and nxt.month.month == "2026-12"
+    for before, allocation, after in zip(month.assets, month.allocations, nxt.month.assets, strict=True):
+        carried = before.budget + allocation.returned_to_treasury / 2
+        assert after.budget == carried.quantize(Decimal(1).scaleb(-before.decimals), rounding="ROUND_DOWN")
+    assert [(r.member, r.wallet) for r in nxt.month.rows] == [(r.member, r.wallet) for r in month.rows]
+    assert all(not any(r.scores) for r in nxt.month.rows)
+    assert nxt.month.max_share == month.max_share and [t.share for t in nxt.month.tasks] == [
+        t.share for t in month.tasks
+    ]
+    # the month after is approved and settled in turn; history verifies both months
+    signed_next = sign(lo_editor, tmp_path / "next.xlsx", tmp_path / "next-signed.xlsx")
+    scored = lo_editor.edit(signed_next, tmp_path / "scored.xlsx", [["set", SCORING, score, 0.5]])
+    assert run("settle", str(scored), "--out", str(tmp_path))[0] == 0
+    code, out, _ = run("history", str(tmp_path), "--format", "json")
+    assert code == 0 and [m["period"] for m in json.loads(out)["months"]] == ["2026-11", "2026-12"]
+    assert _at(scored, "ApprovedBy")
