@@ -120,3 +120,21 @@ def test_a_score_changed_after_settlement_is_named_and_next_carries_each_asset(m
     code, out, _ = run("history", str(tmp_path), "--format", "json")
     assert code == 0 and [m["period"] for m in json.loads(out)["months"]] == ["2026-11", "2026-12"]
     assert _at(scored, "ApprovedBy")
+
+
+def test_the_dashboards_pages_show_every_asset_and_explain_the_pools(month, signed, run, tmp_path) -> None:
+    """The static site (the dashboard's pages) of a settled task-pool month: each asset's totals
+    as the engine has them, and a member's figure explained task by task and asset by asset."""
+    from katsheet.dashboard.site import build_site
+    from katsheet.engine.numbers import grouped
+
+    assert run("settle", str(signed), "--out", str(tmp_path))[0] == 0
+    pages = {path: data.decode() for path, data in build_site(tmp_path).items() if path.endswith(".html")}
+    page = pages[f"GRAPE/{month.month}/index.html"]
+    for asset, allocation in zip(month.assets, month.allocations, strict=True):
+        assert grouped(allocation.total_allocated, asset.decimals) in page
+        assert grouped(allocation.returned_to_treasury, asset.decimals) in page
+    capped = next(m for m in month.allocations[0].members if m.capped)
+    member = next(text for path, text in pages.items() if "/member-" in path and capped.member in text)
+    assert "Task Development" in member and "cut the member&#39;s amount" in member
+    assert f"{grouped(capped.total, month.assets[0].decimals)} GRAPE" in member

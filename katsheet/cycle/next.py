@@ -126,7 +126,11 @@ def next_pools_month(path: Path, *, budget: str | None = None, carry_over: str =
     assets, bases, origin = [], [], []
     for k, (asset, allocation) in enumerate(zip(settled.assets, settled.allocations, strict=True)):
         known = settled.base_budgets[k] if k < len(settled.base_budgets) else None
-        base = parse_budget_text(budget, asset.decimals) if budget is not None else (known if known is not None else asset.budget)
+        base = (
+            parse_budget_text(budget, asset.decimals)
+            if budget is not None
+            else (known if known is not None else asset.budget)
+        )
         amount, line = _budget(base, share, allocation.returned_to_treasury, asset.decimals, f" ({asset.name})",
                                settled.month)  # fmt: skip
         assets.append(dataclasses.replace(asset, budget=amount))

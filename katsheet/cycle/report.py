@@ -13,7 +13,7 @@ from typing import Any
 
 from .. import __version__
 from ..charts import bars
-from ..engine.numbers import grouped, plain, round_half_up
+from ..engine.numbers import grouped, plain
 
 STYLE = """
 body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem auto;max-width:60rem;color:#1b1b1b;padding:0 1rem}
@@ -128,11 +128,11 @@ def pools_report(month: Any, payout_files: list[tuple[str, bytes]]) -> str:
     first, main = month.assets[0], month.allocations[0]
     tasks = "".join(
         f"<tr><td>{escape(t.task)}</td><td class='n'>{plain(t.share)}</td><td class='n'>{t.scorers}</td>"
-        f"<td class='n'>{grouped(round_half_up(t.pat, first.decimals), first.decimals)}</td><td class='n'>{grouped(round_half_up(t.unallocated, first.decimals), first.decimals)}</td></tr>"
+        f"<td class='n'>{grouped(t.pat, first.decimals)}</td><td class='n'>{grouped(t.unallocated, first.decimals)}</td></tr>"
         for t in main.tasks
     )
     members = "".join(
-        f"<tr><td>{escape(m.member)}</td><td class='n'>{grouped(round_half_up(m.before_cap, first.decimals), first.decimals)}</td>"
+        f"<tr><td>{escape(m.member)}</td><td class='n'>{grouped(m.before_cap, first.decimals)}</td>"
         f"<td class='n'>{grouped(m.total, first.decimals)}</td><td>{'yes' if m.capped else ''}</td></tr>"
         for m in main.members
     )

@@ -126,3 +126,48 @@ def kat_steps(month: Any, member: str) -> list[Step]:
     kat.lines.append(f"KAT = ROUNDDOWN(scaled, {d}) = {grouped(result.kat, d)}; cumulative {grouped(result.cumulative, d)}, "
                      f"tier {result.tier or '(none)'}.")  # fmt: skip
     return [rows, level, kat]
+
+
+def pools_steps(month: Any, member: str) -> list[Step]:
+    """Each task the member scored on (the pool, TPWS and scorers, the PWR), then per asset the
+    sum, the cap and the rounding (grape.md section 6)."""
+    from fractions import Fraction
+
+    key = member_key(member)
+    row = next((r for r in month.rows if member_key(r.member) == key), None)
+    if row is None:
+        return []
+    first, main = month.assets[0], month.allocations[0]
+    steps: list[Step] = []
+    for t, result in enumerate(main.tasks):
+        score = row.scores[t]
+        if not score:
+            continue
+        s = Step(f"Task {result.task}")
+        shown = row.shown[t] if isinstance(row.shown[t], str) else percent(score)
+        s.lines.append(f"Score (PWS) {shown}"
+                       + (f" = {percent(score)}." if isinstance(row.shown[t], str) else "."))  # fmt: skip
+        s.lines.append(f"Pool PAT = {first.name} budget × share {result.share} / sum of shares = "
+                       f"{grouped(result.pat, 6)}.")  # fmt: skip
+        if result.scorers == 1:
+            s.lines.append("The member is the task's only scorer above 0: PWR = PWS × PAT (the rest of the pool "
+                           "returns to the treasury).")  # fmt: skip
+        else:
+            s.lines.append(f"{result.scorers} members score above 0, TPWS = {result.tpws}: PWR = PWS / TPWS × PAT.")
+        pwr = Fraction(score) * (result.pat if result.scorers == 1 else result.pat / Fraction(result.tpws))
+        s.lines.append(f"PWR = {grouped(pwr, 6)} {first.name}.")
+        steps.append(s)
+    for asset, allocation in zip(month.assets, month.allocations, strict=True):
+        m = next((x for x in allocation.members if member_key(x.member) == key), None)
+        if m is None:
+            continue
+        d = asset.decimals
+        s = Step(f"{asset.name}: total")
+        s.lines.append(f"Sum of PWR before the cap: {grouped(m.before_cap, d + 3)} {asset.name}.")
+        if month.max_share is not None:
+            s.lines.append(f"Cap: {percent(month.max_share)} of the budget {grouped(asset.budget, d)}"
+                           + (" cut the member's amount; the cut returns to the treasury." if m.capped
+                              else " did not cut the amount."))  # fmt: skip
+        s.lines.append(f"Rounded down to {d} decimals: {grouped(m.total, d)} {asset.name}.")
+        steps.append(s)
+    return steps

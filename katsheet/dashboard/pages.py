@@ -19,11 +19,12 @@ from markupsafe import Markup
 from ..charts import bars, columns
 from ..cycle.next import month_after
 from ..cycle.payouts import GRAPE_FORMATS
-from ..cycle.settle import GRAPE, KAT
+from ..cycle.settle import GRAPE, KAT, POOLS
 from ..engine.grape.sensitivity import cap_switches
 from ..engine.names import member_key
 from ..engine.numbers import grouped
-from .explain import grape_steps, kat_steps, percent
+from ..layouts.pools import PoolsMonth
+from .explain import grape_steps, kat_steps, percent, pools_steps
 from .folder import STAGES, Folder, MonthFiles
 
 
@@ -74,6 +75,8 @@ def settled_amounts(folder: Folder, m: MonthFiles) -> dict[str, Decimal]:
         return {}
     if m.framework == "kat":
         return {member_key(r.member): r.kat for r in month.members}
+    if isinstance(month, PoolsMonth):  # the DAO's token, the first asset (as history charts it)
+        return {member_key(x.member): x.total for x in month.allocations[0].members}
     return {member_key(line.member): line.total for line in month.members}
 
 
@@ -127,6 +130,8 @@ def month_context(folder: Folder, m: MonthFiles, *, with_sensitivity: bool = Tru
     ctx["approval"] = month.approval
     if m.framework == "kat":
         ctx.update(_kat(month))
+    elif isinstance(month, PoolsMonth):
+        ctx.update(_pools(month))
     else:
         ctx.update(_grape(month, with_sensitivity))
     if m.record is not None:  # the files as settled, not a preview
@@ -210,10 +215,43 @@ def _grape(book: Any, with_sensitivity: bool) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def _pools(month: Any) -> dict[str, Any]:
+    """A task-pool month: per asset the budget, distributed and returned; per member each asset's
+    total (the cap marked); the payout preview, one file per asset."""
+    figures = []
+    for a, r in zip(month.assets, month.allocations, strict=True):
+        figures += [(f"{a.name}: Budget", grouped(a.budget, a.decimals)),
+                    (f"{a.name}: Distributed", grouped(r.total_allocated, a.decimals)),
+                    (f"{a.name}: Returned to treasury", grouped(r.returned_to_treasury, a.decimals))]  # fmt: skip
+    figures += [("Per-member cap", percent(month.max_share) if month.max_share is not None else "none"),
+                ("Tasks", ", ".join(t.name for t in month.tasks))]  # fmt: skip
+    figures += [(line, "") for line in month.origin]
+    by_asset = [{member_key(x.member): x for x in r.members} for r in month.allocations]
+    table = Table(["Member", *(a.name for a in month.assets), "Capped", "Wallet"],
+                  numeric=set(range(1, len(month.assets) + 1)))  # fmt: skip
+    for row in month.rows:
+        got = [b.get(member_key(row.member)) for b in by_asset]
+        amounts = [(grouped(x.total, a.decimals), str(x.total)) if x else (grouped(0, a.decimals), "0")
+                   for a, x in zip(month.assets, got, strict=True)]  # fmt: skip
+        capped = "yes" if any(x is not None and x.capped for x in got) else ""
+        table.rows.append([(row.member, row.member), *amounts, (capped, capped), (row.wallet, row.wallet)])
+    table.links[0] = [row.member for row in month.rows]
+    preview, problems = _payout_preview(POOLS, month, "generic")
+    first = month.allocations[0]
+    return {
+        "figures": figures, "members": table, "decimals": month.decimals, "checklist": [],
+        "charts": [(f"{month.assets[0].name} per member", Markup(bars([(x.member, float(x.total)) for x in first.members],
+                                                                      "Total")))],
+        "preview": preview, "preview_problems": problems,
+    }  # fmt: skip
+
+
 def member_names(folder: Folder, m: MonthFiles) -> list[str]:
     """The members of a month as its workbook names them (the members table's order)."""
     month = _month(folder, m.workbook)
-    return [r.member for r in month.members] if month is not None else []
+    if month is None:
+        return []
+    return [r.member for r in (month.rows if isinstance(month, PoolsMonth) else month.members)]
 
 
 def member_context(folder: Folder, m: MonthFiles, member: str) -> dict[str, Any] | None:
@@ -223,8 +261,11 @@ def member_context(folder: Folder, m: MonthFiles, member: str) -> dict[str, Any]
     shown = next((n for n in member_names(folder, m) if member_key(n) == key), None)
     if month is None or shown is None:
         return None
-    steps = kat_steps(month, member) if m.framework == "kat" else grape_steps(month, member)
-    d = (KAT if m.framework == "kat" else GRAPE).decimals(month)
+    if isinstance(month, PoolsMonth):
+        steps, d = pools_steps(month, member), month.assets[0].decimals  # the series is the first asset's
+    else:
+        steps = kat_steps(month, member) if m.framework == "kat" else grape_steps(month, member)
+        d = (KAT if m.framework == "kat" else GRAPE).decimals(month)
     series = [(x.period, settled_amounts(folder, x).get(key, Decimal(0)))
               for x in folder.months().get(m.dao, []) if x.record is not None]  # fmt: skip
     rows = [(period, grouped(v, d)) for period, v in series]

@@ -193,9 +193,12 @@ def plain(value: Decimal) -> str:
     return "0" if text in ("-0", "") else text
 
 
-def grouped(value: Decimal | int, places: int) -> str:
+def grouped(value: Decimal | Fraction | int, places: int) -> str:
     """An amount as the workbooks and reports show it: thousands separated, ``places`` decimals
-    (``1,234.50``); rounded half even past them, so for display only, never for a total."""
+    (``1,234.50``); rounded past them (an exact fraction half up), so for display only, never
+    for a total."""
+    if isinstance(value, Fraction):
+        value = round_half_up(value, places)
     return f"{Decimal(value):,.{places}f}"
 
 
