@@ -30,6 +30,7 @@ LAZY = {
     "approve": "katsheet.cli.dashboard:approve_command",
     "dashboard": "katsheet.cli.dashboard:dashboard_command",
     "report": "katsheet.cli.dashboard:report_command",
+    "import-grems": "katsheet.cli.grems:import_grems_command",
 }
 
 

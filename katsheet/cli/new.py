@@ -196,16 +196,13 @@ def build_kat_month(
 def build_pools_month(*, roster: Path | None, tasks: Path | None, sample: bool, budget: str | None, decimals: str,
                       assets: tuple[str, ...], max_reward: str | None, month: str | None, rows: str) -> PoolsMonth:  # fmt: skip
     """A task-pool month to write (grape.md 6), every input checked before a byte is written."""
-    from ..cli.pools import DEFAULT_ASSET, parse_asset, parse_max_reward
-    from ..engine.grape.pools import Asset
+    from ..cli.pools import parse_assets, parse_max_reward
 
     if sample and (roster is not None or tasks is not None):
         raise InputError("--sample brings its own tasks and roster: leave out --roster and --tasks", where="--sample")
     if not sample and (roster is None or tasks is None):
         raise InputError("a pools month needs --tasks TASKS.csv (task, share) and --roster ROSTER.csv (member, task, "
                          "score[, wallet, discord_id]), or --sample", where="--tasks" if tasks is None else "--roster")  # fmt: skip
-    if assets and budget is not None:
-        raise InputError("give either --budget or --asset NAME=BUDGET[:DECIMALS], not both", where="--budget")
     places = parse_whole(decimals, what="--decimals", where="--decimals", low=0, high=18)
     capacity = parse_whole(rows, what="--rows", where="--rows", low=1, high=MAX_ROLE_ROWS)
     label = month.strip() if month is not None else next_month()
@@ -214,9 +211,8 @@ def build_pools_month(*, roster: Path | None, tasks: Path | None, sample: bool, 
     if sample and not assets and budget is None:
         wanted = list(SAMPLE_POOL_ASSETS)
     else:
-        wanted = [parse_asset(a, places) for a in assets] or [
-            Asset(DEFAULT_ASSET, parse_budget(budget, places) if budget is not None else Decimal(0), places)
-        ]
+        # no budget yet: 0, typed later on the Tasks sheet
+        wanted = parse_assets(assets, budget if budget is not None or assets else "0", places)
     if sample:
         task_list, scores, identities = sample_pool_inputs()
     else:

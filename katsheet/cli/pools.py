@@ -39,6 +39,19 @@ def parse_asset(text: str, default_decimals: int) -> Asset:
     return Asset(name.strip(), parse_budget(amount.strip(), d), d)
 
 
+def parse_assets(assets: tuple[str, ...], budget: str | None, decimals: int) -> list[Asset]:
+    """--asset NAME=BUDGET[:DECIMALS] repeated, or one asset (GRAPE) of --budget at --decimals."""
+    if assets and budget is not None:
+        raise InputError("give either --budget or --asset NAME=BUDGET[:DECIMALS], not both", where="--budget")
+    wanted = [parse_asset(a, decimals) for a in assets] or [
+        Asset(DEFAULT_ASSET, parse_budget(budget, decimals), decimals)
+    ]
+    names = [a.name.lower() for a in wanted]
+    if len(set(names)) != len(names):
+        raise InputError("an asset is given twice", where="--asset", value=", ".join(a.name for a in wanted))
+    return wanted
+
+
 def parse_max_reward(text: str | None) -> Decimal | None:
     if text is None:
         return None
@@ -71,14 +84,7 @@ def compute_pools(roster: Path | None, tasks_path: Path | None, budget: str | No
     if roster is None or tasks_path is None:
         raise InputError("--model pools needs the roster (member, task, score) and --tasks TASKS.csv (task, share)",
                          where="ROSTER" if roster is None else "--tasks")  # fmt: skip
-    if assets and budget is not None:
-        raise InputError("give either --budget or --asset NAME=BUDGET[:DECIMALS], not both", where="--budget")
-    wanted = [parse_asset(a, decimals) for a in assets] or [
-        Asset(DEFAULT_ASSET, parse_budget(budget, decimals), decimals)
-    ]
-    names = [a.name.lower() for a in wanted]
-    if len(set(names)) != len(names):
-        raise InputError("an asset is given twice", where="--asset", value=", ".join(a.name for a in wanted))
+    wanted = parse_assets(assets, budget, decimals)
     cap = parse_max_reward(max_reward)
     tasks, scores = read_tasks(tasks_path), read_task_scores(roster)
     results = [(a.name, allocate_pools(a.budget, tasks, scores, decimals=a.decimals, max_share=cap)) for a in wanted]
