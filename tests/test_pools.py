@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from katsheet.engine import InputError
+from katsheet.engine.grape.allocation import NUDGE
 from katsheet.engine.grape.pools import Task, TaskScore, allocate_pools
 
 P1_TASKS = [Task("A", Decimal(60)), Task("B", Decimal(40))]
@@ -103,10 +104,11 @@ def test_invariants(month, rnd: random.Random) -> None:
         assert paid <= t.pat
         if t.scorers >= 2:
             assert paid == t.pat  # the whole pool when two or more score
-    for m in a.members:
-        assert m.total >= 0 and m.total <= m.before_cap
+    for m in a.members:  # the rounding guard may lift a total by less than 2^-47 of itself, never more
+        assert m.total >= 0 and m.total <= m.before_cap * NUDGE
+        assert m.before_cap * NUDGE - Fraction(m.total) < Fraction(1, 10**d) or m.capped
         if cap is not None:
-            assert m.total <= budget * cap
+            assert m.total <= Fraction(budget) * Fraction(cap) * NUDGE
     assert sum(m.total for m in a.members) + a.returned_to_treasury == budget
     assert a.returned_to_treasury >= 0
     shuffled = list(scores)
