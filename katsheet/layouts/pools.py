@@ -445,7 +445,8 @@ def members_sheet(month: PoolsMonth) -> Sheet:
                    formula=_guard(f"ROUND({{before_{n}}}*UnitsPerToken_{n}*Nudge+0.5,0)-1")),
             Column(f"units_{n}", f"{asset.name} after cap, units", "computed", "count",
                    _member(k, lambda m, k, x: min(_before_units(m, k, x), m.cap_units(k))), width=UNITS_WIDTH,
-                   name=f"Units_{n}", formula=_guard(f"MIN({{before_units_{n}}},CapUnits_{n})")),
+                   name=f"Units_{n}",  # IF, not MIN: element by element, so a checker evaluates the column at once
+                   formula=_guard(f"IF({{before_units_{n}}}>CapUnits_{n},CapUnits_{n},{{before_units_{n}}})")),
             Column(f"total_{n}", f"{asset.name} total", "computed", "amount",
                    _member(k, lambda m, k, x: x.total if x else Decimal(0)), width=AMOUNT_WIDTH, scale=_scale(k),
                    name=f"Totals_{n}", formula=_guard(f"{{units_{n}}}/UnitsPerToken_{n}")),
