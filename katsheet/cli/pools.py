@@ -65,6 +65,12 @@ def _exact(value: Fraction | Decimal) -> str:
     return plain(round_half_up(Fraction(value), AMOUNT_PLACES).normalize()) if value else "0"
 
 
+def _texts(values: dict[str, Decimal]) -> dict[str, str]:
+    """Each member's figure as text; the few distinct figures of a month of levels written once."""
+    texts = {v: plain(v.normalize()) if v else "0" for v in set(values.values())}
+    return {member: texts[v] for member, v in values.items()}
+
+
 def to_json(a: PoolAllocation) -> dict[str, Any]:
     return {
         "model": "pools", "budget": plain(a.budget), "decimals": a.decimals,
@@ -74,7 +80,7 @@ def to_json(a: PoolAllocation) -> dict[str, Any]:
                     for m in a.members],
         "tasks": [{"task": t.task, "share": plain(t.share), "pat": _exact(t.pat), "tpws": plain(t.tpws),
                    "scorers": t.scorers, "unallocated": _exact(t.unallocated),
-                   "pwr": {member: plain(v.normalize()) if v else "0" for member, v in t.pwr_rounded(AMOUNT_PLACES).items()}}
+                   "pwr": _texts(t.pwr_rounded(AMOUNT_PLACES))}
                   for t in a.tasks],
     }  # fmt: skip
 

@@ -20,6 +20,7 @@ import csv
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 from ..engine import Criteria, InputError, RoleRow, parse_decimal
@@ -268,12 +269,15 @@ def read_task_scores(path: Path) -> list[TaskScore]:
     table = read_table(path)
     col = _columns(table, ("member", "task", "score"))
     out = []
+    known: dict[str, Decimal] = {}  # a month repeats a handful of levels 20,000 times: parse each once
     for n, cells in table.rows:
         if not any(c.strip() for c in cells):
             continue
         where = f"{path.name} row {n}"
-        score = parse_score(
-            _cell(cells, col["score"]), where=f"{where}, column score", decimal_comma=table.decimal_comma
-        )
+        text = _cell(cells, col["score"])
+        score = known.get(text)
+        if score is None:
+            score = parse_score(text, where=f"{where}, column score", decimal_comma=table.decimal_comma)
+            known[text] = score
         out.append(TaskScore(_cell(cells, col["member"]), _cell(cells, col["task"]), score, where))
     return out

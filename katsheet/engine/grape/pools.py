@@ -77,7 +77,10 @@ class TaskResult:
     def pwr_rounded(self, places: int) -> dict[str, Decimal]:
         """Each member's PWR rounded half up to ``places`` (whole-number arithmetic: fast)."""
         n, d, scale = self.coefficient.numerator, self.coefficient.denominator, 10**places
-        return {member: from_units((2 * u * n * scale + d) // (2 * d), places) for member, u in self.units.items()}
+        by_units: dict[int, Decimal] = {}  # scores repeat (levels): each distinct one computed once
+        for u in set(self.units.values()):
+            by_units[u] = from_units((2 * u * n * scale + d) // (2 * d), places)
+        return {member: by_units[u] for member, u in self.units.items()}
 
     @property
     def unallocated(self) -> Fraction:
