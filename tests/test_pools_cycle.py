@@ -138,3 +138,31 @@ def test_the_dashboards_pages_show_every_asset_and_explain_the_pools(month, sign
     member = next(text for path, text in pages.items() if "/member-" in path and capped.member in text)
     assert "Task Development" in member and "cut the member&#39;s amount" in member
     assert f"{grouped(capped.total, month.assets[0].decimals)} GRAPE" in member
+
+
+def test_the_dashboard_walks_a_pools_month_from_draft_to_the_next(month, tmp_path) -> None:
+    """Approve, settle and start the next month through the dashboard's forms, as the command line."""
+    import re
+
+    from starlette.testclient import TestClient
+
+    from katsheet.dashboard.app import create_app
+
+    folder = tmp_path / "months"
+    folder.mkdir()
+    write_month(month, folder / "GRAPE-2026-11.xlsx")
+    client = TestClient(create_app(folder, warm_up=False))
+
+    def form(**extra: str) -> dict[str, str]:
+        page = client.get("/GRAPE/2026-11/index.html").text
+        token = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+        version = re.search(r'name="version" value="([^"]*)"', page)
+        return {"csrf": token, **({"version": version.group(1)} if version else {}), **extra}
+
+    assert client.post("/GRAPE/2026-11/approve", data=form(by="Council", on="2026-12-01")).status_code == 200
+    r = client.post("/GRAPE/2026-11/settle", data=form(payout="streamflow"))
+    assert r.status_code == 200 and "Settled:" in r.text
+    assert {p.name for p in folder.glob("*-streamflow.csv")} == {f"GRAPE-2026-11-{a.name}-streamflow.csv"
+                                                                  for a in month.assets}  # fmt: skip
+    assert client.post("/GRAPE/2026-11/next", data=form()).status_code == 200
+    assert read_workbook(folder / "GRAPE-2026-12.xlsx").month.month == "2026-12"
