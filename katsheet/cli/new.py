@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from decimal import Decimal
 from pathlib import Path
@@ -26,6 +27,7 @@ from ..io.katfiles import (
     sample_wallets,
 )
 from ..layouts.grape import (
+    DEFAULT_ASSET,
     DEFAULT_ROWS,
     MIN_SPARE_ROWS,
     TEMPLATES,
@@ -300,9 +302,20 @@ def new(
                         f"returned {r.returned_to_treasury:,.{a.decimals}f}.")  # fmt: skip
         Console().print(line)
         return
-    if tasks_path is not None or assets or max_reward is not None:
-        raise InputError("is for the pools template (--template pools)",
-                         where="--tasks" if tasks_path else "--asset" if assets else "--max-reward")  # fmt: skip
+    if tasks_path is not None:
+        raise InputError("is for the pools template (--template pools)", where="--tasks")
+    section = bool(assets) or max_reward is not None
+    wanted = []
+    if section:
+        from .pools import parse_assets, parse_max_reward
+
+        if subdaos:
+            raise InputError("the per-member cap and several assets are for a workbook of one SubDAO",
+                             where="--asset" if assets else "--max-reward")  # fmt: skip
+        if assets:
+            places = parse_whole(decimals, what="--decimals", where="--decimals", low=0, high=18)
+            wanted = parse_assets(assets, budget, places)
+            budget, decimals = str(wanted[0].budget), str(wanted[0].decimals)
     if template.strip().lower() == TEMPLATE:
         given = {"--roster": roster, "--subdao": subdaos or None, "--budget": budget, "--criteria": criteria_spec}
         for option, value in given.items():
@@ -330,8 +343,13 @@ def new(
         template=template, roster=roster, sample=sample, criteria_spec=criteria_spec, budget=budget,
         month=month, rows=rows, options=options, subdaos=subdaos,
     )  # fmt: skip
+    if section:
+        book = dataclasses.replace(book, cap_section=True, max_share=parse_max_reward(max_reward),
+                                   main_asset=wanted[0].name if wanted else DEFAULT_ASSET, assets=tuple(wanted[1:]))  # fmt: skip
+        _ = book.members  # bad input fails here, before anything is written
     layout = grape_layout(book)
-    write_atomic(out, lambda: workbook_bytes(layout, book, decimals=options.decimals), force=force)
+    write_atomic(out, lambda: workbook_bytes(layout, book, decimals=max(a.decimals for a in book.asset_list)),
+                 force=force)  # fmt: skip
     console = Console()
     console.print(Text(f"Wrote {out} ({book.template} template, {book.month})."))
     d = options.decimals
@@ -348,3 +366,8 @@ def new(
                 line.append(" (dynamic cap engaged)", style="bold yellow")
             line.append(".")
         console.print(line)
+    if book.cap_section:
+        cap = f"capped at {book.max_share * 100:g}% of each budget" if book.max_share is not None else "no cap"
+        paid = "; ".join(f"{a.name} {sum(x.paid(book, k) for x in book.members):,.{a.decimals}f} of {a.budget:,.{a.decimals}f}"
+                         for k, a in enumerate(book.asset_list))  # fmt: skip
+        console.print(Text(f"  Per member ({cap}): paid {paid}."))

@@ -18,10 +18,9 @@ from ..engine import InputError, Options, parse_decimal, plain, round_half_up
 from ..engine.grape.pools import Asset, PoolAllocation, allocate_pools, check_max_share
 from ..engine.numbers import AMOUNT_PLACES, fixed
 from ..io.csvfile import read_task_scores, read_tasks
+from ..layouts.grape import DEFAULT_ASSET
 from .options import parse_budget, parse_whole
 from .render import csv_text, emit
-
-DEFAULT_ASSET = "GRAPE"
 
 
 def parse_asset(text: str, default_decimals: int) -> Asset:
@@ -174,7 +173,7 @@ def compute_tiers(rows: list, budget: Decimal | None, options: Options, max_rewa
         writer.writerow(["asset", "member", "before_cap", "total", "capped"])
         for name, a, c in results:
             d = a.options.decimals
-            members = c[0] if c is not None else cap_members(a, Decimal(1))[0]
+            members = c[0] if c is not None else cap_members(a, None)[0]
             for m in members:
                 writer.writerow([csv_text(name), csv_text(m.member), fixed(m.before_cap, d), fixed(m.total, d),
                                  "TRUE" if m.capped else "FALSE"])  # fmt: skip

@@ -19,7 +19,7 @@ from typing import Any
 from ..engine.errors import InputError
 from ..engine.grape.allocation import parse_budget_text
 from ..engine.kat import Ledger, MemberState
-from ..engine.numbers import parse_decimal, round_down
+from ..engine.numbers import exact_sum, parse_decimal, round_down
 from ..layouts.grape import Book
 from ..layouts.kat import TEMPLATE, KatMonth
 from ..layouts.pools import TEMPLATE_ID as POOLS_TEMPLATE
@@ -79,14 +79,32 @@ def next_grape_book(path: Path, *, budget: str | None = None, carry_over: str = 
     for part in settled.parts:
         d = part.options.decimals
         base = parse_budget_text(budget, d) if budget is not None else (part.base_budget or part.budget or Decimal(0))
-        amount, line = _budget(base, share, part.allocation.returned_to_treasury, d,
-                               f" ({part.subdao})" if part.subdao else "", settled.month)  # fmt: skip
+        # with the per-member cap, what the cap cut returned too
+        returned = _returned(settled, 0) if settled.cap_section else part.allocation.returned_to_treasury
+        name = f" ({part.subdao})" if part.subdao else f" ({settled.main_asset})" if settled.assets else ""
+        amount, line = _budget(base, share, returned, d, name, settled.month)
         origin.append(line)
         rows = tuple(dataclasses.replace(r, scores=tuple("" for _ in r.scores), weight=Decimal(0)) for r in part.rows)
         parts.append(
             dataclasses.replace(part, month=label, budget=amount, rows=rows, slots=None, order=None, base_budget=base)
         )
-    return Book(tuple(parts), origin=tuple(origin))
+    if not settled.cap_section:
+        return Book(tuple(parts), origin=tuple(origin))
+    assets, bases = [], []
+    for k, asset in enumerate(settled.assets, start=1):
+        known = settled.asset_bases[k - 1] if k - 1 < len(settled.asset_bases) else None
+        base = known if known is not None else asset.budget
+        amount, line = _budget(base, share, _returned(settled, k), asset.decimals, f" ({asset.name})", settled.month)
+        assets.append(dataclasses.replace(asset, budget=amount))
+        bases.append(base)
+        origin.append(line)
+    return Book(tuple(parts), origin=tuple(origin), cap_section=True, max_share=settled.max_share,
+                main_asset=settled.main_asset, assets=tuple(assets), asset_bases=tuple(bases))  # fmt: skip
+
+
+def _returned(book: Book, k: int) -> Decimal:
+    """What asset k returned to the treasury after the per-member cap."""
+    return book.asset_list[k].budget - exact_sum(line.paid(book, k) for line in book.members)
 
 
 def _settled_grape(path: Path, carry_over: str) -> tuple[Any, Decimal]:

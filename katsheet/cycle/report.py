@@ -90,7 +90,7 @@ def grape_report(book: Any, payout_files: list[tuple[str, bytes]]) -> str:
         for part in book.parts
     )
     members = "".join(
-        f"<tr><td>{escape(line.member)}</td><td class='n'>{line.role_rows}</td><td class='n'>{grouped(line.total, d)}</td>"
+        f"<tr><td>{escape(line.member)}</td><td class='n'>{line.role_rows}</td><td class='n'>{grouped(line.paid(book), d)}</td>"
         f"<td><code>{escape(line.wallet)}</code></td></tr>"
         for line in book.members
     )
@@ -105,7 +105,7 @@ def grape_report(book: Any, payout_files: list[tuple[str, bytes]]) -> str:
 <p>Month {escape(book.month)}. Settlement seal (SHA-256): <code>{escape(stamp.seal if stamp else "")}</code></p>
 <h2>Budget and allocation</h2><table><tr><th>SubDAO</th><th>Budget</th><th>Allocated</th><th>Returned</th>
 <th>Cap engaged</th></tr>{parts}</table>
-<h2>Total per member (all roles)</h2>{bars([(line.member, float(line.total)) for line in book.members], "Total")}
+<h2>Total per member (all roles{", after the cap" if book.cap_section else ""})</h2>{bars([(line.member, float(line.paid(book))) for line in book.members], "Total")}
 <h2>Members</h2><table><tr><th>Member</th><th>Role rows</th><th>Total</th><th>Wallet</th></tr>{members}</table>
 <h2>Payout</h2>{files}
 <p>Written by katsheet {escape(__version__)}. Verify the files with <code>katsheet check</code> and the

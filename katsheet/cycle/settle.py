@@ -184,8 +184,9 @@ def grape_settlement_id(book: Book) -> str:
     return f"GRAPE-{book.month}"
 
 
-def _grape_total(book: Book) -> Decimal:
-    return exact_sum(line.total for line in book.members)
+def _grape_total(book: Book, k: int = 0) -> Decimal:
+    """What the month pays in asset k (after the per-member cap, when the book has one)."""
+    return exact_sum(line.paid(book, k) for line in book.members)
 
 
 def _grape_payout(book: Book, fmt: str, token: str) -> tuple[list[tuple[str, bytes]], list[str], int]:
@@ -215,20 +216,37 @@ def _grape_payout(book: Book, fmt: str, token: str) -> tuple[list[tuple[str, byt
                 continue
             wallets.setdefault(key, wallet)
             where.setdefault(key, cell)
-    amounts = {line.member: line.total for line in book.members}
     named = {line.member: wallets.get(member_key(line.member), "") for line in book.members}
     cells = {line.member: where.get(member_key(line.member), first_cell.get(member_key(line.member), "")) for line in
              book.members}  # fmt: skip
-    paid, more = payees(amounts, named, where=cells)
-    problems += more
-    bad = [f"{cells[p.member]}: {p.member}'s wallet {problem}" for p in paid if (problem := solana_problem(p.wallet))]
-    if fmt != "safe":
-        problems += bad
-    if problems:
-        return [], problems, 0
     sid = grape_settlement_id(book)
-    files = render(fmt, paid, _grape_total(book), token=token, settlement_id=sid, period=book.month)
-    return [(f"{sid}-{fmt}{f.suffix}.csv", f.data) for f in files], [], len(paid)
+    # with the cap and assets section: one file per asset, each after the per-member cap
+    assets = book.asset_list if book.cap_section else book.asset_list[:1]
+    if fmt == "safe" and len(assets) > 1:
+        raise InputError("the safe format takes one --token address, and this month pays several assets: use "
+                         "solana-tokens, streamflow, grape-governance or generic", where="--payout", value=fmt)  # fmt: skip
+    files: list[tuple[str, bytes]] = []
+    count = 0
+    for k, asset in enumerate(assets):
+        paid, more = payees({line.member: line.paid(book, k) for line in book.members}, named, where=cells)
+        problems += more
+        if fmt != "safe":
+            problems += [f"{cells[p.member]}: {p.member}'s wallet {problem}" for p in paid
+                         if (problem := solana_problem(p.wallet))]  # fmt: skip
+        if not problems:
+            total = _grape_total(book, k)
+            tag = f"{asset.name}-" if book.cap_section else ""
+            rendered = render(fmt, paid, total, token=token, settlement_id=sid, period=book.month)
+            files += [(f"{sid}-{tag}{fmt}{f.suffix}.csv", f.data) for f in rendered]
+        count = max(count, len(paid))
+    if problems:
+        return [], _once_per_cell(problems) if len(assets) > 1 else problems, 0
+    return files, [], count
+
+
+def _once_per_cell(problems: list[str]) -> list[str]:
+    """A missing wallet blocks every asset: said once, at its cell (the first asset's line)."""
+    return list({p.partition(": ")[0]: p for p in reversed(problems)}.values())[::-1]
 
 
 def _grape_sealed(book: Book, stamp: Stamp) -> Book:
@@ -239,12 +257,24 @@ def _grape_sealed(book: Book, stamp: Stamp) -> Book:
 
 def _grape_record(book: Book) -> dict[str, Any]:
     returned = exact_sum(part.allocation.returned_to_treasury for part in book.parts)
-    return {
+    record: dict[str, Any] = {
         "framework": "grape",
         "dao": {"name": "", "code": "GRAPE", "subdaos": [part.subdao for part in book.parts if part.subdao]},
         "totals": {"members": len(book.members), "budget": plain(book.total_budget),
                    "total_allocated": plain(_grape_total(book)), "returned_to_treasury": plain(returned)},
     }  # fmt: skip
+    if book.cap_section:  # after the per-member cap, per asset (the first is the budget's)
+        sid = grape_settlement_id(book)
+        paid = [_grape_total(book, k) for k in range(len(book.asset_list))]
+        record["totals"]["returned_to_treasury"] = plain(book.asset_list[0].budget - paid[0])
+        record["max_reward"] = plain(book.max_share) if book.max_share is not None else None
+        record["assets"] = {
+            a.name: {"budget": plain(a.budget), "decimals": a.decimals, "total_allocated": plain(p),
+                     "returned_to_treasury": plain(a.budget - p),
+                     "members_paid": sum(1 for x in book.members if x.paid(book, k) > 0), "file_prefix": f"{sid}-{a.name}-"}
+            for k, (a, p) in enumerate(zip(book.asset_list, paid, strict=True))
+        }  # fmt: skip
+    return record
 
 
 # ---------------------------------------------------------------------------------------------
@@ -282,9 +312,7 @@ def _pools_payout(month: PoolsMonth, fmt: str, token: str) -> tuple[list[tuple[s
             rendered = render(fmt, paid, allocation.total_allocated, token=token, settlement_id=sid, period=month.month)
             files += [(f"{sid}-{asset.name}-{fmt}{f.suffix}.csv", f.data) for f in rendered]
         count = max(count, len(paid))
-    # a missing wallet blocks every asset: said once, at its cell (with the first asset's amount)
-    problems = list({p.partition(": ")[0]: p for p in reversed(problems)}.values())[::-1]
-    return ([], problems, 0) if problems else (files, [], count)
+    return ([], _once_per_cell(problems), 0) if problems else (files, [], count)
 
 
 def _pools_sealed(month: PoolsMonth, stamp: Stamp) -> PoolsMonth:

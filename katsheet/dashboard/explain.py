@@ -80,6 +80,16 @@ def grape_steps(book: Any, member: str) -> list[Step]:
             steps.append(s)
     if len(steps) > 1:
         steps.append(Step("Total", [f"Over {len(steps)} role rows: {grouped(total, book.first.options.decimals)}."]))
+    line = next((x for x in book.members if member_key(x.member) == key), None)
+    if book.cap_section and line is not None:  # grape.md 6: the per-member cap, each asset
+        s = Step("After the per-member cap")
+        for k, a in enumerate(book.asset_list):
+            before, after = line.units[k]
+            cut = (f"the cap ({percent(book.max_share)} of {grouped(a.budget, a.decimals)}) cut it; the cut returns"
+                   if after < before else "not cut")  # fmt: skip
+            s.lines.append(f"{a.name}: {grouped(Decimal(before).scaleb(-a.decimals), a.decimals)} over the role rows, "
+                           f"{cut}: paid {grouped(line.paid(book, k), a.decimals)}.")  # fmt: skip
+        steps.append(s)
     return steps
 
 

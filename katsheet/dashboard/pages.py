@@ -22,7 +22,7 @@ from ..cycle.payouts import GRAPE_FORMATS
 from ..cycle.settle import GRAPE, KAT, POOLS
 from ..engine.grape.sensitivity import cap_switches
 from ..engine.names import member_key
-from ..engine.numbers import grouped
+from ..engine.numbers import exact_sum, grouped
 from ..layouts.pools import PoolsMonth
 from .explain import grape_steps, kat_steps, percent, pools_steps
 from .folder import STAGES, Folder, MonthFiles
@@ -77,7 +77,7 @@ def settled_amounts(folder: Folder, m: MonthFiles) -> dict[str, Decimal]:
         return {member_key(r.member): r.kat for r in month.members}
     if isinstance(month, PoolsMonth):  # the DAO's token, the first asset (as history charts it)
         return {member_key(x.member): x.total for x in month.allocations[0].members}
-    return {member_key(line.member): line.total for line in month.members}
+    return {member_key(line.member): line.paid(month) for line in month.members}
 
 
 def index_context(folder: Folder, *, wait: bool = True) -> dict[str, Any]:
@@ -192,10 +192,25 @@ def _grape(book: Any, with_sensitivity: bool) -> dict[str, Any]:
                     (f"{name}Threshold", percent(a.threshold)),
                     (f"{name}Dynamic cap", f"engaged (ratio {a.cap_ratio})" if a.cap_engaged else "not engaged")]  # fmt: skip
     figures += [(line, "") for line in book.origin]
-    table = Table(["Member", "Role rows", "Total", "Wallet"], numeric={1, 2})
+    assets = book.asset_list if book.cap_section else ()
+    if book.cap_section:
+        cap = percent(book.max_share) if book.max_share is not None else "none"
+        figures.append(("Per-member cap", cap))
+        for k, a in enumerate(assets):
+            paid = exact_sum(line.paid(book, k) for line in book.members)
+            figures += [(f"{a.name}: paid after the cap", grouped(paid, a.decimals)),
+                        (f"{a.name}: returned after the cap", grouped(a.budget - paid, a.decimals))]  # fmt: skip
+    headers = [
+        "Member",
+        "Role rows",
+        "Total" if not assets else "Total before the cap",
+        *(f"{a.name} paid" for a in assets),
+    ]
+    table = Table([*headers, "Wallet"], numeric=set(range(1, len(headers))))
     for line in book.members:
+        paid = [(grouped(line.paid(book, k), a.decimals), str(line.paid(book, k))) for k, a in enumerate(assets)]
         table.rows.append([(line.member, line.member), (str(line.role_rows), str(line.role_rows)),
-                           (grouped(line.total, d), str(line.total)), (line.wallet, line.wallet)])  # fmt: skip
+                           (grouped(line.total, d), str(line.total)), *paid, (line.wallet, line.wallet)])  # fmt: skip
     table.links[0] = [line.member for line in book.members]
     preview, problems = _payout_preview(GRAPE, book, "generic")
     switches = []
@@ -209,7 +224,8 @@ def _grape(book: Any, with_sensitivity: bool) -> dict[str, Any]:
                              "jump of the member's total if the cap switches"))  # fmt: skip
     return {
         "figures": figures, "members": table, "decimals": d, "checklist": [],
-        "charts": [("Total per member (all roles)", Markup(bars([(x.member, float(x.total)) for x in book.members], "Total")))],
+        "charts": [("Total per member (all roles)", Markup(bars([(x.member, float(x.paid(book))) for x in book.members],
+                                                               "Total")))],
         "preview": preview, "preview_problems": problems,
         "switches": switches, "switch_picture": picture if switches else None,
     }  # fmt: skip

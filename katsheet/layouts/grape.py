@@ -23,6 +23,7 @@ from sums of weights in whole millionths; sums of totals are sums of units.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -33,11 +34,12 @@ from typing import Any
 
 from .. import __version__
 from ..engine import DEFAULT_LEVELS, FOUR_CRITERIA, Allocation, Criteria, InputError, Options, allocate
-from ..engine.grape.allocation import CAP_RULES, MAX_DECIMALS, NUDGE_BITS, empty_allocation
+from ..engine.grape.allocation import CAP_RULES, MAX_DECIMALS, NUDGE_BITS, check_budget, empty_allocation
+from ..engine.grape.pools import Asset, cap_units, check_max_share
 from ..engine.grape.roster import UNASSIGNED, ScoredRow
-from ..engine.limits import MAX_MIN_DIVISOR
+from ..engine.limits import MAX_MIN_DIVISOR, check_budget_fits
 from ..engine.names import excel_trim, member_key
-from ..engine.numbers import exact_sum, to_units
+from ..engine.numbers import exact_sum, from_units, to_units
 from .model import (
     Chart,
     Column,
@@ -45,6 +47,7 @@ from .model import (
     Note,
     Param,
     ParamConditional,
+    ParamValue,
     Printing,
     Sheet,
     Table,
@@ -58,6 +61,8 @@ from .model import (
 from .settled import Stamp, settled_layout
 
 TEMPLATES = ("compact", "expanded")
+#: the asset a month's budget is in, unless --asset names it
+DEFAULT_ASSET = "GRAPE"
 #: Bumped whenever a cell address or formula of these templates changes: the checker reads it.
 LAYOUT_VERSION = 4  # 4: wallets and Discord ids (Scoring inputs, Members lookups); 3: totals in whole units, pools from weight sums, MATCH/SUMIF member numbering
 DEFAULT_ROWS = 100
@@ -180,6 +185,15 @@ class MemberLine:
     #: the wallet and Discord id typed on the member's first role row (blank if none)
     wallet: str = ""
     discord_id: str = ""
+    #: with the cap and assets section (Book.cap_section): per asset, (units before the cap,
+    #: units after it), the month's first asset first
+    units: tuple[tuple[int, int], ...] = ()
+
+    def paid(self, book: Book, k: int = 0) -> Decimal:
+        """What the member is paid in asset k: after the cap when the book has one, else the total."""
+        if not book.cap_section:
+            return self.total
+        return from_units(self.units[k][1], book.asset_list[k].decimals)
 
 
 @dataclass
@@ -204,6 +218,55 @@ class Book:
     stamp: Stamp | None = None
     #: where the budgets came from, one line per SubDAO (katsheet next: base + carry-over)
     origin: tuple[str, ...] = ()
+    #: the per-member cap and several assets (grape.md 6; a workbook of one SubDAO): the workbook
+    #: carries their section; ``max_share`` None is no cap (its cell left blank)
+    cap_section: bool = False
+    max_share: Decimal | None = None
+    #: the name of the asset the budget is in, and the assets paid beside it from the same scores
+    main_asset: str = DEFAULT_ASSET
+    assets: tuple[Asset, ...] = ()
+    #: each further asset's budget before carry-over (katsheet next), None where it is the budget
+    asset_bases: tuple[Decimal | None, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.cap_section:
+            return
+        if len(self.parts) > 1:
+            raise InputError("the per-member cap and several assets are for a workbook of one SubDAO: leave out "
+                             "--max-reward and --asset, or --subdao", where="--subdao")  # fmt: skip
+        check_max_share(self.max_share)
+        names = [member_key(self.main_asset), *(member_key(a.name) for a in self.assets)]
+        if len(set(names)) != len(names):
+            raise InputError("an asset is given twice", where="--asset", value=", ".join(names))
+        for a in self.assets:
+            check_budget_fits(a.budget, a.decimals, where=f"--asset {a.name}")
+            check_budget(a.budget, a.decimals, where=f"--asset {a.name}")
+        if self.assets and self.parts[0].rows and not self.parts[0].budget:
+            raise InputError(f"the month pays several assets in proportion to the {self.main_asset} budget: give it a "
+                             "budget above 0", where="--asset", value=self.main_asset)  # fmt: skip
+
+    @property
+    def asset_list(self) -> tuple[Asset, ...]:
+        """Every asset the month pays: the budget's first, then the others."""
+        part = self.first
+        return (Asset(self.main_asset, part.budget or Decimal(0), part.options.decimals), *self.assets)
+
+    @cached_property
+    def asset_allocations(self) -> tuple[Allocation, ...]:
+        """Per asset, the same roster allocated with its budget and decimals (the first: the part's)."""
+        part = self.first
+        out = [part.allocation]
+        for a in self.assets:
+            options = dataclasses.replace(part.options, decimals=a.decimals)
+            out.append(allocate(a.budget, [r.role_row() for r in part.rows], options) if part.rows
+                       else empty_allocation(a.budget, options))  # fmt: skip
+        return tuple(out)
+
+    def cap_units(self, k: int) -> int:
+        """Asset k's per-member cap in units (its whole budget without a cap)."""
+        a = self.asset_list[k]
+        limit = cap_units(a.budget, self.max_share, a.decimals)
+        return to_units(a.budget, a.decimals) if limit is None else limit
 
     @property
     def first(self) -> Month:
@@ -264,7 +327,15 @@ class Book:
                 line = lines[number - 1]
                 line[1] += 1
                 line[2] = exact_sum((alloc.total,), line[2])
+                if self.cap_section:
+                    before = line[5] if len(line) > 5 else [0] * len(self.asset_allocations)
+                    line[5:] = [[u + a.members[r].units for u, a in zip(before, self.asset_allocations, strict=True)]]
             out.append(num)
+        if self.cap_section:
+            caps = [self.cap_units(k) for k in range(len(self.asset_allocations))]
+            for line in lines:
+                sums = line.pop() if len(line) > 5 else [0] * len(caps)
+                line.append(tuple((u, min(u, c)) for u, c in zip(sums, caps, strict=True)))
         return out, [MemberLine(*line) for line in lines]
 
     @property
@@ -549,18 +620,154 @@ def _print_rows(p: int) -> Value:
     return lambda obj: len(as_book(obj).parts[p].rows) or 1
 
 
-def allocation_sheet(template: str, rows: int, p: int, name: str, scoring: str, earlier: tuple[str, ...]) -> Sheet:
+# ---------------------------------------------------------------------------------------------
+# The per-member cap and several assets (grape.md 6, both models; a workbook of one SubDAO): a
+# grid right of the parameter block, a units column per further asset, and on the Members sheet
+# each asset before and after the cap. Every tier is linear in the budget, so a role row's amount
+# in another asset is its amount x that asset's budget / the budget, rounded down in its units.
+
+SECTION_COLUMN = 9  # J
+SECTION_HEADERS = ("Asset", "Budget", "Decimals", "Units per token", "Cap in units", "Paid after the cap",
+                   "Returned after the cap")  # fmt: skip
+
+
+def _asset_fig(k: int, fn: Callable[[Book, int], Any]) -> ParamValue:
+    return lambda obj: fn(as_book(obj), k)
+
+
+def _section_params(book: Book) -> tuple[Param, ...]:
+    """Row 2: headers (notes); row 3: the budget's asset; then one row per further asset; then the cap."""
+    col = [col_letter(SECTION_COLUMN + j) for j in range(len(SECTION_HEADERS))]
+    params: list[Param] = []
+    for k, asset in enumerate(book.asset_list):
+        n, r = k + 1, 3 + k
+        if k == 0:
+            budget, decimals, units = "Budget", "Decimals", "UnitsPerToken"
+            params += [
+                Param("AssetName1", "Asset", f"{col[0]}{r}", "label", "text", _asset_fig(0, lambda b, k: b.main_asset),
+                      labelled=False),
+                Param("AssetBudget1", "Budget", f"{col[1]}{r}", "computed", "amount",
+                      _asset_fig(0, lambda b, k: b.asset_list[0].budget), formula="=Budget", labelled=False),
+                Param("AssetDecimals1", "Decimals", f"{col[2]}{r}", "computed", "count",
+                      _asset_fig(0, lambda b, k: b.asset_list[0].decimals), formula="=Decimals", labelled=False),
+            ]  # fmt: skip
+        else:
+            budget, decimals, units = f"AssetBudget{n}", f"AssetDecimals{n}", f"AssetUnitsPerToken{n}"
+            params += [
+                Param(f"AssetName{n}", "Asset", f"{col[0]}{r}", "label", "text",
+                      _asset_fig(k, lambda b, k: b.asset_list[k].name), labelled=False),
+                Param(budget, f"{asset.name} budget", f"{col[1]}{r}", "input", "amount",
+                      _asset_fig(k, lambda b, k: b.asset_list[k].budget), labelled=False,
+                      help="This asset's budget, shared in proportion to the first asset's (>= 0, at most its "
+                           "Decimals decimals).", validation=Validation("decimal", minimum=0, blank_ok=False)),
+                Param(decimals, f"{asset.name} decimals", f"{col[2]}{r}", "input", "count",
+                      _asset_fig(k, lambda b, k: b.asset_list[k].decimals), labelled=False,
+                      help=f"Totals in this asset are rounded down to this many decimals (0 to {MAX_DECIMALS}).",
+                      validation=Validation("whole", minimum=0, maximum=MAX_DECIMALS, blank_ok=False)),
+                Param(units, "Units per token", f"{col[3]}{r}", "computed", "count",
+                      _asset_fig(k, lambda b, k: 10 ** b.asset_list[k].decimals), formula=f"=10^{decimals}",
+                      labelled=False),
+            ]  # fmt: skip
+        budget_units = "BudgetUnits" if k == 0 else f"ROUND({budget}*{units},0)"
+        params += [
+            Param(f"AssetCapUnits{n}", "Cap in units", f"{col[4]}{r}", "computed", "count",
+                  _asset_fig(k, lambda b, k: b.cap_units(k)), labelled=False,
+                  formula=f"=IF(ISBLANK(MaxReward),{budget_units},ROUND({budget}*MaxReward*{units}*Nudge+0.5,0)-1)"),
+            Param(f"AssetPaid{n}", "Paid after the cap", f"{col[5]}{r}", "computed", "amount",
+                  _asset_fig(k, lambda b, k: from_units(sum(x.units[k][1] for x in b.members), b.asset_list[k].decimals)),
+                  formula=f"=SUM(MemberUnits{n})/{units}", labelled=False, scale=_asset_scale(k)),
+            Param(f"AssetReturned{n}", "Returned after the cap", f"{col[6]}{r}", "computed", "amount",
+                  _asset_fig(k, lambda b, k: from_units(to_units(b.asset_list[k].budget, b.asset_list[k].decimals)
+                                                        - sum(x.units[k][1] for x in b.members), b.asset_list[k].decimals)),
+                  formula=f"=({budget_units}-SUM(MemberUnits{n}))/{units}", labelled=False, scale=_asset_scale(k)),
+        ]  # fmt: skip
+    r = 3 + len(book.asset_list) + 1
+    params.append(Param("MaxReward", "Max reward per member (blank: no cap)", f"{col[1]}{r}", "override", "percent",
+                        lambda obj: as_book(obj).max_share, labelled=False,
+                        help="Optional: the most one member receives over all their roles, as a share of each "
+                             "asset's budget (GREMS Max Reward %).",
+                        validation=Validation("decimal", minimum=0, maximum=1)))  # fmt: skip
+    return tuple(params)
+
+
+def _asset_scale(k: int) -> ParamValue:
+    return lambda obj: (as_book(obj).asset_list[k].decimals, as_book(obj).asset_list[k].budget)
+
+
+def _section_notes(book: Book) -> tuple[Note, ...]:
+    r = 3 + len(book.asset_list) + 1
+    return (
+        *(Note(f"{col_letter(SECTION_COLUMN + j)}2", h, "heading") for j, h in enumerate(SECTION_HEADERS)),
+        Note(f"{col_letter(SECTION_COLUMN)}{r}", "Max reward %", "heading"),
+    )
+
+
+def _asset_columns(book: Book) -> tuple[Column, ...]:
+    def units(k: int) -> Value:
+        def value(obj: Any, i: int) -> Any:
+            b = as_book(obj)
+            r = b.first.row_at(i)
+            return "" if r is None else b.asset_allocations[k].members[r].units
+
+        return value
+
+    return tuple(
+        Column(f"asset_units_{k + 1}", f"{a.name} in units", "computed", "count", units(k), name=f"AssetUnits{k + 1}",
+               width=UNITS_WIDTH,
+               formula=_guard(f"IF(Budget=0,0,ROUND(({{base}}+{{bonus}}+{{excess}})*AssetBudget{k + 1}/Budget"
+                              f"*AssetUnitsPerToken{k + 1}*Nudge+0.5,0)-1)"))
+        for k, a in enumerate(book.asset_list) if k > 0
+    )  # fmt: skip
+
+
+def _member_asset_columns(book: Book) -> tuple[Column, ...]:
+    """Per asset: the member's units over their role rows, after the cap, the total, capped."""
+    out: list[Column] = []
+    for k, a in enumerate(book.asset_list):
+        n = k + 1
+        rows = "TotalUnits" if k == 0 else f"AssetUnits{n}"
+        units = "UnitsPerToken" if k == 0 else f"AssetUnitsPerToken{n}"
+
+        def line(fn: Callable[[Book, MemberLine, int], Any], k: int = k) -> Value:
+            def value(obj: Any, i: int) -> Any:
+                b = as_book(obj)
+                return fn(b, b.members[i], k) if i < len(b.members) else ""
+
+            return value
+
+        out += [
+            Column(f"before_units_{n}", f"{a.name} before the cap, units", "computed", "count",
+                   line(lambda b, x, k: x.units[k][0]), width=UNITS_WIDTH,
+                   formula=_guard(f"SUMIF(MemberNos,{{no}},{rows})")),
+            Column(f"units_{n}", f"{a.name} after the cap, units", "computed", "count",
+                   line(lambda b, x, k: x.units[k][1]), width=UNITS_WIDTH, name=f"MemberUnits{n}",
+                   formula=_guard(f"IF({{before_units_{n}}}>AssetCapUnits{n},AssetCapUnits{n},{{before_units_{n}}})")),
+            Column(f"paid_{n}", f"{a.name} paid", "computed", "amount", line(lambda b, x, k: x.paid(b, k)),
+                   width=AMOUNT_WIDTH, name=f"MemberPaid{n}", formula=_guard(f"{{units_{n}}}/{units}"),
+                   scale=_asset_scale(k)),
+            Column(f"capped_{n}", f"{a.name} capped", "computed", "flag",
+                   line(lambda b, x, k: x.units[k][1] < x.units[k][0]), width=10,
+                   formula=_guard(f"{{units_{n}}}<{{before_units_{n}}}")),
+        ]  # fmt: skip
+    return tuple(out)
+
+
+def allocation_sheet(template: str, rows: int, p: int, name: str, scoring: str, earlier: tuple[str, ...],
+                     section: Book | None = None) -> Sheet:  # fmt: skip
     base = _compact_columns(p, scoring) if template == "compact" else _expanded_columns(p, scoring)
-    columns = (*base, *_member_number_columns(p, earlier))
+    extra = _asset_columns(section) if section is not None else ()
+    columns = (*base, *extra, *_member_number_columns(p, earlier))
     table = Table(TABLE_HEADER_ROW, rows, columns)
     title = "GRAPE emissions: compact" if template == "compact" else "GRAPE emissions: expanded (every step)"
-    anchor = f"{col_letter(table.last_col + 2)}2"
+    shift = len(SECTION_HEADERS) + 1 if section is not None else 0
+    anchor = f"{col_letter(max(table.last_col + 2, SECTION_COLUMN + shift))}2"
     helpers = table.index("first_at") - (1 if earlier else 0)
     return Sheet(
         name=name,
-        params=_parameter_block(template, p),
+        params=_parameter_block(template, p) + (_section_params(section) if section is not None else ()),
         table=table,
         notes=(
+            *(_section_notes(section) if section is not None else ()),
             Note("A1", title, "title"),
             Note("A2", "Yellow: required input. Purple: optional override. No fill: computed.", "text"),
             Note(f"A{TABLE_HEADER_ROW - 1}", "Row No. n shows the n-th row of the Scoring sheet.", "text"),
@@ -679,7 +886,7 @@ def _share(obj: Any, i: int) -> Any:
     return book.members[i].total / budget if budget else Decimal(0)
 
 
-def members_sheet(rows: int, parts: tuple[tuple[str, str], ...]) -> Sheet:
+def members_sheet(rows: int, parts: tuple[tuple[str, str], ...], section: Book | None = None) -> Sheet:
     """One line per member over every SubDAO: ``parts`` are (name suffix, allocation sheet name)."""
     suffixes = [s for s, _ in parts]
     name = '""'
@@ -710,6 +917,7 @@ def members_sheet(rows: int, parts: tuple[tuple[str, str], ...]) -> Sheet:
         *(Column(key, f"{header} (first role row's)", "computed", "text", _member_line(key),
                  formula=_guard(first_row(name)), width=width)
           for key, header, name, width, _, _ in IDENTITY),
+        *(_member_asset_columns(section) if section is not None else ()),
     )  # fmt: skip
     plural = "s" if len(parts) > 1 else ""
     members_shown = lambda obj: len(as_book(obj).members) or 1  # noqa: E731
@@ -839,7 +1047,13 @@ def grape_layout(month: Month | Book) -> WorkbookLayout:
         tail = suffix(p)
         scoring = scoring_sheet(part.criteria, part.table_rows, p, scoring_name)
         allocation = allocation_sheet(
-            template, part.table_rows, p, allocation_name, scoring_name, tuple(suffix(q) for q in range(p))
+            template,
+            part.table_rows,
+            p,
+            allocation_name,
+            scoring_name,
+            tuple(suffix(q) for q in range(p)),
+            book if book.cap_section and p == 0 else None,
         )
         names = _local_names(scoring, allocation)
         parts_sheets += [_scoped(scoring, names, tail), _scoped(allocation, names, tail)]
@@ -856,13 +1070,16 @@ def grape_layout(month: Month | Book) -> WorkbookLayout:
     for p, part in enumerate(book.parts):
         if part.base_budget is not None:
             constants[f"KatsheetBaseBudget{suffix(p)}"] = format(part.base_budget, "f")
+    for k, base in enumerate(book.asset_bases, start=2):
+        if base is not None:
+            constants[f"KatsheetAssetBaseBudget{k}"] = format(base, "f")
     layout = WorkbookLayout(
         template=template_id(template),
         version=LAYOUT_VERSION,
         sheets=(
             guide_sheet(book, allocation_names),
             *parts_sheets,
-            members_sheet(book.member_rows, tuple(members_parts)),
+            members_sheet(book.member_rows, tuple(members_parts), book if book.cap_section else None),
         ),
         constants=constants,
     )

@@ -25,11 +25,13 @@ from ..cycle.wallets import CHAINS
 from ..engine import CAP_RULES, Criteria, Criterion, InputError, Options, parse_decimal, parse_score
 from ..engine.grape.allocation import MAX_DECIMALS, check_budget, member_key
 from ..engine.grape.criteria import DEFAULT_LEVELS, check_criterion_weight, grape_weight
+from ..engine.grape.pools import Asset
 from ..engine.grape.roster import ScoredRow
 from ..engine.kat.sheet import cell_date
 from ..engine.limits import MAX_MIN_DIVISOR, MAX_ROLE_ROWS, check_budget_fits
 from ..engine.names import check_name
 from ..layouts.grape import (
+    DEFAULT_ASSET,
     GUIDE,
     IDENTITY,
     LAYOUT_VERSION,
@@ -263,17 +265,65 @@ def read_workbook(path: Path) -> Workbook:
     findings: list[Finding] = []
     criteria = [_criteria(names, formulas, findings, suffix(p), path) for p in range(len(subdaos))]
     kind = kinds[template]
-    skeleton = Book(tuple(Month(template=kind, criteria=c, subdao=s) for c, s in zip(criteria, subdaos, strict=True)))
+    section = _section_names(names, formulas, path)
+    skeleton = Book(tuple(Month(template=kind, criteria=c, subdao=s) for c, s in zip(criteria, subdaos, strict=True)),
+                    **section)  # fmt: skip
     layout = _actual_geometry(grape_layout(skeleton), names, formulas, findings, sheetnames, path)
     book = Workbook(path, kind, layout, formulas, cached, None, findings, formula_keys, names)
     book.broken_columns = {(f.sheet, re.sub(r"\d", "", f.cell)) for f in findings if f.kind == "structure"}
     book.row_maps = _row_maps(book)
     book.month = _book(book, names, criteria, subdaos)
+    if book.month is not None and section:
+        book.month = _section(book, book.month, section)
     if book.month is not None:
         value = lambda sheet, cell: _input(book, sheet, cell)  # noqa: E731
         book.month = dataclasses.replace(book.month, approval=signed_cells(names, value), stamp=stamp_of(names),
                                          origin=_origin(names, formulas, len(subdaos), path))  # fmt: skip
     return book
+
+
+def _section_names(names: dict[str, str], cells: Cells, path: Path) -> dict[str, Any]:
+    """The per-member cap and assets section's shape (layouts/grape.py), from the names: {} without one."""
+    if "MaxReward" not in names:
+        return {}
+
+    def label(name: str) -> str:
+        sheet, cell, _ = _named(names, name, path)
+        return str(cells.get((sheet, cell)) or "").strip()
+
+    assets = []
+    while f"AssetName{len(assets) + 2}" in names:
+        assets.append(Asset(label(f"AssetName{len(assets) + 2}") or f"ASSET{len(assets) + 2}", Decimal(0), 0))
+    return {"cap_section": True, "main_asset": label("AssetName1") or DEFAULT_ASSET, "assets": tuple(assets)}
+
+
+def _section(book: Workbook, month: Book, shape: dict[str, Any]) -> Book | None:
+    """The month with its cap and assets as typed; None (and findings) where they cannot be used."""
+    where, raw = _param(book, "MaxReward")
+    share = None
+    if raw not in (None, ""):
+        share = _number(book, where, raw, "blank or a share in (0, 1]", "the per-member cap")
+        if share is not None and not Decimal(0) < share <= Decimal(1):
+            _bad(book, where, "blank or a share in (0, 1]", raw, "the per-member cap must lie in (0%, 100%]")
+            share = None
+        if share is None:
+            return None
+    assets = []
+    for k, asset in enumerate(shape["assets"], start=2):
+        decimals = _whole(book, f"AssetDecimals{k}", 0, MAX_DECIMALS)
+        where, raw = _param(book, f"AssetBudget{k}")
+        budget = _number(book, where, raw, "a budget >= 0", f"the {asset.name} budget")
+        if budget is None or decimals is None:
+            return None
+        assets.append(Asset(asset.name, budget, decimals))
+    try:
+        bases = tuple(_base_budget(book.names, "", f"KatsheetAssetBaseBudget{k}") for k in range(2, len(assets) + 2))
+        return dataclasses.replace(month, cap_section=True, max_share=share, main_asset=shape["main_asset"],
+                                   assets=tuple(assets), asset_bases=bases)  # fmt: skip
+    except InputError as e:
+        cell = _param(book, f"AssetBudget{len(assets) + 1}")[0] if assets else _param(book, "MaxReward")[0]
+        _bad(book, cell, "an asset budget the workbook can hold", e.value, e.problem)
+        return None
 
 
 def _origin(names: dict[str, str], cells: Cells, parts: int, path: Path) -> tuple[str, ...]:
@@ -687,9 +737,9 @@ def read_identity(book: Workbook, sheet: str, columns: list[tuple[str, str, Any]
     return identity
 
 
-def _base_budget(names: dict[str, str], tail: str) -> Decimal | None:
+def _base_budget(names: dict[str, str], tail: str, name: str = "KatsheetBaseBudget") -> Decimal | None:
     """The budget before carry-over that katsheet next recorded (None: the budget is the base)."""
-    text = _constant(names, f"KatsheetBaseBudget{tail}")
+    text = _constant(names, f"{name}{tail}")
     try:
         return Decimal(text) if text else None
     except ArithmeticError:

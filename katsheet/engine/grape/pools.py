@@ -23,7 +23,7 @@ from fractions import Fraction
 
 from ..errors import InputError
 from ..names import member_key
-from ..numbers import from_units, places_of, round_down, to_units
+from ..numbers import from_units, places_of, to_units
 from .allocation import MAX_DECIMALS, Allocation, check_budget, nudge_for
 
 
@@ -236,20 +236,25 @@ class CappedMember:
     capped: bool
 
 
-def cap_members(allocation: Allocation, max_share: Decimal) -> tuple[list[CappedMember], Decimal, Decimal]:
+def cap_members(allocation: Allocation, max_share: Decimal | None) -> tuple[list[CappedMember], Decimal, Decimal]:
     """The per-member cap on a BASE/BONUS/EXCESS allocation (grape.md 6, "both models"): each
-    member's totals over their role rows, summed, at most ROUNDDOWN(B x max%, d); what is cut returns.
+    member's totals over their role rows, summed, at most the cap (ROUNDDOWN(B x max%, d) after the
+    rounding guard, as for task pools; no cap when ``max_share`` is None); what is cut returns.
     Returns the members (first spelling, by name), the total allocated and returned after the cap."""
     check_max_share(max_share)
     d = allocation.options.decimals
-    cap = to_units(round_down(Fraction(allocation.budget) * Fraction(max_share), d), d)
+    limit = cap_units(allocation.budget, max_share, d)
     sums: dict[str, int] = {}
     names: dict[str, str] = {}
     for m in allocation.members:
         k = member_key(m.member)
         names.setdefault(k, m.member)
         sums[k] = sums.get(k, 0) + to_units(m.total, d)
-    out = [CappedMember(names[k], from_units(sums[k], d), from_units(min(sums[k], cap), d), sums[k] > cap)
+
+    def paid(units: int) -> int:
+        return units if limit is None else min(units, limit)
+
+    out = [CappedMember(names[k], from_units(sums[k], d), from_units(paid(sums[k]), d), paid(sums[k]) < sums[k])
            for k in sorted(sums, key=lambda k: (k, names[k]))]  # fmt: skip
-    paid = sum(min(u, cap) for u in sums.values())
-    return out, from_units(paid, d), from_units(to_units(allocation.budget, d) - paid, d)
+    total = sum(paid(u) for u in sums.values())
+    return out, from_units(total, d), from_units(to_units(allocation.budget, d) - total, d)
