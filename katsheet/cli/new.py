@@ -235,7 +235,7 @@ def build_pools_month(*, roster: Path | None, tasks: Path | None, sample: bool, 
     help="pools: an asset paid from the scores, NAME=BUDGET[:DECIMALS] (repeat it; default one asset, "
     "GRAPE, with --budget and --decimals).",
 )
-@click.option("--max-reward", help="pools: the per-member cap, a share of each budget (40%).")
+@click.option("--max-reward", help="The per-member cap, a share of each budget (40%): pools, or tiers of one SubDAO.")
 @click.option("--config", "config_path", type=PATH, help="kat: the DAO's configuration (TOML).")
 @click.option("--ledger", type=PATH, help="kat: the month's ledger CSV, as for `katsheet kat`.")
 @click.option("--exceptions", "exceptions_path", type=PATH, help="kat: the exceptions CSV.")
