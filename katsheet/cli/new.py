@@ -232,8 +232,8 @@ def build_pools_month(*, roster: Path | None, tasks: Path | None, sample: bool, 
     "--asset",
     "assets",
     multiple=True,
-    help="pools: an asset paid from the scores, NAME=BUDGET[:DECIMALS] (repeat it; default one asset, "
-    "GRAPE, with --budget and --decimals).",
+    help="An asset paid from the scores, NAME=BUDGET[:DECIMALS] (repeat it; the first is the budget's; default "
+    "one asset, GRAPE, with --budget and --decimals): pools, or tiers of one SubDAO.",
 )
 @click.option("--max-reward", help="The per-member cap, a share of each budget (40%): pools, or tiers of one SubDAO.")
 @click.option("--config", "config_path", type=PATH, help="kat: the DAO's configuration (TOML).")
