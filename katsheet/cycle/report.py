@@ -81,7 +81,6 @@ def grape_report(book: Any, payout_files: list[tuple[str, bytes]]) -> str:
     """The report of a settled GRAPE month (``book.stamp`` set) and its payout file(s)."""
     stamp = book.stamp
     d = book.first.options.decimals
-    on = stamp.approved_on.isoformat() if stamp and stamp.approved_on else ""
     parts = "".join(
         f"<tr><td>{escape(part.subdao or 'GRAPE')}</td><td class='n'>{grouped(part.budget or 0, d)}</td>"
         f"<td class='n'>{grouped(part.allocation.total_allocated, d)}</td>"
@@ -94,20 +93,31 @@ def grape_report(book: Any, payout_files: list[tuple[str, bytes]]) -> str:
         f"<td><code>{escape(line.wallet)}</code></td></tr>"
         for line in book.members
     )
-    files = "".join(f"<h3>{escape(name)}</h3>{_csv_table(data, 'grape-governance' not in name)}"
-                    for name, data in payout_files)  # fmt: skip
     title = f"GRAPE settlement {stamp.settlement_id if stamp else ''}"
+    body = f"""<h2>Budget and allocation</h2><table><tr><th>SubDAO</th><th>Budget</th><th>Allocated</th><th>Returned</th>
+<th>Cap engaged</th></tr>{parts}</table>
+<h2>Total per member (all roles{", after the cap" if book.cap_section else ""})</h2>{bars([(line.member, float(line.paid(book))) for line in book.members], "Total")}
+<h2>Members</h2><table><tr><th>Member</th><th>Role rows</th><th>Total</th><th>Wallet</th></tr>{members}</table>
+<h2>Payout</h2>{_payout_files(payout_files)}"""
+    return _settled_page(title, stamp, f"Month {escape(book.month)}.", body)
+
+
+def _payout_files(payout_files: list[tuple[str, bytes]]) -> str:
+    return "".join(f"<h3>{escape(name)}</h3>{_csv_table(data, 'grape-governance' not in name)}"
+                   for name, data in payout_files)  # fmt: skip
+
+
+def _settled_page(title: str, stamp: Any, intro: str, body: str) -> str:
+    """A settled GRAPE month's page: the title, the SETTLED stamp, ``intro`` (HTML) with the seal,
+    ``body`` (HTML), and how to verify it."""
+    on = stamp.approved_on.isoformat() if stamp and stamp.approved_on else ""
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{escape(title)}</title><style>{STYLE}</style></head><body>
 <h1>{escape(title)}</h1>
 <p class="stamp">SETTLED {escape(stamp.settlement_id if stamp else "")}: approved by {escape(stamp.approved_by if stamp else "")} on {escape(on)}</p>
-<p>Month {escape(book.month)}. Settlement seal (SHA-256): <code>{escape(stamp.seal if stamp else "")}</code></p>
-<h2>Budget and allocation</h2><table><tr><th>SubDAO</th><th>Budget</th><th>Allocated</th><th>Returned</th>
-<th>Cap engaged</th></tr>{parts}</table>
-<h2>Total per member (all roles{", after the cap" if book.cap_section else ""})</h2>{bars([(line.member, float(line.paid(book))) for line in book.members], "Total")}
-<h2>Members</h2><table><tr><th>Member</th><th>Role rows</th><th>Total</th><th>Wallet</th></tr>{members}</table>
-<h2>Payout</h2>{files}
+<p>{intro} Settlement seal (SHA-256): <code>{escape(stamp.seal if stamp else "")}</code></p>
+{body}
 <p>Written by katsheet {escape(__version__)}. Verify the files with <code>katsheet check</code> and the
 SHA-256 sums in the settlement record.</p>
 </body></html>
@@ -118,7 +128,6 @@ def pools_report(month: Any, payout_files: list[tuple[str, bytes]]) -> str:
     """The report of a settled task-pool month: per asset what was paid and returned, the tasks'
     pools, each member before and after the cap, and every payout file (one per asset)."""
     stamp = month.stamp
-    on = stamp.approved_on.isoformat() if stamp and stamp.approved_on else ""
     assets = "".join(
         f"<tr><td>{escape(a.name)}</td><td class='n'>{grouped(a.budget, a.decimals)}</td>"
         f"<td class='n'>{grouped(r.total_allocated, a.decimals)}</td>"
@@ -137,23 +146,12 @@ def pools_report(month: Any, payout_files: list[tuple[str, bytes]]) -> str:
         for m in main.members
     )
     cap = f"{plain(month.max_share * 100)}% of each budget" if month.max_share is not None else "none"
-    files = "".join(f"<h3>{escape(name)}</h3>{_csv_table(data, 'grape-governance' not in name)}"
-                    for name, data in payout_files)  # fmt: skip
     title = f"GRAPE task-pool settlement {stamp.settlement_id if stamp else ''}"
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{escape(title)}</title><style>{STYLE}</style></head><body>
-<h1>{escape(title)}</h1>
-<p class="stamp">SETTLED {escape(stamp.settlement_id if stamp else "")}: approved by {escape(stamp.approved_by if stamp else "")} on {escape(on)}</p>
-<p>Month {escape(month.month)}. Per-member cap: {escape(cap)}. Settlement seal (SHA-256): <code>{escape(stamp.seal if stamp else "")}</code></p>
-<h2>Assets</h2><table><tr><th>Asset</th><th>Budget</th><th>Distributed</th><th>Returned</th></tr>{assets}</table>
+    body = f"""<h2>Assets</h2><table><tr><th>Asset</th><th>Budget</th><th>Distributed</th><th>Returned</th></tr>{assets}</table>
 <h2>Tasks ({escape(first.name)})</h2><table><tr><th>Task</th><th>Share</th><th>Scorers</th><th>Pool (PAT)</th>
 <th>Unallocated</th></tr>{tasks}</table>
 <h2>{escape(first.name)} per member</h2>{bars([(m.member, float(m.total)) for m in main.members], "Total")}
 <h2>Members ({escape(first.name)})</h2><table><tr><th>Member</th><th>Before the cap</th><th>Total</th><th>Capped</th></tr>
 {members}</table>
-<h2>Payout files (one per asset)</h2>{files}
-<p>Written by katsheet {escape(__version__)}. Verify the files with <code>katsheet check</code> and the
-SHA-256 sums in the settlement record.</p>
-</body></html>
-"""
+<h2>Payout files (one per asset)</h2>{_payout_files(payout_files)}"""
+    return _settled_page(title, stamp, f"Month {escape(month.month)}. Per-member cap: {escape(cap)}.", body)

@@ -934,6 +934,15 @@ def members_sheet(rows: int, parts: tuple[tuple[str, str], ...], section: Book |
     )
 
 
+#: The Guide's colour legend (rows 3 to 6), the same in every GRAPE template.
+COLOURS = (
+    Note("A3", "Colours", "heading"),
+    Note("A4", "Required input", "legend-input"),
+    Note("A5", "Optional override (leave blank for the default)", "legend-override"),
+    Note("A6", "Computed: locked, do not type here", "legend-computed"),
+)
+
+
 def approval_params(row: int, approval: Callable[[Any], dict[str, Any]]) -> tuple[Param, Param]:
     """The DAO's approval on the Guide (rows ``row`` and ``row + 1``): katsheet settle needs both."""
     return (
@@ -948,10 +957,7 @@ def guide_sheet(book: Book, allocation_names: list[str]) -> Sheet:
     first = allocation_names[0]
     lines = [
         Note("A1", "katsheet monthly workbook: guide", "title"),
-        Note("A3", "Colours", "heading"),
-        Note("A4", "Required input", "legend-input"),
-        Note("A5", "Optional override (leave blank for the default)", "legend-override"),
-        Note("A6", "Computed: locked, do not type here", "legend-computed"),
+        *COLOURS,
         Note("A7", "Bonus-eligible row (above the threshold)", "legend-eligible"),
         Note("A8", "Dynamic cap engaged: bonus and excess were cut", "legend-cap"),
         Note("A10", "The monthly cycle", "heading"),

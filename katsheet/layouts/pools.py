@@ -46,7 +46,7 @@ from ..engine.grape.pools import (
 from ..engine.limits import MAX_ROLE_ROWS, check_budget_fits
 from ..engine.names import excel_trim, member_key
 from ..engine.numbers import to_units
-from .grape import AMOUNT_WIDTH, DEFAULT_ROWS, IDENTITY, MIN_SPARE_ROWS, UNITS_WIDTH, approval_params
+from .grape import AMOUNT_WIDTH, COLOURS, DEFAULT_ROWS, IDENTITY, MIN_SPARE_ROWS, UNITS_WIDTH, approval_params
 from .model import (
     Chart,
     Column,
@@ -531,10 +531,7 @@ def results_sheet(month: PoolsMonth) -> Sheet:
 def guide_sheet(month: PoolsMonth) -> Sheet:
     lines = [
         Note("A1", "katsheet task-pool workbook (GRIPv2): guide", "title"),
-        Note("A3", "Colours", "heading"),
-        Note("A4", "Required input", "legend-input"),
-        Note("A5", "Optional override (leave blank for the default)", "legend-override"),
-        Note("A6", "Computed: locked, do not type here", "legend-computed"),
+        *COLOURS,
         Note("A7", "Capped: the per-member cap cut this amount", "legend-cap"),
         Note("A9", "The monthly cycle", "heading"),
         Note("A10", "1. Tasks sheet: each asset's budget and decimals, each task's share, the optional cap (B3)."),

@@ -18,7 +18,7 @@ from ..engine import InputError
 from ..engine.grape.allocation import MAX_DECIMALS, check_budget
 from ..engine.grape.pools import Asset, Task
 from ..engine.limits import check_budget_fits
-from ..engine.names import check_name, member_key
+from ..engine.names import member_key
 from ..layouts.grape import IDENTITY
 from ..layouts.model import col_letter, split_cell
 from ..layouts.pools import (
@@ -49,6 +49,7 @@ from .reader import (
     _score,
     _whole,
     read_identity,
+    row_member,
     signed_cells,
     stamp_of,
 )
@@ -167,19 +168,10 @@ def _rows(book: Workbook, n_tasks: int, levels: dict[str, Decimal]) -> tuple[lis
     seen: dict[str, str] = {}
     for i in range(table.rows):
         r = table.first_row + i
-        member = _input(book, SCORING, f"{member_col}{r}")
         raw_scores = [_input(book, SCORING, f"{c}{r}") for c in score_cols]
-        name = "" if member is None else str(member).strip(" ")
         where = f"{SCORING}!{member_col}{r}"
-        if not name.strip():
-            slots.append(None)
-            if any(s not in (None, "") for s in raw_scores):
-                _bad(book, where, "a member name", member, "a row with scores has no member name")
-            continue
-        try:
-            check_name(name, what="member name", where=where)
-        except InputError as e:
-            _bad(book, where, "a name without control characters, up to 100 characters", e.value, e.problem)
+        name = row_member(book, SCORING, f"{member_col}{r}", raw_scores)
+        if name is None:
             slots.append(None)
             continue
         if member_key(name) in seen:

@@ -663,19 +663,15 @@ def _part(book: Workbook, names: dict[str, str], criteria: Criteria, subdao: str
     seen: dict[tuple[str, str], str] = {}
     for i in range(table.rows):
         r = table.first_row + i
-        member = _input(book, scoring_name, f"{member_col}{r}")
         role = _input(book, scoring_name, f"{role_col}{r}")
         raw_scores = [_input(book, scoring_name, f"{c}{r}") for c in score_cols]
-        name = "" if member is None else str(member).strip(" ")
         where = f"{scoring_name}!{member_col}{r}"
-        if not name.strip():
+        name = row_member(book, scoring_name, f"{member_col}{r}", raw_scores)
+        if name is None:
             slots.append(None)
-            if any(s not in (None, "") for s in raw_scores):
-                _bad(book, where, "a member name", member, "a row with scores has no member name")
             continue
         role_text = "" if role is None else str(role).strip(" ")
         try:
-            check_name(name, what="member name", where=where)
             check_name(role_text, what="role", where=f"{scoring_name}!{role_col}{r}")
         except InputError as e:
             _bad(book, e.where, "a name without control characters, up to 100 characters", e.value, e.problem)
@@ -715,6 +711,24 @@ def _part(book: Workbook, names: dict[str, str], criteria: Criteria, subdao: str
         budget=budget, options=options, rows=tuple(rows), capacity=shown, slots=tuple(slots), subdao=subdao,
         order=tuple(order) if order else None, base_budget=_base_budget(names, tail),
     )  # fmt: skip
+
+
+def row_member(book: Workbook, sheet: str, cell: str, scores: list[Any]) -> str | None:
+    """A table row's member name as typed (spaces around kept off), or None for a blank row or a
+    name the workbook cannot hold (reported); scores in a row without a name are reported too."""
+    member = _input(book, sheet, cell)
+    name = "" if member is None else str(member).strip(" ")
+    where = f"{sheet}!{cell}"
+    if not name.strip():
+        if any(s not in (None, "") for s in scores):
+            _bad(book, where, "a member name", member, "a row with scores has no member name")
+        return None
+    try:
+        check_name(name, what="member name", where=where)
+    except InputError as e:
+        _bad(book, e.where, "a name without control characters, up to 100 characters", e.value, e.problem)
+        return None
+    return name
 
 
 def read_identity(book: Workbook, sheet: str, columns: list[tuple[str, str, Any]], r: int) -> dict[str, str]:
