@@ -117,8 +117,28 @@ def check_subdao_name(name: str, *, where: str) -> str:
     return name
 
 
+class TableRows:
+    """A month's table of members: ``rows`` typed, room for ``capacity``, and ``slots`` (where each
+    table row's member is in ``rows``, None for a blank row; default: rows first, in order)."""
+
+    rows: tuple[Any, ...]
+    capacity: int
+    slots: tuple[int | None, ...] | None
+
+    def row_at(self, i: int) -> int | None:
+        """The index in ``rows`` of the member in table row i, or None for a blank row."""
+        if self.slots is not None:
+            return self.slots[i] if i < len(self.slots) else None
+        return i if i < len(self.rows) else None
+
+    @property
+    def table_rows(self) -> int:
+        """--rows when the roster fits in it; else the roster plus MIN_SPARE_ROWS spare rows."""
+        return self.capacity if len(self.rows) <= self.capacity else len(self.rows) + MIN_SPARE_ROWS
+
+
 @dataclass(frozen=True)
-class Month:
+class Month(TableRows):
     """One SubDAO's month: the inputs, and (derived) the engine's allocation."""
 
     template: str = "expanded"
@@ -139,17 +159,6 @@ class Month:
     order: tuple[int, ...] | None = None
     #: the budget before any carry-over (katsheet next adds carry-over % x returned to it)
     base_budget: Decimal | None = None
-
-    def row_at(self, i: int) -> int | None:
-        """The index in ``rows`` of the member in table row i, or None for a blank row."""
-        if self.slots is not None:
-            return self.slots[i] if i < len(self.slots) else None
-        return i if i < len(self.rows) else None
-
-    @property
-    def table_rows(self) -> int:
-        """--rows when the roster fits in it; else the roster plus MIN_SPARE_ROWS spare rows."""
-        return self.capacity if len(self.rows) <= self.capacity else len(self.rows) + MIN_SPARE_ROWS
 
     @cached_property
     def allocation(self) -> Allocation:

@@ -46,7 +46,15 @@ from ..engine.grape.pools import (
 from ..engine.limits import MAX_ROLE_ROWS, check_budget_fits
 from ..engine.names import excel_trim, member_key
 from ..engine.numbers import to_units
-from .grape import AMOUNT_WIDTH, COLOURS, DEFAULT_ROWS, IDENTITY, MIN_SPARE_ROWS, UNITS_WIDTH, approval_params
+from .grape import (
+    AMOUNT_WIDTH,
+    COLOURS,
+    DEFAULT_ROWS,
+    IDENTITY,
+    UNITS_WIDTH,
+    TableRows,
+    approval_params,
+)
 from .model import (
     Chart,
     Column,
@@ -91,7 +99,7 @@ class PoolRow:
 
 
 @dataclass(frozen=True)
-class PoolsMonth:
+class PoolsMonth(TableRows):
     """A task-pool month: tasks, assets, the cap, levels and the Scoring rows; the engine's
     allocation per asset is derived."""
 
@@ -130,17 +138,9 @@ class PoolsMonth:
                 raise InputError(f"decimals run from 0 to {MAX_DECIMALS}", where=f"--asset {a.name}", value=a.decimals)
             check_budget_fits(a.budget, a.decimals, where=f"--asset {a.name}")
         check_max_share(self.max_share)
-
-    def row_at(self, i: int) -> int | None:
-        if self.slots is not None:
-            return self.slots[i] if i < len(self.slots) else None
-        return i if i < len(self.rows) else None
-
-    @property
-    def table_rows(self) -> int:
-        """--rows when the members fit in it; else the members plus MIN_SPARE_ROWS spare rows."""
-        rows = self.capacity if len(self.rows) <= self.capacity else len(self.rows) + MIN_SPARE_ROWS
-        return min(rows, MAX_ROLE_ROWS)
+        if self.table_rows > MAX_ROLE_ROWS:
+            raise InputError(f"the workbook would hold {self.table_rows:,} members; it holds up to {MAX_ROLE_ROWS:,} "
+                             "(spare rows included): give fewer --rows", where="--rows")  # fmt: skip
 
     @property
     def period(self) -> str:
