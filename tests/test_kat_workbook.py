@@ -14,14 +14,13 @@ import pytest
 from kat_helpers import CED, GUARDRAILS, MONTH, ced
 from libreoffice import recalculate, require_libreoffice
 from test_kat_vectors import CASES
-from workbooks import cached_values
+from workbooks import cached_values, mismatches
 
 from katsheet.engine.kat import ExceptionRecord, Ledger, LedgerRow, MemberState, parse_config
 from katsheet.engine.kat.records import STATUSES
 from katsheet.io.katfiles import sample_inputs
 from katsheet.layouts.kat import SAMPLE_MONTH, KatMonth, kat_layout
 from katsheet.workbook.columnwise import evaluate_cells
-from katsheet.workbook.expected import agrees, expected_cells
 from katsheet.workbook.writer import workbook_bytes
 from katsheet.workbook.xlsx import read_xlsx
 
@@ -111,15 +110,6 @@ def months() -> dict[str, KatMonth]:
     out = {name: vector_month(name) for name in CASES}
     out["CED"], out["CED-blocked"] = sample_month("month"), sample_month("blocked")
     out |= {f"random-{seed}": random_month(seed) for seed in range(RANDOM_MONTHS)}
-    return out
-
-
-def mismatches(month: KatMonth, found: dict) -> list[str]:
-    out = []
-    for e in expected_cells(kat_layout(month), month):
-        got = found.get((e.sheet, e.cell))
-        if not agrees(e.value, got, e.fmt, e.decimals, e.budget):
-            out.append(f"{e.sheet}!{e.cell} ({e.label}): engine {e.value!r}, found {got!r}")
     return out
 
 

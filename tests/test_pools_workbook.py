@@ -12,13 +12,12 @@ from pathlib import Path
 import pytest
 from libreoffice import recalculate, require_libreoffice
 from test_pools import VECTORS
-from workbooks import cached_values
+from workbooks import cached_values, mismatches
 
 from katsheet.engine.grape.pools import Asset, Task, TaskScore
 from katsheet.layouts.pools import MEMBERS, SCORING, TASKS, PoolsMonth, pools_layout, pools_month
 from katsheet.workbook.checker import check
 from katsheet.workbook.columnwise import evaluate_cells
-from katsheet.workbook.expected import agrees, expected_cells
 from katsheet.workbook.reader import read_workbook
 from katsheet.workbook.writer import workbook_bytes
 from katsheet.workbook.xlsx import read_xlsx
@@ -55,15 +54,6 @@ def random_month(seed: int) -> PoolsMonth:
 def months() -> dict[str, PoolsMonth]:
     out = {v[0]: vector_month(v) for v in VECTORS}
     return out | {f"random-{s}": random_month(s) for s in range(RANDOM_MONTHS)}
-
-
-def mismatches(month: PoolsMonth, found: dict) -> list[str]:
-    out = []
-    for e in expected_cells(pools_layout(month), month):
-        got = found.get((e.sheet, e.cell))
-        if not agrees(e.value, got, e.fmt, e.decimals, e.budget):
-            out.append(f"{e.sheet}!{e.cell} ({e.label}): engine {e.value!r}, found {got!r}")
-    return out
 
 
 @pytest.fixture(scope="module")

@@ -15,13 +15,12 @@ from pathlib import Path
 
 import pytest
 from libreoffice import recalculate, require_libreoffice
-from workbooks import cached_values, random_month
+from workbooks import cached_values, mismatches, random_month
 
 from katsheet.engine.grape.pools import Asset
-from katsheet.layouts.grape import Book, as_book, grape_layout
+from katsheet.layouts.grape import Book, as_book
 from katsheet.workbook.checker import check
 from katsheet.workbook.columnwise import evaluate_cells
-from katsheet.workbook.expected import agrees, expected_cells
 from katsheet.workbook.reader import read_workbook
 from katsheet.workbook.shipped import write_month
 from katsheet.workbook.xlsx import read_xlsx
@@ -41,15 +40,6 @@ def capped_month(seed: int) -> Book:
     )
     cap = rnd.choice([None, Decimal("0.05"), Decimal("0.15"), Decimal("0.333"), Decimal(1)])
     return Book((month,), cap_section=True, max_share=cap, assets=assets[: rnd.randint(0, 2)])
-
-
-def mismatches(book: Book, found: dict) -> list[str]:
-    out = []
-    for e in expected_cells(grape_layout(book), book):
-        got = found.get((e.sheet, e.cell))
-        if not agrees(e.value, got, e.fmt, e.decimals, e.budget):
-            out.append(f"{e.sheet}!{e.cell} ({e.label}): engine {e.value!r}, found {got!r}")
-    return out
 
 
 @pytest.fixture(scope="module")

@@ -18,10 +18,10 @@ from reference import fit_budget
 from katsheet.engine import FOUR_CRITERIA, SINGLE_CRITERION, Options, grape_weight
 from katsheet.engine.grape.criteria import DEFAULT_LEVELS
 from katsheet.engine.grape.roster import ScoredRow
-from katsheet.layouts.grape import Book, Month, grape_layout
+from katsheet.layouts.grape import Book, Month
 from katsheet.workbook.evaluate import evaluate
 from katsheet.workbook.expected import agrees, expected_cells
-from katsheet.workbook.shipped import write_month
+from katsheet.workbook.shipped import layout_of, write_month
 
 ROLES = ["Developer", "Designer", "Reviewer", "Ops", "Community Manager", "Researcher", ""]
 LEVELS = list(DEFAULT_LEVELS)
@@ -117,14 +117,19 @@ class Mismatch:
         return f"{self.sheet}!{self.cell} ({self.label}): engine {self.expected!r}, found {self.found!r}"
 
 
-def compare(month: Month, found: dict[tuple[str, str], Any]) -> list[Mismatch]:
-    """Every computed cell of the month's layout against ``found`` ((sheet, cell) -> value)."""
+def compare(month: Any, found: dict[tuple[str, str], Any]) -> list[Mismatch]:
+    """Every computed cell of the month's layout (any template) against ``found`` ((sheet, cell) -> value)."""
     out = []
-    for e in expected_cells(grape_layout(month), month):
+    for e in expected_cells(layout_of(month), month):
         got = found.get((e.sheet, e.cell))
         if not agrees(e.value, got, e.fmt, e.decimals, e.budget):
             out.append(Mismatch(e.sheet, e.cell, e.label, e.value, got))
     return out
+
+
+def mismatches(month: Any, found: dict[tuple[str, str], Any]) -> list[str]:
+    """compare(), each mismatch as one line."""
+    return [str(m) for m in compare(month, found)]
 
 
 def cached_values(path: Path) -> dict[tuple[str, str], Any]:
