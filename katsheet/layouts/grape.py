@@ -35,7 +35,7 @@ from typing import Any
 from .. import __version__
 from ..engine import DEFAULT_LEVELS, FOUR_CRITERIA, Allocation, Criteria, InputError, Options, allocate
 from ..engine.grape.allocation import CAP_RULES, MAX_DECIMALS, NUDGE_BITS, check_budget, empty_allocation
-from ..engine.grape.pools import Asset, cap_units, check_max_share
+from ..engine.grape.pools import Asset, cap_units, check_asset_name, check_max_share
 from ..engine.grape.roster import UNASSIGNED, ScoredRow
 from ..engine.limits import MAX_MIN_DIVISOR, check_budget_fits
 from ..engine.names import excel_trim, member_key
@@ -244,6 +244,8 @@ class Book:
             raise InputError("the per-member cap and several assets are for a workbook of one SubDAO: leave out "
                              "--max-reward and --asset, or --subdao", where="--subdao")  # fmt: skip
         check_max_share(self.max_share)
+        for name in (self.main_asset, *(a.name for a in self.assets)):
+            check_asset_name(name)
         names = [member_key(self.main_asset), *(member_key(a.name) for a in self.assets)]
         if len(set(names)) != len(names):
             raise InputError("an asset is given twice", where="--asset", value=", ".join(names))

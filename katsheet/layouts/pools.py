@@ -22,7 +22,6 @@ shares, budgets, decimals, the cap, levels, members and scores are inputs.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -41,6 +40,7 @@ from ..engine.grape.pools import (
     TaskScore,
     allocate_pools,
     cap_units,
+    check_asset_name,
     check_max_share,
 )
 from ..engine.limits import MAX_ROLE_ROWS, check_budget_fits
@@ -76,7 +76,6 @@ LAYOUT_VERSION = 1
 GUIDE, TASKS, SCORING, MEMBERS, RESULTS = "Guide", "Tasks", "Scoring", "Members", "Results"
 MAX_TASKS = 60
 MAX_ASSETS = 6
-ASSET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,19}")
 SCORING_HEADER_ROW = 10
 MEMBERS_HEADER_ROW = 4
 ASSET_HEADER_ROW = 7
@@ -127,9 +126,7 @@ class PoolsMonth(TableRows):
         if not 1 <= len(self.assets) <= MAX_ASSETS:
             raise InputError(f"a pools month pays 1 to {MAX_ASSETS} assets", where="--asset", value=len(self.assets))
         for a in self.assets:
-            if not ASSET_NAME.fullmatch(a.name):
-                raise InputError("an asset's name is 1 to 20 letters, digits or . _ - (it names the asset's payout "
-                                 "file)", where="--asset", value=a.name)  # fmt: skip
+            check_asset_name(a.name)
         names = [member_key(a.name) for a in self.assets]
         if len(set(names)) != len(names):
             raise InputError("an asset is given twice", where="--asset", value=", ".join(a.name for a in self.assets))

@@ -16,6 +16,7 @@ Several assets are the same scores allocated again with another budget and decim
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -114,6 +115,16 @@ class PoolAllocation:
     @property
     def cap_amount(self) -> Fraction | None:
         return None if self.max_share is None else Fraction(self.budget) * Fraction(self.max_share)
+
+
+ASSET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,19}")
+
+
+def check_asset_name(name: str) -> None:
+    """An asset's name names its payout file: 1 to 20 letters, digits or . _ -."""
+    if not ASSET_NAME.fullmatch(name):
+        raise InputError("an asset's name is 1 to 20 letters, digits or . _ - (it names the asset's payout file)",
+                         where="--asset", value=name)  # fmt: skip
 
 
 def cap_units(budget: Decimal, max_share: Decimal | None, decimals: int) -> int | None:
