@@ -200,3 +200,41 @@ def test_the_shipped_pools_files_are_clean() -> None:
     for path in (root / "templates" / "grape-pools.xlsx", root / "sample_workbooks" / "2026-11-pools.xlsx"):
         book = read_workbook(path)
         assert book.month is not None and check(book).findings == [], path
+
+
+def test_common_hand_edits_are_not_errors(sample, edit) -> None:
+    """A Scoring row inserted with its formulas filled down and a member typed in, a row deleted,
+    the Scoring rows sorted by name, a notes column inserted: the formulas follow, and the checker
+    holds the numbers to the rules on the edited inputs, silent."""
+    book = read_workbook(sample)
+    table = book.layout.sheet(SCORING).table
+    first, last = table.first_row, table.last_row
+    row = first + 3
+    inserted = edit(sample, ["insert_rows", SCORING, row, 1], ["fill_down", SCORING, f"A{row - 1}:{table.letter('b_3')}{row - 1}", 1],
+                    ["clear", SCORING, f"A{row}:{table.letter('s_4')}{row}"], ["set_text", SCORING, f"A{row}", "Nova Vale"],
+                    ["set", SCORING, f"{table.letter('s_2')}{row}", 0.5])  # fmt: skip
+    edited = read_workbook(inserted)
+    assert check(edited).findings == [] and "Nova Vale" in [r.member for r in edited.month.rows]
+    deleted = edit(sample, ["delete_rows", SCORING, first + 1, 1])
+    assert check(read_workbook(deleted)).findings == []
+    ordered = edit(sample, ["sort", SCORING, f"A{first}:{table.letter('b_3')}{first + 11}", 0, False])
+    assert check(read_workbook(ordered)).findings == []
+    notes = edit(sample, ["insert_columns", SCORING, "B", 1], ["set_text", SCORING, f"B{first}", "=not a formula"])
+    assert check(read_workbook(notes)).findings == []
+    below = edit(sample, ["set_text", SCORING, f"A{last + 2}", "Late Comer"])
+    found = check(read_workbook(below)).findings
+    assert [(f.kind, f.cell) for f in found] == [("bad-input", f"A{last + 2}")]
+
+
+def test_user_text_stays_text(tmp_path) -> None:
+    """Task and member names that look like formulas or markup arrive as the literal strings."""
+    tasks = [Task('=HYPERLINK("http://x","y")', Decimal(1)), Task("@SUM(A1)", Decimal(2))]
+    scores = [TaskScore("=1+1", tasks[0].name, Decimal("0.5")), TaskScore("<script>", tasks[1].name, Decimal(1))]
+    month = pools_month("2026-12", tasks, [Asset("GRAPE", Decimal(100), 2)], scores, capacity=5)
+    path = tmp_path / "t.xlsx"
+    path.write_bytes(workbook_bytes(pools_layout(month), month, decimals=2))
+    raw = read_xlsx(path)
+    texts = {v for k, v in raw.formulas.items() if k not in raw.formula_keys}
+    assert {"=1+1", "<script>", 'Score: =HYPERLINK("http://x","y")', "@SUM(A1)"} <= texts
+    book = read_workbook(path)
+    assert check(book).findings == [] and [r.member for r in book.month.rows] == ["=1+1", "<script>"]
