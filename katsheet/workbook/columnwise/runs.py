@@ -87,6 +87,12 @@ class Run:
         return self.last - self.first + 1
 
 
+NAME_PLACEHOLDER = "_KSN"
+#: a string literal, or an identifier that is not a function (not followed by "("), a sheet (!)
+#: or part of a reference: what is left of a formula's shape once its references are placeholders
+_NAME = re.compile(r'"(?:[^"]|"")*"|(?<![\w.$!#])([A-Za-z_\\][A-Za-z0-9_.]*)(?![\w(!.])')
+
+
 class Compiled:
     """A formula text compiled by `formulas` once, with its inputs in call order."""
 
@@ -102,9 +108,35 @@ class Compiled:
 
     @classmethod
     def of(cls, text: str) -> Compiled:
-        if text not in cls._cache:
-            cls._cache[text] = cls(text)
-        return cls._cache[text]
+        """``text`` compiled, once. Formulas that differ only in the defined names they read (a
+        month's 60 pool parameters, each its own cell) share one compilation: compiling is most of
+        the cost of a cell that is its own run."""
+        hit = cls._cache.get(text)
+        if hit is None:
+            names: list[str] = []
+
+            def placeholder(m: re.Match[str]) -> str:
+                word = m.group(1)
+                if word is None or word.upper() in ("TRUE", "FALSE") or word.upper().startswith("_KS"):
+                    return m.group(0)
+                if word.upper() not in names:
+                    names.append(word.upper())
+                return f"{NAME_PLACEHOLDER}{names.index(word.upper())}"
+
+            canonical = _NAME.sub(placeholder, text)
+            shared = cls._cache.get(canonical)
+            if shared is None:
+                shared = cls._cache[canonical] = cls(canonical)
+            hit = cls._cache[text] = shared if not names else shared.renamed(names)
+        return hit
+
+    def renamed(self, names: list[str]) -> Compiled:
+        """This compilation reading ``names`` where it reads _KSN0, _KSN1, ... (same call order)."""
+        out = object.__new__(Compiled)
+        out.fn = self.fn
+        out.inputs = [names[int(i[len(NAME_PLACEHOLDER) :])] if i.startswith(NAME_PLACEHOLDER) else i
+                      for i in self.inputs]  # fmt: skip
+        return out
 
     def elementwise_in(self, tainted: set[str]) -> bool:
         """Whether values that differ per row only ever pass through element-wise functions."""
