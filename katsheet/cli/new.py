@@ -368,6 +368,6 @@ def new(
         console.print(line)
     if book.cap_section:
         cap = f"capped at {book.max_share * 100:g}% of each budget" if book.max_share is not None else "no cap"
-        paid = "; ".join(f"{a.name} {sum(x.paid(book, k) for x in book.members):,.{a.decimals}f} of {a.budget:,.{a.decimals}f}"
+        paid = "; ".join(f"{a.name} {book.paid_total(k):,.{a.decimals}f} of {a.budget:,.{a.decimals}f}"
                          for k, a in enumerate(book.asset_list))  # fmt: skip
         console.print(Text(f"  Per member ({cap}): paid {paid}."))

@@ -18,8 +18,9 @@ from typing import Any
 
 from ..engine.errors import InputError
 from ..engine.grape.allocation import parse_budget_text
+from ..engine.grape.pools import Asset
 from ..engine.kat import Ledger, MemberState
-from ..engine.numbers import exact_sum, parse_decimal, round_down
+from ..engine.numbers import parse_decimal, round_down
 from ..layouts.grape import Book
 from ..layouts.kat import TEMPLATE, KatMonth
 from ..layouts.pools import TEMPLATE_ID as POOLS_TEMPLATE
@@ -80,7 +81,7 @@ def next_grape_book(path: Path, *, budget: str | None = None, carry_over: str = 
         d = part.options.decimals
         base = parse_budget_text(budget, d) if budget is not None else (part.base_budget or part.budget or Decimal(0))
         # with the per-member cap, what the cap cut returned too
-        returned = _returned(settled, 0) if settled.cap_section else part.allocation.returned_to_treasury
+        returned = settled.returned(0) if settled.cap_section else part.allocation.returned_to_treasury
         name = f" ({part.subdao})" if part.subdao else f" ({settled.main_asset})" if settled.assets else ""
         amount, line = _budget(base, share, returned, d, name, settled.month)
         origin.append(line)
@@ -90,21 +91,10 @@ def next_grape_book(path: Path, *, budget: str | None = None, carry_over: str = 
         )
     if not settled.cap_section:
         return Book(tuple(parts), origin=tuple(origin))
-    assets, bases = [], []
-    for k, asset in enumerate(settled.assets, start=1):
-        known = settled.asset_bases[k - 1] if k - 1 < len(settled.asset_bases) else None
-        base = known if known is not None else asset.budget
-        amount, line = _budget(base, share, _returned(settled, k), asset.decimals, f" ({asset.name})", settled.month)
-        assets.append(dataclasses.replace(asset, budget=amount))
-        bases.append(base)
-        origin.append(line)
-    return Book(tuple(parts), origin=tuple(origin), cap_section=True, max_share=settled.max_share,
-                main_asset=settled.main_asset, assets=tuple(assets), asset_bases=tuple(bases))  # fmt: skip
-
-
-def _returned(book: Book, k: int) -> Decimal:
-    """What asset k returned to the treasury after the per-member cap."""
-    return book.asset_list[k].budget - exact_sum(line.paid(book, k) for line in book.members)
+    returned = [settled.returned(k) for k in range(1, len(settled.asset_list))]
+    assets, bases, lines = _carried(settled.assets, settled.asset_bases, returned, share, settled.month)
+    return Book(tuple(parts), origin=(*origin, *lines), cap_section=True, max_share=settled.max_share,
+                main_asset=settled.main_asset, assets=assets, asset_bases=bases)  # fmt: skip
 
 
 def _settled_grape(path: Path, carry_over: str) -> tuple[Any, Decimal]:
@@ -133,6 +123,21 @@ def _budget(base: Decimal, share: Decimal, returned: Decimal, d: int, name: str,
                     f"{returned:,.{d}f} returned in {period} (rounded down to {d} decimals)")  # fmt: skip
 
 
+def _carried(assets: tuple[Asset, ...], bases: tuple[Decimal | None, ...], returned: list[Decimal], share: Decimal,
+             period: str) -> tuple[tuple[Asset, ...], tuple[Decimal, ...], tuple[str, ...]]:  # fmt: skip
+    """Each asset's next budget: its base (``bases``, else its budget) + carry-over x what it
+    returned; the new assets, their bases and the Guide's lines."""
+    out, kept, lines = [], [], []
+    for k, asset in enumerate(assets):
+        known = bases[k] if k < len(bases) else None
+        base = known if known is not None else asset.budget
+        amount, line = _budget(base, share, returned[k], asset.decimals, f" ({asset.name})", period)
+        out.append(dataclasses.replace(asset, budget=amount))
+        kept.append(base)
+        lines.append(line)
+    return tuple(out), tuple(kept), tuple(lines)
+
+
 def next_pools_month(path: Path, *, budget: str | None = None, carry_over: str = "0%") -> PoolsMonth:
     """The task-pool month after a settled one: the same tasks and shares, assets, cap, levels,
     members and wallets, scores blank; each asset's budget = its base + carry-over x what it
@@ -141,23 +146,13 @@ def next_pools_month(path: Path, *, budget: str | None = None, carry_over: str =
     if budget is not None and len(settled.assets) > 1:
         raise InputError("a month of several assets keeps each asset's own budget: leave --budget out",
                          where="--budget", value=budget)  # fmt: skip
-    assets, bases, origin = [], [], []
-    for k, (asset, allocation) in enumerate(zip(settled.assets, settled.allocations, strict=True)):
-        known = settled.base_budgets[k] if k < len(settled.base_budgets) else None
-        base = (
-            parse_budget_text(budget, asset.decimals)
-            if budget is not None
-            else (known if known is not None else asset.budget)
-        )
-        amount, line = _budget(base, share, allocation.returned_to_treasury, asset.decimals, f" ({asset.name})",
-                               settled.month)  # fmt: skip
-        assets.append(dataclasses.replace(asset, budget=amount))
-        bases.append(base)
-        origin.append(line)
+    given = (parse_budget_text(budget, settled.assets[0].decimals),) if budget is not None else ()
+    returned = [a.returned_to_treasury for a in settled.allocations]
+    assets, bases, origin = _carried(settled.assets, given or settled.base_budgets, returned, share, settled.month)
     rows = tuple(dataclasses.replace(r, shown=tuple(Decimal(0) for _ in r.shown), scores=tuple(Decimal(0) for _ in
                  r.scores)) for r in settled.rows)  # fmt: skip
     return dataclasses.replace(settled, month=month_after(settled.month), assets=tuple(assets), rows=rows, slots=None,
-                               approval={}, stamp=None, origin=tuple(origin), base_budgets=tuple(bases),
+                               approval={}, stamp=None, origin=origin, base_budgets=bases,
                                capacity=max(settled.capacity, len(rows)))  # fmt: skip
 
 

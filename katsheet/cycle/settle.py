@@ -179,21 +179,47 @@ def _kat_record(month: KatMonth) -> dict[str, Any]:
 # GRAPE
 
 
-def grape_settlement_id(book: Book) -> str:
-    """GRAPE months have no DAO code: GRAPE-YYYY-MM."""
-    return f"GRAPE-{book.month}"
+def grape_settlement_id(month: Book | PoolsMonth) -> str:
+    """GRAPE months (tiers or task pools) have no DAO code: GRAPE-YYYY-MM."""
+    return f"GRAPE-{month.month}"
 
 
-def _grape_total(book: Book, k: int = 0) -> Decimal:
-    """What the month pays in asset k (after the per-member cap, when the book has one)."""
-    return exact_sum(line.paid(book, k) for line in book.members)
+def _payout_files(fmt: str, token: str, sid: str, period: str, named: dict[str, str], cells: dict[str, str],
+                  lots: list[tuple[str, dict[str, Decimal], Decimal]],
+                  problems: list[str]) -> tuple[list[tuple[str, bytes]], list[str], int]:  # fmt: skip
+    """The payout file(s) in ``fmt`` for each lot (a tag for its file names, each member's amount,
+    the total): wallets ``named`` per member, each at its cell; ``problems`` found before (two
+    wallets for one member) are reasons too. Several lots (assets) are never merged: one file each."""
+    if fmt not in GRAPE_FORMATS:
+        raise InputError(f"GRAPE payout formats: {', '.join(GRAPE_FORMATS)}", where="--payout", value=fmt)
+    if fmt == "safe" and len(lots) > 1:
+        raise InputError("the safe format takes one --token address, and this month pays several assets: use "
+                         "solana-tokens, streamflow, grape-governance or generic", where="--payout", value=fmt)  # fmt: skip
+    files: list[tuple[str, bytes]] = []
+    count = 0
+    for tag, amounts, total in lots:
+        paid, more = payees(amounts, named, where=cells)
+        problems += more
+        if fmt != "safe":
+            problems += [f"{cells[p.member]}: {p.member}'s wallet {problem}" for p in paid
+                         if (problem := solana_problem(p.wallet))]  # fmt: skip
+        if not problems:
+            rendered = render(fmt, paid, total, token=token, settlement_id=sid, period=period)
+            files += [(f"{sid}-{tag}{fmt}{f.suffix}.csv", f.data) for f in rendered]
+        count = max(count, len(paid))
+    if problems:  # a missing wallet blocks every asset: said once, at its cell (the first asset's line)
+        return (
+            [],
+            list({p.partition(": ")[0]: p for p in reversed(problems)}.values())[::-1] if len(lots) > 1 else problems,
+            0,
+        )
+    return files, [], count
 
 
 def _grape_payout(book: Book, fmt: str, token: str) -> tuple[list[tuple[str, bytes]], list[str], int]:
-    """The payout file(s) in ``fmt``: per member, summed over roles and SubDAO sheets; a member
-    whose role rows give two different wallets is a reason, named at both cells."""
-    if fmt not in GRAPE_FORMATS:
-        raise InputError(f"GRAPE payout formats: {', '.join(GRAPE_FORMATS)}", where="--payout", value=fmt)
+    """The payout file(s) in ``fmt``: per member, summed over roles and SubDAO sheets (with the cap
+    and assets section: one file per asset, each after the per-member cap); a member whose role rows
+    give two different wallets is a reason, named at both cells."""
     layout = grape_layout(book)
     wallets: dict[str, str] = {}
     where: dict[str, str] = {}
@@ -219,40 +245,27 @@ def _grape_payout(book: Book, fmt: str, token: str) -> tuple[list[tuple[str, byt
     named = {line.member: wallets.get(member_key(line.member), "") for line in book.members}
     cells = {line.member: where.get(member_key(line.member), first_cell.get(member_key(line.member), "")) for line in
              book.members}  # fmt: skip
-    sid = grape_settlement_id(book)
-    # with the cap and assets section: one file per asset, each after the per-member cap
     assets = book.asset_list if book.cap_section else book.asset_list[:1]
-    if fmt == "safe" and len(assets) > 1:
-        raise InputError("the safe format takes one --token address, and this month pays several assets: use "
-                         "solana-tokens, streamflow, grape-governance or generic", where="--payout", value=fmt)  # fmt: skip
-    files: list[tuple[str, bytes]] = []
-    count = 0
-    for k, asset in enumerate(assets):
-        paid, more = payees({line.member: line.paid(book, k) for line in book.members}, named, where=cells)
-        problems += more
-        if fmt != "safe":
-            problems += [f"{cells[p.member]}: {p.member}'s wallet {problem}" for p in paid
-                         if (problem := solana_problem(p.wallet))]  # fmt: skip
-        if not problems:
-            total = _grape_total(book, k)
-            tag = f"{asset.name}-" if book.cap_section else ""
-            rendered = render(fmt, paid, total, token=token, settlement_id=sid, period=book.month)
-            files += [(f"{sid}-{tag}{fmt}{f.suffix}.csv", f.data) for f in rendered]
-        count = max(count, len(paid))
-    if problems:
-        return [], _once_per_cell(problems) if len(assets) > 1 else problems, 0
-    return files, [], count
+    lots = [(f"{a.name}-" if book.cap_section else "", {line.member: line.paid(book, k) for line in book.members},
+             book.paid_total(k)) for k, a in enumerate(assets)]  # fmt: skip
+    return _payout_files(fmt, token, grape_settlement_id(book), book.month, named, cells, lots, problems)
 
 
-def _once_per_cell(problems: list[str]) -> list[str]:
-    """A missing wallet blocks every asset: said once, at its cell (the first asset's line)."""
-    return list({p.partition(": ")[0]: p for p in reversed(problems)}.values())[::-1]
+def _sealer(layout: Callable[[Any], Any]) -> Callable[[Any, Stamp], Any]:
+    """A framework's ``sealed``: the month with the stamp and the seal of its constant cells."""
+
+    def sealed(month: Any, stamp: Stamp) -> Any:
+        unsealed = dataclasses.replace(month, stamp=None)
+        seal = seal_of(constant_cells(layout(unsealed), unsealed))
+        return dataclasses.replace(month, stamp=dataclasses.replace(stamp, seal=seal))
+
+    return sealed
 
 
-def _grape_sealed(book: Book, stamp: Stamp) -> Book:
-    unsealed = dataclasses.replace(book, stamp=None)
-    seal = seal_of(constant_cells(grape_layout(unsealed), unsealed))
-    return dataclasses.replace(book, stamp=dataclasses.replace(stamp, seal=seal))
+def _asset_entry(sid: str, a: Any, paid: Decimal, returned: Decimal, members_paid: int) -> dict[str, Any]:
+    """One asset in a settlement record: its totals and the prefix of its payout files."""
+    return {"budget": plain(a.budget), "decimals": a.decimals, "total_allocated": plain(paid),
+            "returned_to_treasury": plain(returned), "members_paid": members_paid, "file_prefix": f"{sid}-{a.name}-"}  # fmt: skip
 
 
 def _grape_record(book: Book) -> dict[str, Any]:
@@ -261,18 +274,16 @@ def _grape_record(book: Book) -> dict[str, Any]:
         "framework": "grape",
         "dao": {"name": "", "code": "GRAPE", "subdaos": [part.subdao for part in book.parts if part.subdao]},
         "totals": {"members": len(book.members), "budget": plain(book.total_budget),
-                   "total_allocated": plain(_grape_total(book)), "returned_to_treasury": plain(returned)},
+                   "total_allocated": plain(book.paid_total()), "returned_to_treasury": plain(returned)},
     }  # fmt: skip
     if book.cap_section:  # after the per-member cap, per asset (the first is the budget's)
         sid = grape_settlement_id(book)
-        paid = [_grape_total(book, k) for k in range(len(book.asset_list))]
-        record["totals"]["returned_to_treasury"] = plain(book.asset_list[0].budget - paid[0])
+        record["totals"]["returned_to_treasury"] = plain(book.returned(0))
         record["max_reward"] = plain(book.max_share) if book.max_share is not None else None
         record["assets"] = {
-            a.name: {"budget": plain(a.budget), "decimals": a.decimals, "total_allocated": plain(p),
-                     "returned_to_treasury": plain(a.budget - p),
-                     "members_paid": sum(1 for x in book.members if x.paid(book, k) > 0), "file_prefix": f"{sid}-{a.name}-"}
-            for k, (a, p) in enumerate(zip(book.asset_list, paid, strict=True))
+            a.name: _asset_entry(sid, a, book.paid_total(k), book.returned(k),
+                                 sum(1 for x in book.members if x.paid(book, k) > 0))
+            for k, a in enumerate(book.asset_list)
         }  # fmt: skip
     return record
 
@@ -281,54 +292,22 @@ def _grape_record(book: Book) -> dict[str, Any]:
 # GRAPE task pools: one payout file per asset, never merged
 
 
-def pools_settlement_id(month: PoolsMonth) -> str:
-    return f"GRAPE-{month.month}"
-
-
 def _pools_payout(month: PoolsMonth, fmt: str, token: str) -> tuple[list[tuple[str, bytes]], list[str], int]:
     """One payout file (or Safe's parts) per asset, each summing exactly to the asset's total."""
-    if fmt not in GRAPE_FORMATS:
-        raise InputError(f"GRAPE payout formats: {', '.join(GRAPE_FORMATS)}", where="--payout", value=fmt)
-    if fmt == "safe" and len(month.assets) > 1:
-        raise InputError("the safe format takes one --token address, and this month pays several assets: use "
-                         "solana-tokens, streamflow, grape-governance or generic", where="--payout", value=fmt)  # fmt: skip
     letter = pools_layout(month).sheet(POOLS_SCORING).table.letter("wallet")  # type: ignore[union-attr]
-    rows = {member_key(r.member): r for r in month.rows}
-    sid = pools_settlement_id(month)
-    files: list[tuple[str, bytes]] = []
-    problems: list[str] = []
-    count = 0
-    for asset, allocation in zip(month.assets, month.allocations, strict=True):
-        amounts = {m.member: m.total for m in allocation.members}
-        wallets = {m.member: rows[member_key(m.member)].wallet.strip() for m in allocation.members}
-        cells = {m.member: f"{POOLS_SCORING}!{letter}{split_cell(rows[member_key(m.member)].where.rpartition('!')[2])[1]}"
-                 for m in allocation.members}  # fmt: skip
-        paid, more = payees(amounts, wallets, where=cells)
-        problems += more
-        if fmt != "safe":
-            problems += [f"{cells[p.member]}: {p.member}'s wallet {problem}" for p in paid
-                         if (problem := solana_problem(p.wallet))]  # fmt: skip
-        if not problems:
-            rendered = render(fmt, paid, allocation.total_allocated, token=token, settlement_id=sid, period=month.month)
-            files += [(f"{sid}-{asset.name}-{fmt}{f.suffix}.csv", f.data) for f in rendered]
-        count = max(count, len(paid))
-    return ([], _once_per_cell(problems), 0) if problems else (files, [], count)
-
-
-def _pools_sealed(month: PoolsMonth, stamp: Stamp) -> PoolsMonth:
-    unsealed = dataclasses.replace(month, stamp=None)
-    seal = seal_of(constant_cells(pools_layout(unsealed), unsealed))
-    return dataclasses.replace(month, stamp=dataclasses.replace(stamp, seal=seal))
+    named = {r.member: r.wallet.strip() for r in month.rows}
+    cells = {r.member: f"{POOLS_SCORING}!{letter}{split_cell(r.where.rpartition('!')[2])[1]}" for r in month.rows}
+    lots = [(f"{a.name}-", {m.member: m.total for m in r.members}, r.total_allocated)
+            for a, r in zip(month.assets, month.allocations, strict=True)]  # fmt: skip
+    return _payout_files(fmt, token, grape_settlement_id(month), month.month, named, cells, lots, [])
 
 
 def _pools_record(month: PoolsMonth) -> dict[str, Any]:
     """The top-level totals are the first asset's (the DAO's token, as history and the dashboard
     chart it); ``assets`` gives every asset's, each with its own payout files."""
-    sid = pools_settlement_id(month)
+    sid = grape_settlement_id(month)
     assets = {
-        a.name: {"budget": plain(a.budget), "decimals": a.decimals, "total_allocated": plain(r.total_allocated),
-                 "returned_to_treasury": plain(r.returned_to_treasury),
-                 "members_paid": sum(1 for m in r.members if m.total > 0), "file_prefix": f"{sid}-{a.name}-"}
+        a.name: _asset_entry(sid, a, r.total_allocated, r.returned_to_treasury, sum(1 for m in r.members if m.total > 0))
         for a, r in zip(month.assets, month.allocations, strict=True)
     }  # fmt: skip
     first = month.allocations[0]
@@ -379,13 +358,13 @@ KAT = _Framework(
 )  # fmt: skip
 GRAPE = _Framework(
     settlement_id=grape_settlement_id, period=lambda b: b.month, layout=grape_layout,
-    decimals=lambda b: b.first.options.decimals, sealed=_grape_sealed, payout=_grape_payout,
+    decimals=lambda b: b.first.options.decimals, sealed=_sealer(grape_layout), payout=_grape_payout,
     report=grape_report, record=_grape_record, default_format="generic",
 )  # fmt: skip
 
 POOLS = _Framework(
-    settlement_id=pools_settlement_id, period=lambda m: m.month, layout=pools_layout, decimals=lambda m: m.decimals,
-    sealed=_pools_sealed, payout=_pools_payout, report=pools_report, record=_pools_record,
+    settlement_id=grape_settlement_id, period=lambda m: m.month, layout=pools_layout, decimals=lambda m: m.decimals,
+    sealed=_sealer(pools_layout), payout=_pools_payout, report=pools_report, record=_pools_record,
     default_format="generic",
 )  # fmt: skip
 

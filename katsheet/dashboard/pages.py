@@ -22,7 +22,7 @@ from ..cycle.payouts import GRAPE_FORMATS
 from ..cycle.settle import GRAPE, KAT, POOLS
 from ..engine.grape.sensitivity import cap_switches
 from ..engine.names import member_key
-from ..engine.numbers import exact_sum, grouped
+from ..engine.numbers import grouped
 from ..layouts.pools import PoolsMonth
 from .explain import grape_steps, kat_steps, percent, pools_steps
 from .folder import STAGES, Folder, MonthFiles
@@ -197,9 +197,8 @@ def _grape(book: Any, with_sensitivity: bool) -> dict[str, Any]:
         cap = percent(book.max_share) if book.max_share is not None else "none"
         figures.append(("Per-member cap", cap))
         for k, a in enumerate(assets):
-            paid = exact_sum(line.paid(book, k) for line in book.members)
-            figures += [(f"{a.name}: paid after the cap", grouped(paid, a.decimals)),
-                        (f"{a.name}: returned after the cap", grouped(a.budget - paid, a.decimals))]  # fmt: skip
+            figures += [(f"{a.name}: paid after the cap", grouped(book.paid_total(k), a.decimals)),
+                        (f"{a.name}: returned after the cap", grouped(book.returned(k), a.decimals))]  # fmt: skip
     headers = [
         "Member",
         "Role rows",

@@ -35,7 +35,7 @@ from typing import Any
 from .. import __version__
 from ..engine import DEFAULT_LEVELS, FOUR_CRITERIA, Allocation, Criteria, InputError, Options, allocate
 from ..engine.grape.allocation import CAP_RULES, MAX_DECIMALS, NUDGE_BITS, check_budget, empty_allocation
-from ..engine.grape.pools import Asset, cap_units, check_asset_name, check_max_share
+from ..engine.grape.pools import Asset, cap_members, cap_units, check_asset_name, check_max_share
 from ..engine.grape.roster import UNASSIGNED, ScoredRow
 from ..engine.limits import MAX_MIN_DIVISOR, check_budget_fits
 from ..engine.names import excel_trim, member_key
@@ -273,6 +273,14 @@ class Book:
                        else empty_allocation(a.budget, options))  # fmt: skip
         return tuple(out)
 
+    def paid_total(self, k: int = 0) -> Decimal:
+        """What the month pays in asset k (after the per-member cap, when the book has one)."""
+        return exact_sum(line.paid(self, k) for line in self.members)
+
+    def returned(self, k: int) -> Decimal:
+        """What asset k returns to the treasury after the per-member cap."""
+        return self.asset_list[k].budget - self.paid_total(k)
+
     def cap_units(self, k: int) -> int:
         """Asset k's per-member cap in units (its whole budget without a cap)."""
         a = self.asset_list[k]
@@ -338,15 +346,12 @@ class Book:
                 line = lines[number - 1]
                 line[1] += 1
                 line[2] = exact_sum((alloc.total,), line[2])
-                if self.cap_section:
-                    before = line[5] if len(line) > 5 else [0] * len(self.asset_allocations)
-                    line[5:] = [[u + a.members[r].units for u, a in zip(before, self.asset_allocations, strict=True)]]
             out.append(num)
-        if self.cap_section:
-            caps = [self.cap_units(k) for k in range(len(self.asset_allocations))]
+        if self.cap_section:  # the engine's cap (cap_members), per asset, each member's units before and after
+            capped = [{member_key(m.member): (to_units(m.before_cap, a.options.decimals), to_units(m.total,
+                       a.options.decimals)) for m in cap_members(a, self.max_share)[0]} for a in self.asset_allocations]  # fmt: skip
             for line in lines:
-                sums = line.pop() if len(line) > 5 else [0] * len(caps)
-                line.append(tuple((u, min(u, c)) for u, c in zip(sums, caps, strict=True)))
+                line.append(tuple(c[member_key(line[0])] for c in capped))
         return out, [MemberLine(*line) for line in lines]
 
     @property
@@ -685,11 +690,10 @@ def _section_params(book: Book) -> tuple[Param, ...]:
                   _asset_fig(k, lambda b, k: b.cap_units(k)), labelled=False,
                   formula=f"=IF(ISBLANK(MaxReward),{budget_units},ROUND({budget}*MaxReward*{units}*Nudge+0.5,0)-1)"),
             Param(f"AssetPaid{n}", "Paid after the cap", f"{col[5]}{r}", "computed", "amount",
-                  _asset_fig(k, lambda b, k: from_units(sum(x.units[k][1] for x in b.members), b.asset_list[k].decimals)),
+                  _asset_fig(k, lambda b, k: b.paid_total(k)),
                   formula=f"=SUM(MemberUnits{n})/{units}", labelled=False, scale=_asset_scale(k)),
             Param(f"AssetReturned{n}", "Returned after the cap", f"{col[6]}{r}", "computed", "amount",
-                  _asset_fig(k, lambda b, k: from_units(to_units(b.asset_list[k].budget, b.asset_list[k].decimals)
-                                                        - sum(x.units[k][1] for x in b.members), b.asset_list[k].decimals)),
+                  _asset_fig(k, lambda b, k: b.returned(k)),
                   formula=f"=({budget_units}-SUM(MemberUnits{n}))/{units}", labelled=False, scale=_asset_scale(k)),
         ]  # fmt: skip
     r = 3 + len(book.asset_list) + 1

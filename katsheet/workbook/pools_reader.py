@@ -15,9 +15,8 @@ from pathlib import Path
 
 from ..cycle.wallets import CHAINS
 from ..engine import InputError
-from ..engine.grape.allocation import MAX_DECIMALS, check_budget
+from ..engine.grape.allocation import MAX_DECIMALS
 from ..engine.grape.pools import Asset, Task
-from ..engine.limits import check_budget_fits
 from ..engine.names import member_key
 from ..layouts.grape import IDENTITY
 from ..layouts.model import col_letter, split_cell
@@ -48,6 +47,8 @@ from .reader import (
     _row_maps,
     _score,
     _whole,
+    budget_input,
+    max_share_input,
     read_identity,
     row_member,
     signed_cells,
@@ -85,7 +86,7 @@ def read_pools_workbook(path: Path, formulas: Cells, cached: Cells, keys: set, n
     book.row_maps = _row_maps(book)
     assets = _assets(book, asset_names)
     tasks = _tasks(book, task_names)
-    max_share = _max_share(book)
+    _, max_share = max_share_input(book)  # a bad one is reported: book.blocking() below
     levels = _levels(book, "")
     rows, slots = _rows(book, len(task_names), levels)
     if book.blocking() or assets is None or tasks is None:
@@ -109,19 +110,8 @@ def read_pools_workbook(path: Path, formulas: Cells, cached: Cells, keys: set, n
 def _assets(book: Workbook, asset_names: list[str]) -> tuple[Asset, ...] | None:
     out = []
     for k, name in enumerate(asset_names):
-        n = k + 1
-        decimals = _whole(book, f"Decimals_{n}", 0, MAX_DECIMALS)
-        where, raw = _param(book, f"Budget_{n}")
-        budget = _number(book, where, raw, "a budget >= 0", f"the {name} budget")
-        if budget is not None and decimals is not None:
-            try:
-                if budget < 0:
-                    raise InputError("the budget is negative")
-                check_budget_fits(budget, decimals, where=where, value=raw)
-                check_budget(budget, decimals, where=where, value=raw)
-            except InputError as e:
-                _bad(book, where, "a budget >= 0 the workbook can hold", raw, e.problem)
-                budget = None
+        decimals = _whole(book, f"Decimals_{k + 1}", 0, MAX_DECIMALS)
+        budget = budget_input(book, f"Budget_{k + 1}", decimals, f"the {name} budget")
         if budget is None or decimals is None:
             return None
         out.append(Asset(name, budget, decimals))
@@ -144,17 +134,6 @@ def _tasks(book: Workbook, task_names: list[str]) -> tuple[Task, ...] | None:
              "task its share of the budget")  # fmt: skip
         return None
     return tuple(out)
-
-
-def _max_share(book: Workbook) -> Decimal | None:
-    where, raw = _param(book, "MaxReward")
-    if raw in (None, ""):
-        return None
-    number = _number(book, where, raw, "blank or a share in (0, 1]", "the per-member cap")
-    if number is not None and not Decimal(0) < number <= Decimal(1):
-        _bad(book, where, "blank or a share in (0, 1]", raw, "the per-member cap must lie in (0%, 100%]")
-        return None
-    return number
 
 
 def _rows(book: Workbook, n_tasks: int, levels: dict[str, Decimal]) -> tuple[list[PoolRow], list[int | None]]:

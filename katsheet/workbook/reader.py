@@ -299,20 +299,13 @@ def _section_names(names: dict[str, str], cells: Cells, path: Path) -> dict[str,
 
 def _section(book: Workbook, month: Book, shape: dict[str, Any]) -> Book | None:
     """The month with its cap and assets as typed; None (and findings) where they cannot be used."""
-    where, raw = _param(book, "MaxReward")
-    share = None
-    if raw not in (None, ""):
-        share = _number(book, where, raw, "blank or a share in (0, 1]", "the per-member cap")
-        if share is not None and not Decimal(0) < share <= Decimal(1):
-            _bad(book, where, "blank or a share in (0, 1]", raw, "the per-member cap must lie in (0%, 100%]")
-            share = None
-        if share is None:
-            return None
+    usable, share = max_share_input(book)
+    if not usable:
+        return None
     assets = []
     for k, asset in enumerate(shape["assets"], start=2):
         decimals = _whole(book, f"AssetDecimals{k}", 0, MAX_DECIMALS)
-        where, raw = _param(book, f"AssetBudget{k}")
-        budget = _number(book, where, raw, "a budget >= 0", f"the {asset.name} budget")
+        budget = budget_input(book, f"AssetBudget{k}", decimals, f"the {asset.name} budget")
         if budget is None or decimals is None:
             return None
         assets.append(Asset(asset.name, budget, decimals))
@@ -581,23 +574,44 @@ def _flag(book: Workbook, name: str) -> bool | None:
     return None
 
 
+def budget_input(book: Workbook, name: str, decimals: int | None, what: str) -> Decimal | None:
+    """A budget cell: a number >= 0 with at most ``decimals`` decimals that a workbook can hold, or
+    None (reported at its cell)."""
+    where, raw = _param(book, name)
+    budget = _number(book, where, raw, "a budget >= 0", what)
+    if budget is None:
+        return None
+    try:
+        if budget < 0:
+            raise InputError("the budget is negative")
+        if decimals is not None:
+            check_budget_fits(budget, decimals, where=where, value=raw)
+            check_budget(budget, decimals, where=where, value=raw)
+    except InputError as e:
+        _bad(book, where, "a budget >= 0 the workbook can hold", raw, e.problem)
+        return None
+    return budget
+
+
+def max_share_input(book: Workbook) -> tuple[bool, Decimal | None]:
+    """The per-member cap cell (MaxReward): (usable, the share or None when blank); a value outside
+    (0, 1] is reported at its cell."""
+    where, raw = _param(book, "MaxReward")
+    if raw in (None, ""):
+        return True, None
+    share = _number(book, where, raw, "blank or a share in (0, 1]", "the per-member cap")
+    if share is not None and not Decimal(0) < share <= Decimal(1):
+        _bad(book, where, "blank or a share in (0, 1]", raw, "the per-member cap must lie in (0%, 100%]")
+        share = None
+    return share is not None, share
+
+
 def _options(book: Workbook, tail: str) -> tuple[Decimal | None, Options | None]:
     """The SubDAO's budget and options, or None where an input cannot be used (reported)."""
     values: dict[str, Any] = {}
     ok = True
     decimals = _whole(book, "Decimals" + tail, 0, MAX_DECIMALS)
-    where, raw = _param(book, "Budget" + tail)
-    budget = _number(book, where, raw, "a budget >= 0", "the budget")
-    if budget is not None:
-        try:
-            if budget < 0:
-                raise InputError("the budget is negative")
-            if decimals is not None:
-                check_budget_fits(budget, decimals, where=where, value=raw)
-                check_budget(budget, decimals, where=where, value=raw)
-        except InputError as e:
-            _bad(book, where, "a budget >= 0 the workbook can hold", raw, e.problem)
-            budget = None
+    budget = budget_input(book, "Budget" + tail, decimals, "the budget")
     where, raw = _param(book, "ThresholdOverride" + tail)
     if raw not in (None, ""):
         number = _number(book, where, raw, "blank or a value in [0, 1]", "the threshold override")
