@@ -60,6 +60,7 @@ def test_every_intermediate_figure_is_reported() -> None:
     assert (task_a.tpws, task_a.scorers, task_b.scorers) == (Decimal("1.66"), 2, 1)
     assert task_a.pwr["x"] == Fraction(600) / Fraction("1.66") and task_b.pwr["y"] == Fraction(264)
     assert task_a.unallocated == 0 and task_b.unallocated == 136  # the lone scorer's rest
+    assert (task_a.rate, task_b.rate) == (Fraction(600) / Fraction("1.66"), Fraction(400))  # B: its only scorer
     y = next(m for m in a.members if m.member == "y")
     assert y.before_cap == task_a.pwr["y"] + task_b.pwr["y"] and not y.capped
 

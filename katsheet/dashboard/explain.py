@@ -164,7 +164,7 @@ def pools_steps(month: Any, member: str) -> list[Step]:
                            "returns to the treasury).")  # fmt: skip
         else:
             s.lines.append(f"{result.scorers} members score above 0, TPWS = {result.tpws}: PWR = PWS / TPWS × PAT.")
-        pwr = Fraction(score) * (result.pat if result.scorers == 1 else result.pat / Fraction(result.tpws))
+        pwr = Fraction(score) * result.rate
         s.lines.append(f"PWR = {grouped(pwr, 6)} {first.name}.")
         steps.append(s)
     for asset, allocation in zip(month.assets, month.allocations, strict=True):

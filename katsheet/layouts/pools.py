@@ -25,7 +25,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from fractions import Fraction
 from functools import cached_property
 from typing import Any
 
@@ -218,11 +217,6 @@ def pools_month(month: str, tasks: Sequence[Task], assets: Sequence[Asset], scor
     return result
 
 
-def _rate(t: Any) -> Fraction:
-    """What one whole score earns on a task: PAT / TPWS, or PAT for its only scorer."""
-    return t.pat if t.scorers == 1 else (t.pat / Fraction(t.tpws) if t.tpws else Fraction(0))
-
-
 def _guard(expr: str) -> str:
     return f'=IF({{member}}="","",{expr})'
 
@@ -317,7 +311,7 @@ def tasks_sheet(month: PoolsMonth) -> Sheet:
                 Param(f"Pool_{a}_{n}", "PAT", f"{_letter(c)}{r}", "computed", "amount", res(k, "pat"),
                       formula=f"=IF(ShareSum=0,0,Budget_{a}*Share_{n}/ShareSum)", labelled=False, scale=_scale(k)),
                 Param(f"Rate_{a}_{n}", "Per whole score", f"{_letter(c + 1)}{r}", "computed", "ratio",
-                      lambda m, k=k, t=t: _rate(m.allocations[k].tasks[t]),
+                      lambda m, k=k, t=t: m.allocations[k].tasks[t].rate,
                       formula=f"=IF(Scorers_{n}=1,Pool_{a}_{n},IF(TPWS_{n}=0,0,Pool_{a}_{n}/TPWS_{n}))",
                       labelled=False),
                 Param(f"Unallocated_{a}_{n}", "Unallocated", f"{_letter(c + 2)}{r}", "computed", "amount",

@@ -84,6 +84,11 @@ class TaskResult:
         return {member: by_units[u] for member, u in self.units.items()}
 
     @property
+    def rate(self) -> Fraction:
+        """What one whole score (100%) earns on the task: PAT / TPWS, or PAT for its only scorer."""
+        return self.pat if self.scorers == 1 else (self.pat / Fraction(self.tpws) if self.tpws else Fraction(0))
+
+    @property
     def unallocated(self) -> Fraction:
         """What of the pool nobody receives (the lone scorer's rest, or a task nobody scored)."""
         return self.pat - sum(self.units.values()) * self.coefficient
