@@ -199,6 +199,11 @@ def test_the_tiers_model_allocates_each_asset_apart(run) -> None:
     assert grape["budget"] == "100000" and grape["asset"] == "GRAPE"
 
 
+def test_an_asset_named_twice_is_refused_in_both_models(run, tmp_path) -> None:
+    code, _, err = run("compute", "--sample", "--asset", "GRAPE=1", "--asset", "grape=2")
+    assert code == 2 and "an asset is given twice" in err
+
+
 def test_tasks_are_for_the_pools_model(run, tmp_path) -> None:
     code, _, err = run("compute", "--sample", "--tasks", str(tmp_path / "t.csv"))
     assert code == 2 and "--tasks is for --model pools" in err

@@ -146,7 +146,10 @@ def compute_tiers(rows: list, budget: Decimal | None, options: Options, max_rewa
     from ..engine.grape.pools import cap_members
     from .render import print_table, to_json_dict
 
-    wanted = [parse_asset(a, options.decimals) for a in assets] or [Asset(DEFAULT_ASSET, budget, options.decimals)]  # type: ignore[arg-type]
+    # the same parsing as for pools (an asset named twice is refused); else the budget's one asset
+    wanted = (
+        parse_assets(assets, None, options.decimals) if assets else [Asset(DEFAULT_ASSET, budget, options.decimals)]
+    )  # type: ignore[arg-type]
     cap = parse_max_reward(max_reward)
     results = []
     for a in wanted:
