@@ -34,10 +34,10 @@ from typing import Any
 
 from .. import __version__
 from ..engine import DEFAULT_LEVELS, FOUR_CRITERIA, Allocation, Criteria, InputError, Options, allocate
-from ..engine.grape.allocation import CAP_RULES, MAX_DECIMALS, NUDGE_BITS, check_budget, empty_allocation
-from ..engine.grape.pools import Asset, cap_members, cap_units, check_asset_name, check_max_share
+from ..engine.grape.allocation import CAP_RULES, MAX_DECIMALS, NUDGE_BITS, empty_allocation
+from ..engine.grape.pools import Asset, asset_cap_units, cap_members, check_assets, check_max_share
 from ..engine.grape.roster import UNASSIGNED, ScoredRow
-from ..engine.limits import MAX_MIN_DIVISOR, check_budget_fits
+from ..engine.limits import MAX_MIN_DIVISOR
 from ..engine.names import excel_trim, member_key
 from ..engine.numbers import exact_sum, from_units, to_units
 from .model import (
@@ -244,14 +244,7 @@ class Book:
             raise InputError("the per-member cap and several assets are for a workbook of one SubDAO: leave out "
                              "--max-reward and --asset, or --subdao", where="--subdao")  # fmt: skip
         check_max_share(self.max_share)
-        for name in (self.main_asset, *(a.name for a in self.assets)):
-            check_asset_name(name)
-        names = [member_key(self.main_asset), *(member_key(a.name) for a in self.assets)]
-        if len(set(names)) != len(names):
-            raise InputError("an asset is given twice", where="--asset", value=", ".join(names))
-        for a in self.assets:
-            check_budget_fits(a.budget, a.decimals, where=f"--asset {a.name}")
-            check_budget(a.budget, a.decimals, where=f"--asset {a.name}")
+        check_assets(self.asset_list)
         if self.assets and self.parts[0].rows and not self.parts[0].budget:
             raise InputError(f"the month pays several assets in proportion to the {self.main_asset} budget: give it a "
                              "budget above 0", where="--asset", value=self.main_asset)  # fmt: skip
@@ -283,9 +276,7 @@ class Book:
 
     def cap_units(self, k: int) -> int:
         """Asset k's per-member cap in units (its whole budget without a cap)."""
-        a = self.asset_list[k]
-        limit = cap_units(a.budget, self.max_share, a.decimals)
-        return to_units(a.budget, a.decimals) if limit is None else limit
+        return asset_cap_units(self.asset_list[k], self.max_share)
 
     @property
     def first(self) -> Month:

@@ -38,11 +38,11 @@ from ..engine.grape.pools import (
     Task,
     TaskScore,
     allocate_pools,
-    cap_units,
-    check_asset_name,
+    asset_cap_units,
+    check_assets,
     check_max_share,
 )
-from ..engine.limits import MAX_ROLE_ROWS, check_budget_fits
+from ..engine.limits import MAX_ROLE_ROWS
 from ..engine.names import excel_trim, member_key
 from ..engine.numbers import to_units
 from .grape import (
@@ -124,15 +124,7 @@ class PoolsMonth(TableRows):
             raise InputError(f"a pools month has 1 to {MAX_TASKS} tasks", where="tasks", value=len(self.tasks))
         if not 1 <= len(self.assets) <= MAX_ASSETS:
             raise InputError(f"a pools month pays 1 to {MAX_ASSETS} assets", where="--asset", value=len(self.assets))
-        for a in self.assets:
-            check_asset_name(a.name)
-        names = [member_key(a.name) for a in self.assets]
-        if len(set(names)) != len(names):
-            raise InputError("an asset is given twice", where="--asset", value=", ".join(a.name for a in self.assets))
-        for a in self.assets:
-            if not 0 <= a.decimals <= MAX_DECIMALS:
-                raise InputError(f"decimals run from 0 to {MAX_DECIMALS}", where=f"--asset {a.name}", value=a.decimals)
-            check_budget_fits(a.budget, a.decimals, where=f"--asset {a.name}")
+        check_assets(self.assets)
         check_max_share(self.max_share)
         if self.table_rows > MAX_ROLE_ROWS:
             raise InputError(f"the workbook would hold {self.table_rows:,} members; it holds up to {MAX_ROLE_ROWS:,} "
@@ -169,10 +161,7 @@ class PoolsMonth(TableRows):
         return None if r is None else self._members[k].get(member_key(self.rows[r].member))
 
     def cap_units(self, k: int) -> int:
-        """The cap in units (the whole budget without one: no member's sum exceeds it)."""
-        a = self.assets[k]
-        limit = cap_units(a.budget, self.max_share, a.decimals)
-        return to_units(a.budget, a.decimals) if limit is None else limit
+        return asset_cap_units(self.assets[k], self.max_share)
 
     def scale(self, k: int) -> tuple[int, Decimal]:
         return self.assets[k].decimals, self.assets[k].budget

@@ -132,6 +132,29 @@ def check_asset_name(name: str) -> None:
                          where="--asset", value=name)  # fmt: skip
 
 
+def check_assets(assets: Sequence[Asset]) -> None:
+    """A month's assets: names that name payout files, none twice, decimals in range, and budgets
+    a workbook holds to the last decimal."""
+    from ..limits import check_budget_fits
+
+    for a in assets:
+        check_asset_name(a.name)
+    names = [member_key(a.name) for a in assets]
+    if len(set(names)) != len(names):
+        raise InputError("an asset is given twice", where="--asset", value=", ".join(a.name for a in assets))
+    for a in assets:
+        if not 0 <= a.decimals <= MAX_DECIMALS:
+            raise InputError(f"decimals run from 0 to {MAX_DECIMALS}", where=f"--asset {a.name}", value=a.decimals)
+        check_budget_fits(a.budget, a.decimals, where=f"--asset {a.name}")
+        check_budget(a.budget, a.decimals, where=f"--asset {a.name}")
+
+
+def asset_cap_units(asset: Asset, max_share: Decimal | None) -> int:
+    """An asset's per-member cap in units; without a cap its whole budget (no member's sum exceeds it)."""
+    limit = cap_units(asset.budget, max_share, asset.decimals)
+    return to_units(asset.budget, asset.decimals) if limit is None else limit
+
+
 def cap_units(budget: Decimal, max_share: Decimal | None, decimals: int) -> int | None:
     """The per-member cap in units of 10^-d: ROUNDDOWN(B x max%, d) after the rounding guard, as
     every total is (docs/decisions.md, "Spreadsheet arithmetic"); None without a cap."""
