@@ -24,6 +24,7 @@ from typing import Any
 from ..engine import InputError
 from ..engine.grape.criteria import parse_score
 from ..engine.grape.pools import TaskScore
+from ..engine.kat.sheet import cell_text
 from ..engine.names import member_key
 from ..engine.numbers import parse_decimal
 
@@ -82,11 +83,7 @@ def _header(rows: list[tuple[Any, ...]], columns: dict[str, tuple[str, ...]], ta
 
 
 def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return f"{value:.0f}"
-    return str(value).strip()
+    return cell_text(value).strip()
 
 
 def read_grems(path: Path) -> Grems:
