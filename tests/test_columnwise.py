@@ -20,7 +20,7 @@ from workbooks import random_month, write
 
 from katsheet.layouts.model import col_letter
 from katsheet.workbook.columnwise import evaluate_cells
-from katsheet.workbook.columnwise.refs import run_key, shape
+from katsheet.workbook.columnwise.refs import next_row_text, run_key, shape
 from katsheet.workbook.columnwise.runs import Evaluator
 from katsheet.workbook.evaluate import evaluate
 from katsheet.workbook.reader import read_workbook
@@ -134,6 +134,10 @@ def _table(names, numbers, keys, cuts) -> tuple[dict, set]:
         "V": "=COUNTIFS($E$1:$E${m},$D{r},$B$1:$B${m},1)",
         "W": "=MAXIFS($B$1:$B${m},$E$1:$E${m},$D{r})",
         "X": "=MINIFS($B$1:$B${m},$E$1:$E${m},$D{r},$A$1:$A${m},FALSE)",
+        # the KAT template's tier: a threshold found with MATCH(..., 1), in a random column (B,
+        # unsorted, mixed kinds) and in a sorted one (D)
+        "Y": "=MATCH($E{r},$B$1:$B${m},1)",
+        "Z": '=IF($C{r}="","",INDEX($A$1:$A${m},MATCH($E{r},$D$1:$D${m},1)))',
     }
     keys_ = set()
     for r in range(1, m + 1):
@@ -187,7 +191,7 @@ def test_run_key_agrees_with_the_relative_shape(tmp_path) -> None:
     for sheet, cell in book.formula_keys:
         col = "".join(ch for ch in cell if ch.isalpha())
         by_col.setdefault((sheet, col), []).append(int(cell[len(col) :]))
-    checked = 0
+    checked = hits = same = 0
     for (sheet, col), rows in by_col.items():
         rows.sort()
         for a, b in itertools.pairwise(rows):
@@ -196,8 +200,14 @@ def test_run_key_agrees_with_the_relative_shape(tmp_path) -> None:
             assert col_letter(ci) == col
             same_shape = shape(fa, ci, a).key == shape(fb, ci, b).key
             assert (run_key(fa, a) == run_key(fb, b)) == same_shape, (fa, fb)
+            # the quick test (the text fill-down writes) never joins cells of different shapes,
+            # and joins every neighbour of the same shape the writer filled down
+            filled = (next_row_text(fa, a) or (lambda _: None))(b) == fb
+            assert not filled or same_shape, (fa, fb)
+            hits += filled
+            same += same_shape and b == a + 1
             checked += 1
-    assert checked > 100
+    assert checked > 100 and hits == same > 100
 
 
 def test_scipy_is_imported_only_when_a_formula_needs_it() -> None:

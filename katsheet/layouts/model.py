@@ -20,6 +20,7 @@ formulas read like the rules.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -34,8 +35,10 @@ ParamValue = Callable[[Any], Any]
 ColumnValue = Callable[[Any, int], Any]
 
 
+@functools.cache
 def col_letter(index: int) -> str:
-    """0 -> A, 25 -> Z, 26 -> AA."""
+    """0 -> A, 25 -> Z, 26 -> AA. Cached: a check turns hundreds of thousands of cells into
+    references over a few dozen columns."""
     letters = ""
     index += 1
     while index:
@@ -44,6 +47,7 @@ def col_letter(index: int) -> str:
     return letters
 
 
+@functools.cache
 def col_index(letters: str) -> int:
     """A -> 0, Z -> 25, AA -> 26: the inverse of col_letter."""
     n = 0
@@ -52,8 +56,11 @@ def col_index(letters: str) -> int:
     return n - 1
 
 
+_CELL_REF = re.compile(r"\$?([A-Z]+)\$?(\d+)")
+
+
 def split_cell(ref: str) -> tuple[str, int]:
-    m = re.fullmatch(r"\$?([A-Z]+)\$?(\d+)", ref)
+    m = _CELL_REF.fullmatch(ref)
     if not m:
         raise ValueError(f"not a cell reference: {ref}")
     return m.group(1), int(m.group(2))

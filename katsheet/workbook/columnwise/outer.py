@@ -544,15 +544,18 @@ def _excel_pattern(key: str) -> tuple[str, re.Pattern[str] | None]:
 
 
 def _match(args: tuple[str, ...], leaves: _Leaves, ev: Evaluator, run: Run, n: int) -> np.ndarray | None:
-    """MATCH(key, range, 0) for each row's key: a hash of the range's first positions."""
+    """MATCH(key, range, 0) for each row's key: a hash of the range's first positions.
+    MATCH(key, range, 1) (a tier's threshold) for each number key, as `formulas` scans."""
     from formulas.functions import Error
 
-    if len(args) != 3 or args[2].strip() != "0":
+    if len(args) != 3 or args[2].strip() not in ("0", "1"):
         return None
     raw = _fixed(args[1], leaves)
     keys = _by_row(args[0], leaves, ev, run, n)
     if raw is None or keys is None:
         return None
+    if args[2].strip() == "1":
+        return _match_below(raw, keys, n)
     numbers: dict[float, int] = {}
     texts: dict[str, int] = {}
     bools: dict[bool, int] = {}
@@ -583,6 +586,32 @@ def _match(args: tuple[str, ...], leaves: _Leaves, ev: Evaluator, run: Run, n: i
             out[i] = IRREGULAR  # an error, a blank key: `formulas` answers
             continue
         out[i] = missing if found is None else found
+    return out
+
+
+def _match_below(raw: np.ndarray, keys: np.ndarray, n: int) -> np.ndarray:
+    """MATCH(key, range, 1) for number keys, as `formulas` has it: over the range's numbers in
+    order, the last position whose number is <= the key, the scan stopping at the first larger
+    number after the first position, or at an equal one. Other keys (text, TRUE, blanks,
+    errors) are left to `formulas`."""
+    from formulas.functions import Error
+
+    numbers = [(p, v) for p, v in enumerate(raw, start=1) if _is_number(v)]
+    missing = Error.errors["#N/A"]
+    out = np.empty(n, dtype=object)
+    for i, k in enumerate(keys):
+        if not _is_number(k):
+            out[i] = IRREGULAR
+            continue
+        found: Any = missing
+        for p, v in numbers:
+            if v <= k:
+                found = p
+                if v == k and p > 1:
+                    break
+            elif p > 1:
+                break
+        out[i] = found
     return out
 
 

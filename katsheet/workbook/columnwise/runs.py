@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import numpy as np
@@ -21,7 +22,7 @@ import numpy as np
 from ...layouts.model import col_index, col_letter, split_cell
 from . import outer
 from .grid import EMPTY, Grid
-from .refs import PLACEHOLDER, Ref, Shape, Unsupported, run_key, shape, target
+from .refs import PLACEHOLDER, Ref, Shape, Unsupported, next_row_text, run_key, shape, target
 from .startup import import_formulas
 
 #: functions and operators that take arrays element by element (checked in tests against
@@ -160,20 +161,30 @@ class Compiled:
 
 def _runs(formulas: dict[tuple[str, int, int], str], unknown: set[tuple[str, int, int]]) -> list[Run]:
     """Consecutive rows of a column with the same R1C1 formula, as runs. A formula this evaluator
-    cannot follow (a whole-column or external reference) goes into ``unknown`` instead."""
+    cannot follow (a whole-column or external reference) goes into ``unknown`` instead.
+
+    A cell continues the run above it when its text is the one fill-down would have written there
+    (``next_row_text``, a string comparison); otherwise ``run_key`` decides, as before."""
     out: list[Run] = []
     prev_key = None
-    for (sheet, col, row), text in sorted(formulas.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2])):
-        key = run_key(text, row)
+    expected: Callable[[int], str] | None = None
+    for (sheet, col, row), text in sorted(formulas.items()):
         prev = out[-1] if out else None
-        if prev and prev.sheet == sheet and prev.col == col and prev.last == row - 1 and key == prev_key:
-            prev.last = row
+        continues = prev is not None and prev.sheet == sheet and prev.col == col and prev.last == row - 1
+        if continues and expected is not None and expected(row) == text:
+            prev.last = row  # type: ignore[union-attr]
+            continue
+        key = run_key(text, row)
+        if continues and key == prev_key:
+            prev.last = row  # type: ignore[union-attr]
+            expected = next_row_text(text, row)
             continue
         try:
             out.append(Run(sheet, col, row, row, shape(text, col, row)))
+            expected = next_row_text(text, row)
         except Unsupported:
             unknown.add((sheet.upper(), col, row))
-            key = None
+            key, expected = None, None
         prev_key = key
     return out
 
