@@ -24,7 +24,10 @@ numbers = st.one_of(
     st.floats(allow_nan=False, allow_infinity=False, width=64),
     st.sampled_from([0, 0.0, -0.0, 1e308, -1e308, 5e-324]),
 )
-texts = st.one_of(st.sampled_from(["", "a", "A", "b", "Ab", "aB", "scale", "SCALE", "ß", "SS"]), st.text(max_size=3))
+texts = st.one_of(
+    st.sampled_from(["", "a", "A", "b", "Ab", "aB", "scale", "SCALE", "ß", "SS", " a  b ", "~", "*", "?", "a~*"]),
+    st.text(max_size=3),
+)
 elements = st.one_of(
     numbers,
     texts,
@@ -108,3 +111,31 @@ def test_the_vector_paths_are_taken() -> None:
     out = wrapped(column, 3)
     assert [len(np.ravel(a[0])) for a in calls] == [1]  # only the blank went to `formulas`
     assert out[5, 0] == 15.0 and str(out[100, 0]) == "#VALUE!"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    x=columns,
+    y=st.one_of(columns, elements),
+    z=st.one_of(columns, elements),
+    name=st.sampled_from(["&", "TRIM", "LOWER", "UPPER", "LEN", "SUBSTITUTE"]),
+)
+def test_text_functions_are_formulas_own(x, y, z, name) -> None:
+    """Texts with spaces, wildcards and case among numbers, booleans, errors and blanks."""
+    n = len(x)
+    if name == "&":
+        _agree(OPERATORS["&"], (_column(x), _fit(y, n)))
+    elif name == "SUBSTITUTE":
+        _agree(get_functions()["SUBSTITUTE"], (_column(x), _fit(y, n), _fit(z, n)))
+    else:
+        _agree(get_functions()[name], (_column(x),))
+
+
+def test_text_paths_are_taken() -> None:
+    calls = []
+    original = get_functions()["TRIM"].katsheet_original
+    inner, arity = fast._text_functions()["TRIM"]
+    wrapped = fast._vector(lambda *a: calls.append(a) or original(*a), fast.textwise(inner, arity))
+    out = wrapped(_column([f" name  {i} " for i in range(50)] + [EMPTY, 2.0]))
+    assert [len(np.ravel(a[0])) for a in calls] == [1]  # only the blank went to `formulas`
+    assert out[3, 0] == "name 3" and out[50, 0] == "" and out[51, 0] == "2"

@@ -13,6 +13,9 @@ a kind for which the result is provably `formulas`' own:
   both), booleans with booleans: the same Python comparison, element by element in C.
 - ``IF(condition, a, b)`` whose condition is all booleans or numbers: `formulas` picks ``a`` or ``b``
   element by element; ``np.where`` picks the same objects.
+- ``&``, ``TRIM``, ``LOWER``, ``UPPER``, ``LEN`` and ``SUBSTITUTE`` on texts and numbers: the
+  function `formulas` wraps, called on each element directly (numbers made text by `formulas`' own
+  ``_str``), without its per-element wrapper; errors, blanks and booleans go to `formulas`.
 - ``VLOOKUP``/``HLOOKUP``/``MATCH`` with one key per row and a fixed range: each distinct key is
   looked up once by `formulas` (a score column has a handful of distinct levels).
 
@@ -167,6 +170,49 @@ def if_path(original: Callable[..., Any], *args: Any) -> Any:
     return _merge(original, given, good, lambda: np.where(condition[good].astype(bool), a[good], b[good]))
 
 
+def textwise(inner: Callable[..., Any], arity: tuple[int, ...]) -> Callable[..., Any]:
+    """``inner`` (what `formulas` wraps) element by element where every argument is a text or a
+    number: `formulas`' wrapper would add only its error and blank handling, which those never
+    need. ``arity``: the argument counts this path takes (SUBSTITUTE's instance is `formulas`')."""
+
+    def path(original: Callable[..., Any], *args: Any) -> Any:
+        if len(args) not in arity:
+            raise _Fallback
+        given = _broadcast(_values(args))
+        good = np.ones(given[0].shape, dtype=bool)
+        for a in given:
+            kinds = _kinds(a)
+            good &= (kinds == TEXT) | (kinds == NUMBER)
+        if not good.any():
+            raise _Fallback
+        picked = [a[good].tolist() for a in given]
+        return _merge(original, given, good, lambda: _objects([inner(*v) for v in zip(*picked, strict=True)]))
+
+    return path
+
+
+def _objects(values: list[Any]) -> np.ndarray:
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
+
+
+def _text_functions() -> dict[str, tuple[Callable[..., Any], tuple[int, ...]]]:
+    """The functions `formulas` wraps for these names, as it calls them on one element."""
+    from formulas.functions.text import _str, xsubstitute
+
+    from .startup import _excel_trim
+
+    return {
+        "&": (lambda x, y: _str(x) + _str(y), (2,)),
+        "TRIM": (lambda t: _excel_trim(_str(t)), (1,)),  # katsheet's TRIM (startup.py), as Excel's
+        "LOWER": (lambda t: _str(t).lower(), (1,)),
+        "UPPER": (lambda t: _str(t).upper(), (1,)),
+        "LEN": (lambda t: len(_str(t)), (1,)),
+        "SUBSTITUTE": (xsubstitute, (3,)),
+    }
+
+
 def lookup(original: Callable[..., Any]) -> Callable[..., Any]:
     """Each distinct key looked up once; the answers spread back over the rows."""
 
@@ -204,6 +250,10 @@ def install(functions: dict[str, Any]) -> None:
     for symbol in _COMPARE:
         if not hasattr(OPERATORS[symbol], "katsheet_original"):
             OPERATORS[symbol] = _vector(OPERATORS[symbol], comparison(symbol))
+    for name, (inner, arity) in _text_functions().items():
+        table = OPERATORS if name == "&" else functions
+        if not hasattr(table[name], "katsheet_original"):
+            table[name] = _vector(table[name], textwise(inner, arity))
     entry = functions["IF"]
     if not hasattr(entry["function"], "katsheet_original"):
         functions["IF"] = {**entry, "function": _vector(entry["function"], if_path)}
