@@ -138,6 +138,8 @@ def _table(names, numbers, keys, cuts) -> tuple[dict, set]:
         # unsorted, mixed kinds) and in a sorted one (D)
         "Y": "=MATCH($E{r},$B$1:$B${m},1)",
         "Z": '=IF($C{r}="","",INDEX($A$1:$A${m},MATCH($E{r},$D$1:$D${m},1)))',
+        # any key, blank and "" among them (the ledger's blank ids), over a column with "" in it
+        "AA": "=MATCH($C{r},$A$1:$A${m},0)",
     }
     keys_ = set()
     for r in range(1, m + 1):

@@ -25,6 +25,7 @@ tests/test_fast_paths.py holds every path to `formulas`' own result on random co
 
 from __future__ import annotations
 
+import collections
 import functools
 import operator
 from collections.abc import Callable
@@ -46,7 +47,8 @@ _COMPARE = {
     ">": operator.gt,
     ">=": operator.ge,
 }
-_kind_of = np.frompyfunc(lambda v: _KIND.get(type(v), OTHER), 1, 1)
+#: each type's kind; a type met for the first time is OTHER (a defaultdict: looked up in C)
+_KIND_OF = collections.defaultdict(lambda: OTHER, _KIND)
 
 
 class _Fallback(Exception):
@@ -70,7 +72,8 @@ def _broadcast(arrays: list[np.ndarray]) -> list[np.ndarray]:
 
 def _kinds(a: np.ndarray) -> np.ndarray:
     """Each element's kind (NUMBER, TEXT, BOOL or OTHER), as small integers."""
-    return np.asarray(_kind_of(a), dtype=np.int8)
+    flat = a.ravel().tolist()
+    return np.fromiter(map(_KIND_OF.__getitem__, map(type, flat)), dtype=np.int8, count=len(flat)).reshape(a.shape)
 
 
 def _array(values: np.ndarray) -> Any:

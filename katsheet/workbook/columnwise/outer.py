@@ -568,6 +568,7 @@ def _match(args: tuple[str, ...], leaves: _Leaves, ev: Evaluator, run: Run, n: i
             texts.setdefault(v.casefold(), position)
     missing = Error.errors["#N/A"]
     out = np.empty(n, dtype=object)
+    irregular: dict[tuple[type, Any], Any] = {}
     for i, k in enumerate(keys):
         if isinstance(k, (bool, np.bool_)):
             found = bools.get(bool(k))
@@ -583,10 +584,27 @@ def _match(args: tuple[str, ...], leaves: _Leaves, ev: Evaluator, run: Run, n: i
                      and pattern.fullmatch(v)), None,
                 )  # fmt: skip
         else:
-            out[i] = IRREGULAR  # an error, a blank key: `formulas` answers
+            out[i] = _irregular_key(k, raw, irregular)  # an error, a blank or "" key: `formulas` answers
             continue
         out[i] = missing if found is None else found
     return out
+
+
+def _irregular_key(key: Any, raw: np.ndarray, seen: dict[tuple[type, Any], Any]) -> Any:
+    """MATCH(key, range, 0) by `formulas` itself, once per distinct key: a ledger's blank ids
+    (hundreds of rows) each cost a look through the whole range otherwise. The row's call would
+    give the same: its key is this key, its range this range."""
+    from formulas.functions import get_functions
+
+    slot = (type(key), str(key))
+    if slot not in seen:
+        match = get_functions()["MATCH"]
+        match = getattr(match, "katsheet_original", match)
+        keys = np.empty((1, 1), dtype=object)
+        keys[0, 0] = key
+        found = np.asarray(match(keys, raw.reshape(-1, 1), 0), dtype=object)
+        seen[slot] = found.reshape(-1)[0] if found.size == 1 else IRREGULAR
+    return seen[slot]
 
 
 def _match_below(raw: np.ndarray, keys: np.ndarray, n: int) -> np.ndarray:
