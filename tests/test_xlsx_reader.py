@@ -12,6 +12,7 @@ import openpyxl
 import pytest
 from workbooks import as_excel_saves_it
 
+from katsheet.workbook import xlsx
 from katsheet.workbook.shipped import sample_months, write_month
 from katsheet.workbook.xlsx import read_xlsx
 
@@ -91,3 +92,53 @@ def test_strings_booleans_errors_and_inline_text(tmp_path) -> None:
         raw = read_xlsx(p)
         assert (raw.formulas, raw.cached, raw.sheetnames, raw.formula_keys) == (formulas, cached, sheets, keys)
     assert read_xlsx(tmp_path / "inline.xlsx").formulas[("Odd 'sheet'", "A5")] == "inline"
+
+
+def _expat_only(path: Path, monkeypatch) -> object:
+    with monkeypatch.context() as m:
+        m.setattr(xlsx._SheetReader, "fast", lambda self, data: False)
+        return read_xlsx(path)
+
+
+def _same_reading(a, b) -> bool:
+    return (a.sheetnames, a.names, a.formulas, a.cached, a.formula_keys, a.count) == (
+        b.sheetnames, b.names, b.formulas, b.cached, b.formula_keys, b.count)  # fmt: skip
+
+
+def test_the_fast_path_reads_what_expat_reads(tmp_path, monkeypatch) -> None:
+    """Every file kind katsheet meets (its own, LibreOffice's, Excel's shared formulas, each
+    template) is read by the fast path, and read exactly as expat reads it."""
+    taken = []
+    original = xlsx._SheetReader.fast
+    monkeypatch.setattr(xlsx._SheetReader, "fast", lambda self, data: taken.append(original(self, data)) or taken[-1])
+    paths = [*_files(tmp_path), *sorted(SAMPLES.glob("*.xlsx"))]
+    for path in paths:
+        taken.clear()
+        fast = read_xlsx(path)
+        assert taken and all(taken), path  # no sheet fell back to expat
+        assert _same_reading(fast, _expat_only(path, monkeypatch)), path
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        (b'<c r="A1" s="1" t="s"><v>0</v></c>', b'<c r="A1" t="inlineStr"><is><t>in&amp;line</t></is></c>'),
+        (b"<sheetData>", b"<sheetData><!-- a comment -->"),
+        (b'<c r="A1" s="1" t="s">', b'<c s="1" r="A1" t="s">'),  # attributes in another order
+        (b"<v>0</v>", b"<v>&#48;</v>"),  # a character reference
+        (b'<c r="A1"', b'<c\r\n r="A1"'),
+    ],
+)
+def test_the_fast_path_leaves_other_shapes_to_expat(tmp_path, monkeypatch, edit) -> None:
+    """XML of another shape falls back, whole sheet, to expat: the same reading either way."""
+    fresh = write_month(sample_months()["2026-11-expanded.xlsx"], tmp_path / "fresh.xlsx")
+    path = tmp_path / "edited.xlsx"
+    with zipfile.ZipFile(fresh) as src, zipfile.ZipFile(path, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                assert edit[0] in data
+                data = data.replace(edit[0], edit[1], 1)
+                assert xlsx._SheetReader(xlsx.RawBook([], {}), "Guide", []).fast(data) is False
+            dst.writestr(info, data)
+    assert _same_reading(read_xlsx(path), _expat_only(path, monkeypatch))

@@ -9,8 +9,8 @@ the evaluator feeds a placeholder a whole column of values at a time.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from ...layouts.model import col_index
