@@ -495,9 +495,11 @@ class Evaluator:
     def results(self) -> dict[tuple[str, str], Any]:
         out = {}
         for run in self.runs:
-            for row in range(run.first, run.last + 1):
-                if (run.sheet.upper(), run.col, row) not in self.unknown:
-                    out[(run.sheet, f"{col_letter(run.col)}{row}")] = plain(self.grid.get(run.sheet, run.col, row))
+            sheet, letter, unknown = run.sheet.upper(), col_letter(run.col), self.unknown
+            values = self.grid.column(run.sheet, run.col, run.first, run.last).reshape(-1).tolist()
+            for row, value in enumerate(values, start=run.first):
+                if not unknown or (sheet, run.col, row) not in unknown:
+                    out[(run.sheet, f"{letter}{row}")] = plain(value)
         return out
 
 
@@ -535,8 +537,13 @@ def _top_left(value: Any) -> Any:
     return value
 
 
+_PLAIN = frozenset([float, int, str, bool])
+
+
 def plain(value: Any) -> Any:
     """A computed value as the checker compares it: Python numbers, text, error text, None."""
+    if type(value) in _PLAIN:  # most values (exact types: an XlError or a numpy scalar is not)
+        return value
     if isinstance(value, np.ndarray):
         value = value.reshape(-1)[0] if value.size else None
     if hasattr(value, "item"):
