@@ -37,7 +37,7 @@ from ..engine.names import member_key
 from ..engine.numbers import exact_sum, plain
 from ..io.atomic import write_all
 from ..layouts.grape import Book, grape_layout, sheet_names
-from ..layouts.kat import MEMBERS, TEMPLATE, KatMonth, kat_layout
+from ..layouts.kat import MEMBERS, TEMPLATE, KatMonth, kat_layout, members_sheet
 from ..layouts.model import split_cell
 from ..layouts.pools import SCORING as POOLS_SCORING
 from ..layouts.pools import TEMPLATE_ID as POOLS_TEMPLATE
@@ -145,7 +145,7 @@ def _kat_payout(month: KatMonth, fmt: str, token: str) -> tuple[list[tuple[str, 
     p = month.period
     amounts = {m.member: m.kat for m in p.members}
     wallets = {m.member: month.wallet_of(m.member) or "" for m in p.members}
-    table = kat_layout(month).sheet(MEMBERS).table
+    table = members_sheet(month).table  # the Members sheet alone: the whole layout of a settled month seals it again
     assert table is not None
     column = table.letter("wallet")
     where = {m.member: f"{MEMBERS}!{column}{table.first_row + i}" for i, m in enumerate(month.members)}
