@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -222,3 +223,16 @@ def test_scipy_is_imported_only_when_a_formula_needs_it() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]
+
+
+def test_a_check_loads_neither_openpyxl_nor_pycryptodome() -> None:
+    """`katsheet check` of a month starts without openpyxl (a quarter of a second) or pycryptodome
+    (cffi): its reader is its own, and EIP-55 checksums are worked out only for mixed-case wallets."""
+    sample = Path(__file__).resolve().parents[1] / "sample_workbooks" / "2026-11-pools.xlsx"
+    code = (
+        "import sys; from katsheet.cli.main import main; sys.argv = ['katsheet', 'check', sys.argv[1]];"
+        "code = 0\ntry:\n    main()\nexcept SystemExit as e:\n    code = e.code\n"
+        "print(code, sorted(m for m in ('openpyxl', 'Crypto', 'cffi') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(sample)], capture_output=True, text=True, check=False)
+    assert out.stdout.strip().splitlines()[-1] == "0 []", out.stdout[-2000:] + out.stderr[-2000:]

@@ -357,3 +357,14 @@ def test_a_month_saved_by_excel_checks_clean_and_column_by_column(tmp_path) -> N
     evaluator = Evaluator(cells, keys, book.names)
     evaluator.evaluate()
     assert evaluator.rows_by_row == 0 and not evaluator.unknown
+
+
+def test_the_defusedxml_guard_reads_as_openpyxl_does(monkeypatch) -> None:
+    """safe_open asks what openpyxl.xml.DEFUSEDXML says without importing openpyxl."""
+    import openpyxl.xml
+
+    from katsheet.workbook.safe_open import defusedxml_on
+
+    assert defusedxml_on() is openpyxl.xml.DEFUSEDXML is True
+    monkeypatch.setenv("OPENPYXL_DEFUSEDXML", "False")
+    assert defusedxml_on() is openpyxl.xml.defusedxml_env_set() is False

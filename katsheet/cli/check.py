@@ -14,7 +14,6 @@ from rich.text import Text
 
 from ..engine import InputError
 from ..io.katfiles import load_config, load_guardrails
-from ..workbook.annotate import annotate
 from ..workbook.checker import KINDS, Report, check
 from ..workbook.functions_check import check_functions
 from ..workbook.kat_reader import config_findings
@@ -185,6 +184,8 @@ def check_command(
         if len(results) > 1:
             _summary_table(results, console)
     if annotate_to is not None and isinstance(results[0][1], Report):
+        from ..workbook.annotate import annotate  # openpyxl's comment writers: only for --annotate
+
         marked = annotate(files[0], results[0][1], annotate_to, force=force)
         errors.print(Text(f"Wrote {annotate_to}: {plural(marked, 'cell')} marked."))
     code = max((EXIT_UNUSABLE if isinstance(r, str) else EXIT_CLEAN if r.clean else EXIT_FINDINGS) for _, r in results)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 
 import base58
-from Crypto.Hash import keccak
 
 from ..engine.errors import InputError
 
@@ -36,6 +35,8 @@ def solana_problem(address: str) -> str | None:
 
 def eip55(address: str) -> str:
     """The EIP-55 checksummed form of a 0x + 40 hex address."""
+    from Crypto.Hash import keccak  # here, not at import: pycryptodome loads cffi (a check need not)
+
     lower = address[2:].lower()
     digest = keccak.new(digest_bits=256, data=lower.encode("ascii")).hexdigest()
     return "0x" + "".join(c.upper() if int(d, 16) >= 8 else c for c, d in zip(lower, digest[:40], strict=True))
