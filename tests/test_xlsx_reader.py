@@ -131,14 +131,39 @@ def test_the_fast_path_reads_what_expat_reads(tmp_path, monkeypatch) -> None:
 )
 def test_the_fast_path_leaves_other_shapes_to_expat(tmp_path, monkeypatch, edit) -> None:
     """XML of another shape falls back, whole sheet, to expat: the same reading either way."""
+    path = _edited(tmp_path, edit, fast=False)
+    assert _same_reading(read_xlsx(path), _expat_only(path, monkeypatch))
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        (b'<c r="A3" s="2" t="s"><v>1</v></c>', b'<c r="A3" s="2" t="b"><v/></c>'),  # an empty value
+        (b'<c r="A3" s="2" t="s"><v>1</v></c>', b'<c r="A3" s="2" t="str"><f/><v></v></c>'),
+        (
+            b'<c r="A3" s="2" t="s"><v>1</v></c>',
+            b'<c r="A3" s="2" t="str"><f>"a&amp;lt;&quot;"&amp;"b"</f><v>a&amp;lt;"b</v></c>',
+        ),
+        (b'<c r="A3" s="2" t="s"><v>1</v></c>', b'<c r="A3" s="2"/>'),
+    ],
+)
+def test_the_fast_path_reads_edge_cells_as_expat_does(tmp_path, monkeypatch, edit) -> None:
+    path = _edited(tmp_path, edit, fast=True)
+    assert _same_reading(read_xlsx(path), _expat_only(path, monkeypatch))
+
+
+def _edited(tmp_path: Path, edit: tuple[bytes, bytes], *, fast: bool) -> Path:
+    """The expanded sample with one edit in its Guide sheet's XML, which the fast path does (or
+    does not) read."""
     fresh = write_month(sample_months()["2026-11-expanded.xlsx"], tmp_path / "fresh.xlsx")
     path = tmp_path / "edited.xlsx"
     with zipfile.ZipFile(fresh) as src, zipfile.ZipFile(path, "w") as dst:
+        strings = xlsx._shared_strings(src.read("xl/sharedStrings.xml"))
         for info in src.infolist():
             data = src.read(info)
             if info.filename == "xl/worksheets/sheet1.xml":
                 assert edit[0] in data
                 data = data.replace(edit[0], edit[1], 1)
-                assert xlsx._SheetReader(xlsx.RawBook([], {}), "Guide", []).fast(data) is False
+                assert xlsx._SheetReader(xlsx.RawBook([], {}), "Guide", strings).fast(data) is fast
             dst.writestr(info, data)
-    assert _same_reading(read_xlsx(path), _expat_only(path, monkeypatch))
+    return path

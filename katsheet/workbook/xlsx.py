@@ -246,7 +246,7 @@ class _SheetReader:
             if m.start() != pos and text[pos : m.start()].strip():
                 raise _Slow  # something the pattern does not know: an inline string, a prefixed tag
             pos = m.end()
-            row, letters, number, kind, f_attrs, f_text, v_text = m.groups()
+            row, letters, number, kind, f_attrs, f_text, v_text, v_empty = m.groups()
             if letters is not None:
                 col = columns.get(letters)
                 if col is None:
@@ -254,7 +254,7 @@ class _SheetReader:
                 self.col, self.row = col, int(number)
                 self._once()
                 self.kind = kind or "n"
-                self.v = None if v_text is None else _unescape(v_text)
+                self.v = _unescape(v_text) if v_text is not None else "" if v_empty else None
                 if f_attrs is None:
                     self.f = None
                 else:
@@ -332,7 +332,7 @@ class _Slow(Exception):
 _CELL_OR_ROW = re.compile(
     r'<row r="(\d+)"(?: [\w:]+="[^"<>]*")*>|</row>'
     r'|<c r="([A-Z]{1,3})(\d+)"(?: s="\d+")?(?: t="(\w+)")?'
-    r'(?:/>|>(?:<f((?: [\w:]+="[^"<>]*")*)(?:/>|>([^<]*)</f>))?(?:<v>([^<]*)</v>|<v/>)?</c>)'
+    r'(?:/>|>(?:<f((?: [\w:]+="[^"<>]*")*)(?:/>|>([^<]*)</f>))?(?:<v>([^<]*)</v>|(<v/>))?</c>)'
 )
 _ATTR = re.compile(r' ([\w:]+)="([^"<>]*)"')
 _ENTITIES = (("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&apos;", "'"), ("&amp;", "&"))
