@@ -12,17 +12,15 @@ from pathlib import Path
 
 import pytest
 from kat_helpers import CED, GUARDRAILS, MONTH, ced
-from libreoffice import recalculate, require_libreoffice
+from libreoffice import require_libreoffice
 from test_kat_vectors import CASES
-from workbooks import cached_values, mismatches
+from workbooks import cached_values, described, evaluated_values, libreoffice_mismatches, mismatches
 
 from katsheet.engine.kat import ExceptionRecord, Ledger, LedgerRow, MemberState, parse_config
 from katsheet.engine.kat.records import STATUSES
 from katsheet.io.katfiles import sample_inputs
 from katsheet.layouts.kat import SAMPLE_MONTH, KatMonth, kat_layout
-from katsheet.workbook.columnwise import evaluate_cells
 from katsheet.workbook.writer import workbook_bytes
-from katsheet.workbook.xlsx import read_xlsx
 
 RANDOM_MONTHS = 200
 NAMES = ["Ada", "ada ", "Bo", "Cy", "Dee", "  Eve", "Fay", "member 7"]
@@ -140,11 +138,8 @@ def test_the_random_months_hold_every_kind_of_row(written) -> None:
 @pytest.mark.libreoffice
 def test_libreoffice_recalculates_the_engines_figures(written, tmp_path) -> None:
     require_libreoffice()
-    names = list(written)
-    recalculated = recalculate([written[n][1] for n in names], tmp_path / "lo")
-    bad = {n: mismatches(written[n][0], cached_values(p)) for n, p in zip(names, recalculated, strict=True)}
-    bad = {n: m for n, m in bad.items() if m}
-    assert not bad, "\n".join(f"{n}: {len(m)} cells, e.g. {m[:3]}" for n, m in bad.items())
+    bad, _ = libreoffice_mismatches(written, tmp_path / "lo")
+    assert not bad, described(bad)
 
 
 def test_the_cached_values_are_the_engines(written) -> None:
@@ -157,9 +152,8 @@ def evaluated_mismatches(job: tuple[str, Path, KatMonth | None]) -> list[str]:
     """One month evaluated by katsheet's column-wise evaluation (the `formulas` functions), against
     the engine, in a worker process (a random month is rebuilt there from its seed)."""
     name, path, month = job
-    raw = read_xlsx(path)
     month = month if month is not None else random_month(int(name.split("-")[1]))
-    return mismatches(month, evaluate_cells(dict(raw.formulas), raw.formula_keys, raw.names))
+    return mismatches(month, evaluated_values(path))
 
 
 def test_katsheets_evaluation_recalculates_the_engines_figures(written, request) -> None:
@@ -177,7 +171,7 @@ def test_katsheets_evaluation_recalculates_the_engines_figures(written, request)
             progress.advance()
             if found:
                 bad[name] = found
-    assert not bad, "\n".join(f"{n}: {len(m)} cells, e.g. {m[:3]}" for n, m in bad.items())
+    assert not bad, described(bad)
 
 
 def test_new_writes_the_kat_sample_and_refuses_grape_options(run, tmp_path) -> None:

@@ -10,14 +10,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from libreoffice import recalculate, require_libreoffice
+from libreoffice import require_libreoffice
 from test_pools import VECTORS
-from workbooks import cached_values, mismatches
+from workbooks import cached_values, described, evaluated_values, libreoffice_mismatches, mismatches
 
 from katsheet.engine.grape.pools import Asset, Task, TaskScore
 from katsheet.layouts.pools import MEMBERS, SCORING, TASKS, PoolsMonth, pools_layout, pools_month
 from katsheet.workbook.checker import check
-from katsheet.workbook.columnwise import evaluate_cells
 from katsheet.workbook.reader import read_workbook
 from katsheet.workbook.writer import workbook_bytes
 from katsheet.workbook.xlsx import read_xlsx
@@ -81,21 +80,16 @@ def test_the_cached_values_are_the_engines(written) -> None:
 
 
 def test_formulas_recalculates_the_engines_figures(written) -> None:
-    bad = {}
-    for name, (month, path) in written.items():
-        raw = read_xlsx(path)
-        if found := mismatches(month, evaluate_cells(dict(raw.formulas), raw.formula_keys, raw.names)):
-            bad[name] = found
-    assert not bad, "\n".join(f"{n}: {len(m)} cells, e.g. {m[:3]}" for n, m in bad.items())
+    bad = {n: m for n, (month, path) in written.items() if (m := mismatches(month, evaluated_values(path)))}
+    assert not bad, described(bad)
 
 
 @pytest.mark.libreoffice
 def test_libreoffice_recalculates_the_engines_figures(written, tmp_path) -> None:
     require_libreoffice()
     names = list(written)
-    recalculated = recalculate([written[n][1] for n in names], tmp_path / "lo")
-    bad = {n: m for n, p in zip(names, recalculated, strict=True) if (m := mismatches(written[n][0], cached_values(p)))}
-    assert not bad, "\n".join(f"{n}: {len(m)} cells, e.g. {m[:3]}" for n, m in bad.items())
+    bad, recalculated = libreoffice_mismatches(written, tmp_path / "lo")
+    assert not bad, described(bad)
     # and the checker reads LibreOffice's files back to the same months, silent
     for n, p in zip(names[:8], recalculated[:8], strict=True):
         assert check(read_workbook(p)).findings == [], n

@@ -14,16 +14,14 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from libreoffice import recalculate, require_libreoffice
-from workbooks import cached_values, mismatches, random_month
+from libreoffice import require_libreoffice
+from workbooks import cached_values, described, evaluated_values, libreoffice_mismatches, mismatches, random_month
 
 from katsheet.engine.grape.pools import Asset
 from katsheet.layouts.grape import Book, as_book
 from katsheet.workbook.checker import check
-from katsheet.workbook.columnwise import evaluate_cells
 from katsheet.workbook.reader import read_workbook
 from katsheet.workbook.shipped import write_month
-from katsheet.workbook.xlsx import read_xlsx
 
 MONTHS = 16
 
@@ -57,21 +55,18 @@ def test_the_months_cap_someone_and_pay_several_assets(written) -> None:
 def test_formulas_and_the_cached_values_are_the_engines(written) -> None:
     bad = {}
     for seed, (book, path) in written.items():
-        raw = read_xlsx(path)
-        found = mismatches(book, evaluate_cells(dict(raw.formulas), raw.formula_keys, raw.names))
-        found += mismatches(book, cached_values(path))
+        found = mismatches(book, evaluated_values(path)) + mismatches(book, cached_values(path))
         if found:
             bad[seed] = found
-    assert not bad, "\n".join(f"{n}: {len(m)} cells, e.g. {m[:3]}" for n, m in bad.items())
+    assert not bad, described(bad)
 
 
 @pytest.mark.libreoffice
 def test_libreoffice_recalculates_the_engines_figures_and_the_checker_reads_them_back(written, tmp_path) -> None:
     require_libreoffice()
     seeds = list(written)
-    done = recalculate([written[s][1] for s in seeds], tmp_path / "lo")
-    bad = {s: m for s, p in zip(seeds, done, strict=True) if (m := mismatches(written[s][0], cached_values(p)))}
-    assert not bad, "\n".join(f"{n}: {len(m)} cells, e.g. {m[:3]}" for n, m in bad.items())
+    bad, done = libreoffice_mismatches(written, tmp_path / "lo")
+    assert not bad, described(bad)
     for s, p in zip(seeds[:6], done[:6], strict=True):
         book = read_workbook(p)
         assert check(book).findings == [], s

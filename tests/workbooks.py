@@ -13,15 +13,18 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
+from libreoffice import recalculate
 from reference import fit_budget
 
 from katsheet.engine import FOUR_CRITERIA, SINGLE_CRITERION, Options, grape_weight
 from katsheet.engine.grape.criteria import DEFAULT_LEVELS
 from katsheet.engine.grape.roster import ScoredRow
 from katsheet.layouts.grape import Book, Month
+from katsheet.workbook.columnwise import evaluate_cells
 from katsheet.workbook.evaluate import evaluate
 from katsheet.workbook.expected import agrees, expected_cells
 from katsheet.workbook.shipped import layout_of, write_month
+from katsheet.workbook.xlsx import read_xlsx
 
 ROLES = ["Developer", "Designer", "Reviewer", "Ops", "Community Manager", "Researcher", ""]
 LEVELS = list(DEFAULT_LEVELS)
@@ -130,6 +133,26 @@ def compare(month: Any, found: dict[tuple[str, str], Any]) -> list[Mismatch]:
 def mismatches(month: Any, found: dict[tuple[str, str], Any]) -> list[str]:
     """compare(), each mismatch as one line."""
     return [str(m) for m in compare(month, found)]
+
+
+def evaluated_values(path: Path) -> dict[tuple[str, str], Any]:
+    """Every cell as katsheet's column-wise evaluation (the `formulas` functions) computes it."""
+    raw = read_xlsx(path)
+    return evaluate_cells(dict(raw.formulas), raw.formula_keys, raw.names)
+
+
+def libreoffice_mismatches(written: dict[Any, tuple[Any, Path]], out: Path) -> tuple[dict[Any, list[str]], list[Path]]:
+    """Each written (month, file) recalculated by LibreOffice, its stored values against the
+    engine: the months that differ (with their mismatches) and the recalculated files, in order."""
+    names = list(written)
+    done = recalculate([written[n][1] for n in names], out)
+    bad = {n: m for n, p in zip(names, done, strict=True) if (m := mismatches(written[n][0], cached_values(p)))}
+    return bad, done
+
+
+def described(bad: dict[Any, list[str]]) -> str:
+    """Months that differ from the engine, one line each with its first mismatches."""
+    return "\n".join(f"{n}: {len(m)} cells, e.g. {m[:3]}" for n, m in bad.items())
 
 
 def cached_values(path: Path) -> dict[tuple[str, str], Any]:
