@@ -36,12 +36,13 @@ from ..engine.kat.seal import GENESIS, seal_period
 from ..engine.names import member_key
 from ..engine.numbers import exact_sum, plain
 from ..io.atomic import write_all
-from ..layouts.grape import Book, grape_layout, sheet_names
+from ..layouts.grape import Book, grape_layout, scoring_sheet, sheet_names
 from ..layouts.kat import MEMBERS, TEMPLATE, KatMonth, kat_layout, members_sheet
 from ..layouts.model import split_cell
 from ..layouts.pools import SCORING as POOLS_SCORING
 from ..layouts.pools import TEMPLATE_ID as POOLS_TEMPLATE
 from ..layouts.pools import PoolsMonth, pools_layout
+from ..layouts.pools import scoring_sheet as pools_scoring_sheet
 from ..layouts.settled import Stamp, constant_cells, seal_of
 from ..workbook.checker import check
 from ..workbook.reader import _named, read_workbook
@@ -220,14 +221,14 @@ def _grape_payout(book: Book, fmt: str, token: str) -> tuple[list[tuple[str, byt
     """The payout file(s) in ``fmt``: per member, summed over roles and SubDAO sheets (with the cap
     and assets section: one file per asset, each after the per-member cap); a member whose role rows
     give two different wallets is a reason, named at both cells."""
-    layout = grape_layout(book)
     wallets: dict[str, str] = {}
     where: dict[str, str] = {}
     first_cell: dict[str, str] = {}
     problems: list[str] = []
-    for part in book.parts:
+    for p, part in enumerate(book.parts):
         scoring, _ = sheet_names(book.template, part.subdao)
-        letter = layout.sheet(scoring).table.letter("wallet")  # type: ignore[union-attr]
+        # the Scoring sheet alone: the whole layout of a settled month seals it again
+        letter = scoring_sheet(part.criteria, part.table_rows, p, scoring).table.letter("wallet")  # type: ignore[union-attr]
         for row in part.rows:
             key = member_key(row.member)
             cell = f"{scoring}!{letter}{split_cell(row.where.rpartition('!')[2])[1]}"
@@ -294,7 +295,7 @@ def _grape_record(book: Book) -> dict[str, Any]:
 
 def _pools_payout(month: PoolsMonth, fmt: str, token: str) -> tuple[list[tuple[str, bytes]], list[str], int]:
     """One payout file (or Safe's parts) per asset, each summing exactly to the asset's total."""
-    letter = pools_layout(month).sheet(POOLS_SCORING).table.letter("wallet")  # type: ignore[union-attr]
+    letter = pools_scoring_sheet(month).table.letter("wallet")  # type: ignore[union-attr]  # the sheet alone
     named = {r.member: r.wallet.strip() for r in month.rows}
     cells = {r.member: f"{POOLS_SCORING}!{letter}{split_cell(r.where.rpartition('!')[2])[1]}" for r in month.rows}
     lots = [(f"{a.name}-", {m.member: m.total for m in r.members}, r.total_allocated)
