@@ -236,3 +236,61 @@ def test_a_check_loads_neither_openpyxl_nor_pycryptodome() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code, str(sample)], capture_output=True, text=True, check=False)
     assert out.stdout.strip().splitlines()[-1] == "0 []", out.stdout[-2000:] + out.stderr[-2000:]
+
+
+# -- runs of one shape evaluated together -----------------------------------------------------
+def _shapes(values_, picks) -> tuple[dict, set, dict]:
+    """A sheet S of random values and a sheet T of formulas that share shapes: single cells that
+    differ only in the names they read (the pools template's per-task cells), columns that differ
+    only in the column they read (its per-task lookups), and a chain of names between T's cells,
+    so that runs of one shape sit in different levels."""
+    m = len(values_) // 3
+    cells: dict = {}
+    for i, v in enumerate(values_):
+        if v is not None:
+            cells[("S", f"{'ABC'[i // m]}{i % m + 1}")] = v
+    names = {f"Val_{i + 1}": f"S!${'ABC'[i // m]}${i % m + 1}" for i in range(3 * m)}
+    names |= {"Table": f"S!$A$1:$B${m}", "Whole": f"S!$A$1:$C${m}", "Two": "2", "Word": '"x"'}
+    keys: set = set()
+
+    def put(cell: str, text: str) -> None:
+        cells[("T", cell)] = text
+        keys.add(("T", cell))
+
+    for i, (a, b) in enumerate(picks, start=1):
+        put(f"A{i}", f'=IF(Val_{a}="","",IF(ISNUMBER(Val_{b}),Val_{b}*Val_{a}+Two,LEN(Val_{a})&Val_{b}&Word))')
+        put(f"B{i}", f"=IFERROR(ROUND(Val_{a}/Val_{b},2),-1)")
+        put(f"C{i}", f"=Val_{a}+COUNT(Whole)")  # a range every cell shares
+        names[f"Mid_{i}"] = f"T!$B${i}"
+        put(f"D{i}", f"=IF(Mid_{i}>Val_{b},Mid_{i},Val_{b})")  # reads T!B: a later level, same shape as below
+        put(f"E{i}", f"=IF(Val_{a}>Val_{b},Val_{a},Val_{b})")
+        put(f"I{i}", f"=SUM(Val_{a},Val_{b})")  # not element-wise: each cell alone
+    for r in range(1, m + 1):
+        for col, src in (("F", "A"), ("G", "B"), ("H", "C")):
+            put(f"{col}{r}", f'=IF(S!{src}{r}="","",IFERROR(VLOOKUP(S!{src}{r},Table,2,FALSE),S!{src}{r}&"?"))')
+    return cells, keys, names
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_runs_of_one_shape_together_equal_formulas_row_by_row(data) -> None:
+    m = data.draw(st.integers(2, 8))
+    values_ = data.draw(st.lists(values, min_size=3 * m, max_size=3 * m))
+    picks = data.draw(st.lists(st.tuples(st.integers(1, 3 * m), st.integers(1, 3 * m)), min_size=2, max_size=6))
+    cells, keys, names = _shapes(values_, picks)
+    fast, reference = Evaluator(cells, keys, names), Evaluator(cells, keys, names)
+    fast.evaluate()
+    reference.evaluate(row_by_row=True)
+    diffs = _differences(fast.results(), reference.results())
+    assert not diffs, diffs[:6]
+    assert set(fast.results()) == set(reference.results())
+
+
+def test_cells_of_one_shape_are_evaluated_in_one_call() -> None:
+    values_ = ["Ann", 1.0, None, 2.5, "Bob", 3.0, 0.0, "", True]
+    cells, keys, names = _shapes(values_, [(1, 2), (3, 4), (5, 6), (7, 8)])
+    ev = Evaluator(cells, keys, names)
+    ev.evaluate()
+    # the five single-cell shapes (4 cells each) and the three lookup columns
+    assert ev.runs_together == 5 * 4 + 3
+    assert ev.rows_by_row == 0
