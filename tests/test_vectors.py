@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
 import pytest
 from conftest import role_rows, write_roster
+from hypothesis import given
+from hypothesis import strategies as st
 from vectors import (
     CAP_FLAW_BUDGET,
     CAP_FLAW_TOTALS,
@@ -16,6 +19,7 @@ from vectors import (
     Vector,
 )
 
+from katsheet.cli.render import json_text
 from katsheet.engine import FOUR_CRITERIA, Options, allocate, grape_weight, parse_score, round_half_up, summarize
 
 
@@ -119,3 +123,20 @@ def test_frame_and_records_agree() -> None:
     assert list(frame["total"]) == [m.total for m in result.members]
     assert frame["total"].sum() == result.total_allocated
     assert result.records()[0]["member"] == "member 1"
+
+
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=4), inner, max_size=4),
+        max_leaves=20,
+    )
+)
+def test_json_output_parses_back_with_one_record_per_line(value) -> None:
+    """`--format json` indents down to the records and writes each record on one line."""
+    text = json_text(value)
+    assert json.loads(text) == value
+    for line in text.split("\n"):  # not splitlines: U+0085 in a text is no line break in JSON
+        record = line.strip().rstrip(",")
+        if record.startswith(("{", "[")) and record not in ("{", "["):
+            assert isinstance(json.loads(record), (dict, list))

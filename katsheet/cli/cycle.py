@@ -98,10 +98,10 @@ def history_command(folder: Path, fmt: str) -> None:
     anything does not verify)."""
     import csv
     import io
-    import json
 
     from ..cycle.history import history
     from .options import choice
+    from .render import json_text
 
     fmt = choice(fmt, ("table", "json", "csv"), what="the format", where="--format")
     months = history(folder)
@@ -119,7 +119,7 @@ def history_command(folder: Path, fmt: str) -> None:
             for m in ms:
                 for member, amount in m.amounts.items():
                     series.setdefault(dao, {}).setdefault(member, {})[m.period] = str(amount)
-        click.echo(json.dumps({"months": rows, "members": series}, indent=2, ensure_ascii=False))
+        click.echo(json_text({"months": rows, "members": series}))
     elif fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
