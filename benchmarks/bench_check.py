@@ -24,7 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _months import month, write
-from _table import show
+from _table import installed_bytecode, show
 from rich.progress import Progress
 
 from katsheet.workbook.libreoffice import recalculate, soffice
@@ -64,6 +64,7 @@ def command_seconds(path: Path) -> float:
 
 
 def main() -> None:
+    installed_bytecode()
     sizes: tuple[int, ...] = (1_000, 10_000) if "--full" in sys.argv else (1_000,)
     if "--sizes" in sys.argv:
         sizes = tuple(int(n) for n in sys.argv[sys.argv.index("--sizes") + 1].split(","))

@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _table import show, timed
+from _table import installed_bytecode, show, timed
 from bench_cycle import settled_folder
 from rich.progress import Progress
 
@@ -87,6 +87,7 @@ def start(folder: Path) -> tuple[float, subprocess.Popen, str]:
 
 
 def main() -> None:
+    installed_bytecode()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--months", type=int, default=24)
     args = parser.parse_args()

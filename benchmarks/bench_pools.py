@@ -20,7 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import pandas as pd
-from _table import show, timed
+from _table import installed_bytecode, show, timed
 
 from katsheet.engine.grape.pools import Task, TaskScore, allocate_pools
 
@@ -48,6 +48,7 @@ def with_pandas(tasks: list[Task], scores: list[TaskScore]) -> None:
 
 
 def main() -> None:
+    installed_bytecode()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--members", type=int, default=1000)
     parser.add_argument("--tasks", type=int, default=20)
