@@ -209,6 +209,7 @@ class Evaluator:
         for sheet, col, row, value in inputs:
             self.grid.put(sheet, col, row, value)
         self.names = {k.upper(): v for k, v in names.items()}
+        self._resolved: dict[str, tuple[Rect | None, Any]] = {}
         #: cells that cannot be evaluated (an unknown function, a syntax error, ...) and every
         #: cell that depends on one: left out of the results, never guessed
         self.unknown: set[tuple[str, int, int]] = set()
@@ -218,6 +219,14 @@ class Evaluator:
 
     # -- inputs ---------------------------------------------------------------------------------
     def _name(self, name: str) -> tuple[Rect | None, Any]:
+        """What a defined name stands for: a rectangle, or a constant. Resolved once per name (a
+        pools month reads its 200 names a few thousand times)."""
+        hit = self._resolved.get(name)
+        if hit is None:
+            hit = self._resolved[name] = self._resolve(name)
+        return hit
+
+    def _resolve(self, name: str) -> tuple[Rect | None, Any]:
         text = self.names.get(name)
         if text is None:
             raise Unsupported(f"unknown name {name}")
