@@ -19,6 +19,7 @@ for KAT and GRAPE-YYYY-MM for GRAPE.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import datetime as dt
 import hashlib
@@ -43,7 +44,7 @@ from ..layouts.pools import SCORING as POOLS_SCORING
 from ..layouts.pools import TEMPLATE_ID as POOLS_TEMPLATE
 from ..layouts.pools import PoolsMonth, pools_layout
 from ..layouts.pools import scoring_sheet as pools_scoring_sheet
-from ..layouts.settled import Stamp, constant_cells, seal_of
+from ..layouts.settled import Stamp, constant_rows, flat_rows, seal_of
 from ..workbook.checker import check
 from ..workbook.reader import _named, read_workbook
 from ..workbook.writer import workbook_bytes
@@ -117,8 +118,15 @@ def _sealed_month(month: KatMonth, stamp: Stamp) -> KatMonth:
         new_excs[i] = dataclasses.replace(new_excs[i], settled=period, seal=s.seal)
     # a new KatMonth (replace calls __init__): its cached figures are made afresh from the sealed inputs
     sealed = dataclasses.replace(month, ledger=Ledger.of(new_rows), exceptions=tuple(new_excs), stamp=None)
-    seal = seal_of(constant_cells(kat_layout(sealed), sealed))
-    return dataclasses.replace(sealed, stamp=dataclasses.replace(stamp, seal=seal))
+    settled = copy.copy(sealed)  # a stamp changes the layout alone: keep the figures just computed
+    settled.stamp = _with_seal(stamp, kat_layout(sealed), sealed)
+    return settled
+
+
+def _with_seal(stamp: Stamp, layout: Any, month: Any) -> Stamp:
+    """``stamp`` with the seal of the month's constant cells, and the cells (the Sealed sheet)."""
+    rows = tuple(constant_rows(layout, month))
+    return dataclasses.replace(stamp, seal=seal_of(flat_rows(rows)), rows=rows)
 
 
 def _approval(month: Any, names: dict[str, str]) -> tuple[str, dt.date | None, list[str]]:
@@ -257,8 +265,7 @@ def _sealer(layout: Callable[[Any], Any]) -> Callable[[Any, Stamp], Any]:
 
     def sealed(month: Any, stamp: Stamp) -> Any:
         unsealed = dataclasses.replace(month, stamp=None)
-        seal = seal_of(constant_cells(layout(unsealed), unsealed))
-        return dataclasses.replace(month, stamp=dataclasses.replace(stamp, seal=seal))
+        return dataclasses.replace(month, stamp=_with_seal(stamp, layout(unsealed), unsealed))
 
     return sealed
 

@@ -15,7 +15,7 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -35,6 +35,9 @@ class Stamp:
     seal: str = ""
     #: the payout file's format (--again writes the same one)
     payout: str = ""
+    #: the constant cells the seal was computed over, by row (``constant_rows``), when settling
+    #: has them: the Sealed sheet is written from them instead of computing them again
+    rows: tuple[tuple[str, list[list[str]]], ...] = field(default=(), compare=False, repr=False)
 
 
 def seal_text(value: Any) -> str:
@@ -54,22 +57,28 @@ def seal_text(value: Any) -> str:
     return str(value)
 
 
-def constant_cells(layout: WorkbookLayout, month: Any) -> list[tuple[str, str, str]]:
-    """Every cell the layout fills with a constant (not a formula): (sheet, cell, text), blank
-    table cells included (a value typed into one after settlement is a change too), sheet by
-    sheet and row by row."""
-    out: list[tuple[str, str, str]] = []
+def constant_rows(layout: WorkbookLayout, month: Any) -> list[tuple[str, list[list[str]]]]:
+    """Every cell the layout fills with a constant (not a formula), blank table cells included (a
+    value typed into one after settlement is a change too), grouped as the Sealed sheet holds them,
+    one sheet row at a time (10,000 rows for a month of 10,000 ledger rows, not 130,000):
+    ("Ledger!7", [["A", "CED-0003"], ["B", "46330"], ...]), sheet by sheet, row by row, then as
+    the layout lists the cells."""
+    out: dict[str, list[list[str]]] = {}
+
+    def put(sheet: str, letters: str, row: int, text: str) -> None:
+        out.setdefault(f"{sheet}!{row}", []).append([letters, text])
+
     for sheet in layout.sheets:
         if sheet.name == SEALED:
             continue
         for p in sheet.params:
             if p.formula is None:
-                out.append((sheet.name, p.cell, seal_text(p.value(month))))
+                put(sheet.name, *split_cell(p.cell), seal_text(p.value(month)))
         for b in sheet.blocks:
             for i, values in enumerate(b.values(month)):
                 for j, value in enumerate(values):
                     r, c = b.cell(i, j)
-                    out.append((sheet.name, f"{_letter(c)}{r + 1}", seal_text(value)))
+                    put(sheet.name, _letter(c), r + 1, seal_text(value))
         table = sheet.table
         if table is None:
             continue
@@ -77,11 +86,23 @@ def constant_cells(layout: WorkbookLayout, month: Any) -> list[tuple[str, str, s
             if col.formula is not None:
                 continue
             letter = table.letter(col.key)
-            out += [(sheet.name, f"{letter}{table.first_row + i}", seal_text(col.value(month, i)))
-                    for i in range(table.rows)]  # fmt: skip
-    # in the Sealed sheet's order: sheet by sheet, row by row, then as the layout lists the cells
-    return [(where.rpartition("!")[0], f"{letters}{where.rpartition('!')[2]}", text)
-            for where, pairs in group_rows(out) for letters, text in pairs]  # fmt: skip
+            for i in range(table.rows):
+                put(sheet.name, letter, table.first_row + i, seal_text(col.value(month, i)))
+    return list(out.items())
+
+
+def constant_cells(layout: WorkbookLayout, month: Any) -> list[tuple[str, str, str]]:
+    """The constant cells (``constant_rows``) one by one: (sheet, cell, text), in the Sealed
+    sheet's order. The seal is the hash of this list."""
+    return flat_rows(constant_rows(layout, month))
+
+
+def flat_rows(rows: Iterable[tuple[str, list[list[str]]]]) -> list[tuple[str, str, str]]:
+    out = []
+    for where, pairs in rows:
+        sheet, _, row = where.rpartition("!")
+        out += [(sheet, f"{letters}{row}", text) for letters, text in pairs]
+    return out
 
 
 def _letter(index: int) -> str:
@@ -90,23 +111,10 @@ def _letter(index: int) -> str:
     return col_letter(index)
 
 
-def group_rows(cells: Iterable[tuple[str, str, str]]) -> list[tuple[str, list[list[str]]]]:
-    """The sealed cells one sheet row at a time (a month of 10,000 ledger rows is 10,000 rows of
-    the Sealed sheet, not 130,000): ("Ledger!7", [["A", "CED-0003"], ["B", "46330"], ...])."""
-    out: dict[str, list[list[str]]] = {}
-    for sheet, cell, text in cells:
-        letters, row = split_cell(cell)
-        out.setdefault(f"{sheet}!{row}", []).append([letters, text])
-    return list(out.items())
-
-
 def ungroup_rows(rows: Iterable[tuple[str, str]]) -> list[tuple[str, str, str]]:
-    """The Sealed sheet's rows back to (sheet, cell, text), in order (ValueError if unreadable)."""
-    out = []
-    for where, pairs in rows:
-        sheet, _, row = where.rpartition("!")
-        out += [(sheet, f"{letters}{row}", text) for letters, text in json.loads(pairs)]
-    return out
+    """The Sealed sheet's rows (where, JSON pairs) back to (sheet, cell, text), in order
+    (ValueError if unreadable)."""
+    return flat_rows((where, json.loads(pairs)) for where, pairs in rows)
 
 
 def seal_of(cells: Iterable[tuple[str, str, str]]) -> str:
@@ -132,8 +140,8 @@ def _locked(sheet: Sheet) -> Sheet:
 def settled_layout(layout: WorkbookLayout, month: Any, stamp: Stamp, guide: str) -> WorkbookLayout:
     """``layout`` settled: inputs locked, the stamp on the ``guide`` sheet, the Sealed sheet, and
     the stamp's fields as defined names. The seal is computed here when the stamp has none."""
-    cells = constant_cells(layout, month)
-    seal = stamp.seal or seal_of(cells)
+    rows = stamp.rows or constant_rows(layout, month)
+    seal = stamp.seal or seal_of(flat_rows(rows))
     on = stamp.approved_on.isoformat() if stamp.approved_on else ""
     line = f"SETTLED {stamp.settlement_id}: approved by {stamp.approved_by} on {on}. Seal (SHA-256) {seal}"
     sheets = []
@@ -143,7 +151,7 @@ def settled_layout(layout: WorkbookLayout, month: Any, stamp: Stamp, guide: str)
             locked = dataclasses.replace(locked, notes=(*locked.notes, Note("A2", line, "heading")))
         sheets.append(locked)
     notes = [Note("A1", "Sheet!Row", "heading"), Note("B1", "Cells as sealed: [column, value] pairs", "heading")]
-    for i, (where, pairs) in enumerate(group_rows(cells), start=2):
+    for i, (where, pairs) in enumerate(rows, start=2):
         notes += [Note(f"A{i}", where), Note(f"B{i}", json.dumps(pairs, ensure_ascii=False, separators=(",", ":")))]
     sheets.append(Sheet(name=SEALED, notes=tuple(notes), protect=True, hidden=True,
                         printing=Printing(landscape=False), widths=(("A", 18), ("B", 60))))  # fmt: skip
