@@ -122,3 +122,21 @@ def test_options_land_in_their_cells(run, tmp_path) -> None:
         2,
     ]
     assert ws["H5"].value == 0.7  # the threshold in use is the override
+
+
+def test_a_command_pauses_the_cycle_collector_and_gives_it_back(tmp_path, monkeypatch) -> None:
+    """The CLI turns Python's cycle collector off while a command runs (speed), and on again
+    after it, also when the command fails: tests and other callers run `main` in-process."""
+    import gc
+    import importlib
+
+    cli_main = importlib.import_module("katsheet.cli.main")  # the module (katsheet.cli.main is also a function)
+
+    seen = []
+    real_check = cli_main.cli.get_command(None, "check").callback
+    monkeypatch.setattr(cli_main.cli.get_command(None, "check"), "callback",
+                        lambda *a, **k: seen.append(gc.isenabled()) or real_check(*a, **k))  # fmt: skip
+    assert gc.isenabled()
+    assert cli_main.main(["check", str(tmp_path / "missing.xlsx")]) != 0
+    assert seen == [False]
+    assert gc.isenabled()
