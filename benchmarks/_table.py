@@ -24,6 +24,18 @@ def installed_bytecode() -> None:
     compileall.compile_dir(Path(katsheet.__file__).parent, quiet=1)
 
 
+def as_command(fn: Callable[[], Any]) -> Callable[[], Any]:
+    """``fn`` run in this process as the `katsheet` command runs it: with Python's cycle collector
+    paused (katsheet/cli/main.py, ``gc_paused``)."""
+    from katsheet.cli.main import gc_paused
+
+    def run() -> Any:
+        with gc_paused():
+            return fn()
+
+    return run
+
+
 def timed(fn: Callable[[], Any], *, repeat: int = 1) -> tuple[float, Any]:
     """Best wall time of ``repeat`` runs, and the last result."""
     best, result = float("inf"), None

@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import base58
 from _months import month as grape_month
-from _table import show, timed
+from _table import as_command, show, timed
 from bench_kat import MONTH, write_month
 
 from katsheet.cycle.next import next_grape_book, next_kat_month
@@ -60,16 +60,16 @@ def grape(folder: Path, members: int) -> tuple[float, float, float]:
     path.write_bytes(workbook_bytes(grape_layout(book), book, decimals=book.first.options.decimals))
     out = folder / "grape-out"
     out.mkdir()
-    check_s, report = timed(lambda: check(read_workbook(path)))
+    check_s, report = timed(as_command(lambda: check(read_workbook(path))))
     assert not report.findings, report.findings[:3]
-    settle_s, _ = timed(lambda: write_settlement(settle(path, out, payout="solana-tokens")))
+    settle_s, _ = timed(as_command(lambda: write_settlement(settle(path, out, payout="solana-tokens"))))
     settled = out / f"GRAPE-{book.month}-settled.xlsx"
 
     def next_month() -> None:
         b = next_grape_book(settled, carry_over="50%")
         (out / "next.xlsx").write_bytes(workbook_bytes(grape_layout(b), b, decimals=b.first.options.decimals))
 
-    next_s, _ = timed(next_month)
+    next_s, _ = timed(as_command(next_month))
     return check_s, settle_s, next_s
 
 
@@ -105,17 +105,17 @@ def main() -> None:
         path = write(month, folder / "big.xlsx")
         out = folder / "out"
         out.mkdir()
-        check_s, report = timed(lambda: check(read_workbook(path)))
+        check_s, report = timed(as_command(lambda: check(read_workbook(path))))
         assert not report.findings, report.findings[:3]
-        settle_s, _ = timed(lambda: write_settlement(settle(path, out)))
+        settle_s, _ = timed(as_command(lambda: write_settlement(settle(path, out))))
         settled = out / f"{month.period.settlement_id}-settled.xlsx"
-        next_s, _ = timed(lambda: write(next_kat_month(settled), out / "next.xlsx"))
+        next_s, _ = timed(as_command(lambda: write(next_kat_month(settled), out / "next.xlsx")))
         history_folder = folder / "history"
         history_folder.mkdir()
         settled_folder(history_folder, args.months)
         from katsheet.cycle.history import history
 
-        history_s, months = timed(lambda: history(history_folder))
+        history_s, months = timed(as_command(lambda: history(history_folder)))
         assert all(not m.problems for ms in months.values() for m in ms)
         g_check, g_settle, g_next = grape(folder, args.grape_members)
     rows = [

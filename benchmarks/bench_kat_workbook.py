@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _table import show, timed
+from _table import as_command, show, timed
 from bench_kat import MONTH, write_month
 
 from katsheet.io.katfiles import load_config, load_guardrails, read_ledger, read_states
@@ -44,8 +44,8 @@ def main() -> None:
             month = KatMonth(config, MONTH, ledger, (), states)
             path.write_bytes(workbook_bytes(kat_layout(month), month, decimals=config.decimals))
 
-        new_s, _ = timed(new)
-        check_s, report = timed(lambda: check(read_workbook(path)))
+        new_s, _ = timed(as_command(new))
+        check_s, report = timed(as_command(lambda: check(read_workbook(path))))
         rows = [
             ["katsheet new --template kat", f"{new_s:.2f}", "2"],
             [f"katsheet check ({len(report.findings)} findings)", f"{check_s:.2f}", "2"],

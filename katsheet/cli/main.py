@@ -158,7 +158,7 @@ def lite(outdir: Path, force: bool) -> None:
 
 
 @contextmanager
-def _cyclic_gc_paused() -> Iterator[None]:
+def gc_paused() -> Iterator[None]:
     """Python's cycle collector off for one command (reference counting still frees what it can).
     A check holds a few million small objects - cells, formula texts, tuples - and the collector
     walked them all again and again while they were made: a fifth of checking a pools month, for
@@ -176,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI; turn expected failures into one line on stderr and exit code 2."""
     words = sys.argv[1:] if argv is None else argv
     try:
-        with nullcontext() if "dashboard" in words[:1] else _cyclic_gc_paused():
+        with nullcontext() if "dashboard" in words[:1] else gc_paused():
             rv = cli.main(args=argv, prog_name="katsheet", standalone_mode=False)
     except InputError as e:
         click.echo(f"katsheet: error: {e.line()}", err=True)
