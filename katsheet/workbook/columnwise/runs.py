@@ -467,18 +467,21 @@ class Evaluator:
         as evaluating them one by one (a value that flows into something not element-wise)."""
         compiled = [Compiled.of(run.shape.text) for run in members]
         fn, sizes = compiled[0].fn, [run.rows for run in members]
-        args, tainted = [], set()
-        for k, canonical in enumerate(fn.inputs):
+        shared = []  # per input: the same for every run and row (passed once), or not
+        for k in range(len(fn.inputs)):
             fixed = [self._fixed_input(run, c.inputs[k]) for run, c in zip(members, compiled, strict=True)]
-            if fixed[0] is not None and all(f == fixed[0] for f in fixed):
-                args.append(self._args_for(compiled[0].inputs[k], members[0]))
-                continue
-            args.append(
-                np.concatenate([self._input_column(run, c.inputs[k]) for run, c in zip(members, compiled, strict=True)])
-            )
-            tainted.add(canonical)
+            shared.append(fixed[0] is not None and all(f == fixed[0] for f in fixed))
+        tainted = {name for name, same in zip(fn.inputs, shared, strict=True) if not same}
         if outer.plan(compiled[0].canonical, tainted) is not None or not compiled[0].elementwise_in(tainted):
-            return None
+            return None  # decided before any column is gathered
+        args = [
+            self._args_for(compiled[0].inputs[k], members[0])
+            if same
+            else np.concatenate(
+                [self._input_column(run, c.inputs[k]) for run, c in zip(members, compiled, strict=True)]
+            )
+            for k, same in enumerate(shared)
+        ]
         result = fn(*args)
         result = np.asarray(getattr(result, "value", result), dtype=object)
         total = sum(sizes)
