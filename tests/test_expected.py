@@ -5,7 +5,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from katsheet.workbook.checker import _same
 from katsheet.workbook.expected import agrees
 
 
@@ -52,3 +55,25 @@ def test_blank_only_matches_blank() -> None:
 def test_shares_scale_with_the_budget() -> None:
     assert agrees(Decimal("0.5"), 0.5 + 1e-6 / 2, "percent", 6, budget=2)
     assert not agrees(Decimal("0.5"), 0.5 + 3e-6, "percent", 6, budget=2)
+
+
+_VALUES = st.one_of(
+    st.none(),
+    st.just(""),
+    st.booleans(),
+    st.integers(-3, 3),
+    st.sampled_from([0.0, 1.0, 2.0, -1.0, 0.5, 0.1 + 0.2]),
+    st.decimals("-3", "3", places=2),
+    st.fractions(-3, 3, max_denominator=7),
+    st.sampled_from(["", "x", "1", "TRUE"]),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_VALUES, _VALUES, _VALUES, st.sampled_from(["amount", "count", "flag", "weight", "ratio", "percent", "text"]))
+def test_values_the_checker_takes_for_the_same_are_judged_alike(expected, computed, stored, fmt) -> None:
+    """The checker judges the evaluated value once when it is "the same" as the stored one (1 and
+    1.0, None and ""): that shortcut must never change a verdict."""
+    if _same(computed, stored):
+        assert agrees(expected, computed, fmt, 2, 10) == agrees(expected, stored, fmt, 2, 10)
+    assert _same(computed, computed) or computed != computed  # NaN aside, a value is itself

@@ -84,6 +84,18 @@ def never_calculated(book: Workbook) -> Finding | None:
                    "the workbook was never calculated: open it in Excel or LibreOffice, save it, and check it again")  # fmt: skip
 
 
+#: how readers and `formulas` give a number (bool aside)
+_SPREADSHEET_NUMBERS = (int, float)
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Values ``agrees`` cannot tell apart: equal and of one type, equal numbers (1 and 1.0: a
+    reader stores whole numbers as int, `formulas` gives floats), or both blank (None and "")."""
+    if type(a) is type(b) or (type(a) in _SPREADSHEET_NUMBERS and type(b) in _SPREADSHEET_NUMBERS):
+        return a == b
+    return is_blank(a) and is_blank(b)
+
+
 def numbers(book: Workbook, evaluated: dict[tuple[str, str], Any] | None, *, cached: bool = True) -> list[Finding]:
     """Engine vs the workbook's formulas (evaluated) and vs its cached values (unless ``cached``
     is False: a workbook never calculated has none)."""
@@ -101,7 +113,7 @@ def numbers(book: Workbook, evaluated: dict[tuple[str, str], Any] | None, *, cac
         computed = evaluated.get(key) if evaluable else None  # type: ignore[union-attr]
         if not evaluable:
             computed_ok = True
-        elif cached and type(computed) is type(stored) and computed == stored:
+        elif cached and _same(computed, stored):
             computed_ok = cached_ok  # the formulas give what the file stores (the usual case): judged once
         else:
             computed_ok = agrees(e.value, computed, e.fmt, e.decimals, e.budget)

@@ -137,6 +137,11 @@ def _serial(value: Any) -> Any:
     return value
 
 
+#: the types a spreadsheet's number and the engine's figure come as (bool is not one of them:
+#: ``type(True) is bool``, so flags take agrees' general path)
+NUMBER_TYPES = frozenset((int, float, Decimal, Fraction))
+
+
 def agrees(expected: Any, found: Any, fmt: str, decimals: int, budget: Any = 1) -> bool:
     """Does a spreadsheet's ``found`` value match the engine's ``expected`` within grape.md 3?
 
@@ -144,6 +149,8 @@ def agrees(expected: Any, found: Any, fmt: str, decimals: int, budget: Any = 1) 
     the budget. Counts, flags and weights: exactly. Ratios and the rounding guard: up to the
     noise of a double.
     """
+    if type(found) in NUMBER_TYPES and type(expected) in NUMBER_TYPES:  # most cells of a check
+        return _close(expected, found, fmt, decimals, budget)
     expected, found = _serial(expected), _serial(found)
     if is_blank(expected) or is_blank(found):
         return is_blank(expected) and is_blank(found)
@@ -151,6 +158,11 @@ def agrees(expected: Any, found: Any, fmt: str, decimals: int, budget: Any = 1) 
         return isinstance(found, (bool, int, float)) and bool(found) == bool(expected) and found in (0, 1, True, False)
     if isinstance(expected, str) or isinstance(found, str):
         return str(expected) == str(found)
+    return _close(expected, found, fmt, decimals, budget)
+
+
+def _close(expected: Any, found: Any, fmt: str, decimals: int, budget: Any) -> bool:
+    """Two numbers within the tolerance of ``fmt``."""
     try:
         fast = abs(float(expected) - float(found))
     except (TypeError, ValueError, OverflowError):

@@ -15,6 +15,7 @@ Several assets are the same scores allocated again with another budget and decim
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Iterable, Sequence
@@ -149,8 +150,10 @@ def check_assets(assets: Sequence[Asset]) -> None:
         check_budget(a.budget, a.decimals, where=f"--asset {a.name}")
 
 
+@functools.lru_cache(maxsize=64)
 def asset_cap_units(asset: Asset, max_share: Decimal | None) -> int:
-    """An asset's per-member cap in units; without a cap its whole budget (no member's sum exceeds it)."""
+    """An asset's per-member cap in units; without a cap its whole budget (no member's sum exceeds it).
+    Remembered: a workbook's cap columns ask for it once per member row."""
     limit = cap_units(asset.budget, max_share, asset.decimals)
     return to_units(asset.budget, asset.decimals) if limit is None else limit
 
