@@ -94,6 +94,21 @@ def test_if_is_formulas_own(condition, a, b, two) -> None:
     _agree(get_functions()["IF"]["function"], args)
 
 
+@settings(max_examples=300, deadline=None)
+@given(value=columns, alternative=st.one_of(columns, elements))
+def test_iferror_is_formulas_own(value, alternative) -> None:
+    _agree(get_functions()["IFERROR"]["function"], (_column(value), _fit(alternative, len(value))))
+
+
+def test_iferror_path_is_taken() -> None:
+    calls = []
+    original = get_functions()["IFERROR"]["function"].katsheet_original
+    wrapped = fast._vector(lambda *a: calls.append(a) or original(*a), fast.iferror_path)
+    out = wrapped(_column([f"m{i}" for i in range(40)] + [ERRORS[1]]), "")
+    assert [len(np.ravel(a[0])) for a in calls] == [1]  # only the error went to `formulas`
+    assert out[7, 0] == "m7" and out[40, 0] == ""
+
+
 @settings(max_examples=100, deadline=None)
 @given(keys=columns)
 def test_lookups_are_formulas_own(keys) -> None:

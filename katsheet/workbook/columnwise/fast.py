@@ -13,6 +13,8 @@ a kind for which the result is provably `formulas`' own:
   both), booleans with booleans: the same Python comparison, element by element in C.
 - ``IF(condition, a, b)`` whose condition is all booleans or numbers: `formulas` picks ``a`` or ``b``
   element by element; ``np.where`` picks the same objects.
+- ``IFERROR(value, alternative)`` on numbers, texts and booleans: they are no error, so `formulas`
+  gives each value unchanged; so does the vector path.
 - ``&``, ``TRIM``, ``LOWER``, ``UPPER``, ``LEN`` and ``SUBSTITUTE`` on texts and numbers: the
   function `formulas` wraps, called on each element directly (numbers made text by `formulas`' own
   ``_str``), without its per-element wrapper; errors, blanks and booleans go to `formulas`.
@@ -157,13 +159,25 @@ def comparison(symbol: str) -> Callable[..., Any]:
     return path
 
 
-def if_path(original: Callable[..., Any], *args: Any) -> Any:
-    from formulas.functions import replace_empty
+def _empty_as_zero(a: np.ndarray) -> np.ndarray:
+    """``replace_empty`` (IF's own parsing: an empty cell is 0) without its ``==`` per element, a
+    Python call each: schedula's EMPTY equals only itself, so ``is`` finds the same elements."""
+    from schedula import EMPTY
 
+    flat = a.ravel().tolist()
+    empty = np.fromiter((x is EMPTY for x in flat), dtype=bool, count=len(flat)).reshape(a.shape)
+    if not empty.any():
+        return a
+    out = a.copy()
+    out[empty] = 0
+    return out
+
+
+def if_path(original: Callable[..., Any], *args: Any) -> Any:
     if len(args) not in (2, 3):
         raise _Fallback
     given = _broadcast(_values(args))
-    values = [np.asarray(replace_empty(v), dtype=object) for v in given]  # IF's own parsing: empty is 0
+    values = [_empty_as_zero(v) for v in given]
     condition, a = values[0], values[1]
     b = values[2] if len(values) == 3 else np.full(condition.shape, False, dtype=object)
     kinds = _kinds(condition)
@@ -171,6 +185,18 @@ def if_path(original: Callable[..., Any], *args: Any) -> Any:
     if not good.any():
         raise _Fallback
     return _merge(original, given, good, lambda: np.where(condition[good].astype(bool), a[good], b[good]))
+
+
+def iferror_path(original: Callable[..., Any], *args: Any) -> Any:
+    """``IFERROR(value, alternative)`` where the value is a number, a text or a boolean: `formulas`
+    gives the value itself (an error or a blank goes to `formulas`)."""
+    if len(args) != 2:
+        raise _Fallback
+    given = _broadcast(_values(args))
+    good = _kinds(given[0]) != OTHER
+    if not good.any():
+        raise _Fallback
+    return _merge(original, given, good, lambda: given[0][good])
 
 
 def textwise(inner: Callable[..., Any], arity: tuple[int, ...]) -> Callable[..., Any]:
@@ -257,9 +283,10 @@ def install(functions: dict[str, Any]) -> None:
         table = OPERATORS if name == "&" else functions
         if not hasattr(table[name], "katsheet_original"):
             table[name] = _vector(table[name], textwise(inner, arity))
-    entry = functions["IF"]
-    if not hasattr(entry["function"], "katsheet_original"):
-        functions["IF"] = {**entry, "function": _vector(entry["function"], if_path)}
+    for name, path in (("IF", if_path), ("IFERROR", iferror_path)):
+        entry = functions[name]
+        if not hasattr(entry["function"], "katsheet_original"):
+            functions[name] = {**entry, "function": _vector(entry["function"], path)}
     for name in ("VLOOKUP", "HLOOKUP", "MATCH"):
         fn = functions[name]
         if not hasattr(fn, "katsheet_original"):
