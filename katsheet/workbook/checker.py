@@ -76,10 +76,15 @@ def drift(book: Workbook) -> list[Finding]:
 def never_calculated(book: Workbook) -> Finding | None:
     """A workbook saved by a program that does not calculate (openpyxl, a script) stores no value
     for any formula: that is one finding, not one per cell."""
-    cells = [fc for fc in book.formula_cells() if (fc.sheet, fc.cell) in book.formula_keys]
-    if not cells or any(book.cached.get((fc.sheet, fc.cell)) is not None for fc in cells):
+    first = None
+    for fc in book.formula_cells():
+        key = (fc.sheet, fc.cell)
+        if key in book.formula_keys:
+            if book.cached.get(key) is not None:
+                return None  # calculated (the first formula cell says so, as a rule)
+            first = first or fc
+    if first is None:
         return None
-    first = cells[0]
     return Finding("stale-value", first.sheet, first.cell, "calculated values", "no value stored in any formula cell",
                    "the workbook was never calculated: open it in Excel or LibreOffice, save it, and check it again")  # fmt: skip
 
