@@ -77,3 +77,19 @@ def test_values_the_checker_takes_for_the_same_are_judged_alike(expected, comput
     if _same(computed, stored):
         assert agrees(expected, computed, fmt, 2, 10) == agrees(expected, stored, fmt, 2, 10)
     assert _same(computed, computed) or computed != computed  # NaN aside, a value is itself
+
+
+@settings(max_examples=300, deadline=None)
+@given(_VALUES, _VALUES, st.sampled_from(["amount", "count", "flag", "text"]))
+def test_texts_and_flags_of_one_type_agree_when_equal(expected, found, fmt) -> None:
+    """The shortcut for two texts or two booleans gives what the full comparison gives."""
+    if type(expected) is type(found) and type(found) in (str, bool):
+        assert agrees(expected, found, fmt, 2) == (expected == found)
+        assert agrees(expected, found, fmt, 2) == _general(expected, found)
+
+
+def _general(expected, found) -> bool:
+    """agrees' rules for texts and booleans, spelled out."""
+    if expected in ("", None) or found in ("", None):
+        return expected in ("", None) and found in ("", None)
+    return bool(found) == bool(expected) if isinstance(found, bool) else str(expected) == str(found)

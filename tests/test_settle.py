@@ -106,6 +106,19 @@ def test_the_settled_files_are_what_the_record_says(month, settled) -> None:
     assert book.month.period.minted == month.period.minted
 
 
+def test_reading_a_settled_month_leaves_its_sealed_copy_unrendered(settled, monkeypatch) -> None:
+    """The seal is in the file: checking a settled month compares the file's Sealed sheet with its
+    cells and never makes the constant cells again (130,000 of them at 10,000 ledger rows)."""
+    import katsheet.layouts.settled as settled_module
+
+    def refused(*_):
+        raise AssertionError("the constant cells were made again")
+
+    monkeypatch.setattr(settled_module, "constant_rows", refused)
+    book = read_workbook(settled / f"{ID}-settled.xlsx")
+    assert book.month.stamp.seal and check(book).findings == []
+
+
 def test_anyone_can_recompute_the_chain_from_the_settled_ledger(settled) -> None:
     """From the settled workbook's Ledger cells alone, by kat.md's recipe (docs/cycle.md)."""
     import openpyxl

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -137,11 +138,37 @@ def _locked(sheet: Sheet) -> Sheet:
     return dataclasses.replace(sheet, table=table, params=params, protect=True)
 
 
+class _SealedRows(Sequence[Note]):
+    """The Sealed sheet's notes, made from the constant cells when the sheet is written. A settled
+    month read back (check, next, history) has its seal in the file and never writes this sheet:
+    at 10,000 ledger rows the constant cells are 130,000 values it need not render."""
+
+    def __init__(self, make: Callable[[], Sequence[tuple[str, list[list[str]]]]]) -> None:
+        self._make = functools.cache(make)
+
+    def rows(self) -> Sequence[tuple[str, list[list[str]]]]:
+        return self._make()
+
+    @functools.cached_property
+    def _notes(self) -> tuple[Note, ...]:
+        notes = [Note("A1", "Sheet!Row", "heading"), Note("B1", "Cells as sealed: [column, value] pairs", "heading")]
+        for i, (where, pairs) in enumerate(self.rows(), start=2):
+            text = json.dumps(pairs, ensure_ascii=False, separators=(",", ":"))
+            notes += [Note(f"A{i}", where), Note(f"B{i}", text)]
+        return tuple(notes)
+
+    def __getitem__(self, i):  # type: ignore[no-untyped-def,override]
+        return self._notes[i]
+
+    def __len__(self) -> int:
+        return len(self._notes)
+
+
 def settled_layout(layout: WorkbookLayout, month: Any, stamp: Stamp, guide: str) -> WorkbookLayout:
     """``layout`` settled: inputs locked, the stamp on the ``guide`` sheet, the Sealed sheet, and
     the stamp's fields as defined names. The seal is computed here when the stamp has none."""
-    rows = stamp.rows or constant_rows(layout, month)
-    seal = stamp.seal or seal_of(flat_rows(rows))
+    rows = _SealedRows(lambda: stamp.rows or constant_rows(layout, month))
+    seal = stamp.seal or seal_of(flat_rows(rows.rows()))
     on = stamp.approved_on.isoformat() if stamp.approved_on else ""
     line = f"SETTLED {stamp.settlement_id}: approved by {stamp.approved_by} on {on}. Seal (SHA-256) {seal}"
     sheets = []
@@ -150,10 +177,7 @@ def settled_layout(layout: WorkbookLayout, month: Any, stamp: Stamp, guide: str)
         if sheet.name == guide:
             locked = dataclasses.replace(locked, notes=(*locked.notes, Note("A2", line, "heading")))
         sheets.append(locked)
-    notes = [Note("A1", "Sheet!Row", "heading"), Note("B1", "Cells as sealed: [column, value] pairs", "heading")]
-    for i, (where, pairs) in enumerate(rows, start=2):
-        notes += [Note(f"A{i}", where), Note(f"B{i}", json.dumps(pairs, ensure_ascii=False, separators=(",", ":")))]
-    sheets.append(Sheet(name=SEALED, notes=tuple(notes), protect=True, hidden=True,
+    sheets.append(Sheet(name=SEALED, notes=rows, protect=True, hidden=True,  # type: ignore[arg-type]
                         printing=Printing(landscape=False), widths=(("A", 18), ("B", 60))))  # fmt: skip
     constants = {**layout.constants, "KatsheetSettled": stamp.settlement_id, "KatsheetSeal": seal,
                  "KatsheetApprovedBy": stamp.approved_by, "KatsheetApprovedOn": on,

@@ -140,6 +140,8 @@ def _serial(value: Any) -> Any:
 #: the types a spreadsheet's number and the engine's figure come as (bool is not one of them:
 #: ``type(True) is bool``, so flags take agrees' general path)
 NUMBER_TYPES = frozenset((int, float, Decimal, Fraction))
+#: two texts agree when equal ("" only with ""), two booleans too: what the general path decides
+_SELF_COMPARED = frozenset((str, bool))
 
 
 def agrees(expected: Any, found: Any, fmt: str, decimals: int, budget: Any = 1) -> bool:
@@ -151,6 +153,8 @@ def agrees(expected: Any, found: Any, fmt: str, decimals: int, budget: Any = 1) 
     """
     if type(found) in NUMBER_TYPES and type(expected) in NUMBER_TYPES:  # most cells of a check
         return _close(expected, found, fmt, decimals, budget)
+    if type(found) is type(expected) and type(found) in _SELF_COMPARED:  # texts and flags, as below
+        return found == expected
     expected, found = _serial(expected), _serial(found)
     if is_blank(expected) or is_blank(found):
         return is_blank(expected) and is_blank(found)
