@@ -187,6 +187,19 @@ def test_the_kernels_take_the_template_shapes_whole() -> None:
 
 
 # -- run detection ---------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "row", "at", "filled"),
+    [
+        ("=A5+B4+C5+$D$2", 5, 9, "=A9+B8+C9+$D$2"),  # offsets 0, -1 and 0 again; an absolute row stays
+        ('=IF(A5="","",SUM(B5:K5)*Rate_1)', 5, 1005, '=IF(A1005="","",SUM(B1005:K1005)*Rate_1)'),
+        ("=B$3*C7-C6", 7, 8, "=B$3*C8-C7"),
+        ("=Budget*2", 4, 40, "=Budget*2"),  # nothing moves
+    ],
+)
+def test_fill_down_text_moves_each_relative_row_by_its_own_offset(text, row, at, filled) -> None:
+    assert next_row_text(text, row)(at) == filled
+
+
 def test_run_key_agrees_with_the_relative_shape(tmp_path) -> None:
     path = write(random_month(11), tmp_path / "m.xlsx")
     book = read_workbook(path)

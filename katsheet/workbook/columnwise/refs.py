@@ -159,16 +159,21 @@ def next_row_text(formula: str, row: int) -> Callable[[int], str] | None:
     relative = _ROW_DIGITS.get(tuple(parts))
     if relative is None:
         relative = _ROW_DIGITS[tuple(parts)] = _relative_rows(formula)
-    offsets: list[int] = []
+    offsets: list[int] = []  # each distinct offset once: a row's own cells are all offset 0
     pieces = [parts[0]]
     for digits, moves, after in zip(numbers, relative, parts[1:], strict=True):
         if moves and not digits.startswith("0"):
-            offsets.append(int(digits) - row)
-            pieces.append(f"{{{len(offsets) - 1}}}")
+            offset = int(digits) - row
+            if offset not in offsets:
+                offsets.append(offset)
+            pieces.append(f"{{{offsets.index(offset)}}}")
         else:
             pieces.append(digits)
         pieces.append(after)
     template = "".join(pieces)
+    if len(offsets) == 1:  # the common case, without a list per call
+        (only,) = offsets
+        return lambda at: template.format(at + only)
     return lambda at: template.format(*[at + o for o in offsets])
 
 

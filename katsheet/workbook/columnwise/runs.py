@@ -168,27 +168,34 @@ def _runs(formulas: dict[tuple[str, int, int], str], unknown: set[tuple[str, int
 
     A cell continues the run above it when its text is the one fill-down would have written there
     (``next_row_text``, a string comparison); otherwise ``run_key`` decides, as before."""
+    columns: dict[tuple[str, int], list[tuple[int, str]]] = defaultdict(list)
+    for (sheet, col, row), text in formulas.items():  # sorted column by column: ints, not tuples
+        columns[(sheet, col)].append((row, text))
     out: list[Run] = []
-    prev_key = None
-    expected: Callable[[int], str] | None = None
-    for (sheet, col, row), text in sorted(formulas.items()):
-        prev = out[-1] if out else None
-        continues = prev is not None and prev.sheet == sheet and prev.col == col and prev.last == row - 1
-        if continues and expected is not None and expected(row) == text:
-            prev.last = row  # type: ignore[union-attr]
-            continue
-        key = run_key(text, row)
-        if continues and key == prev_key:
-            prev.last = row  # type: ignore[union-attr]
-            expected = next_row_text(text, row)
-            continue
-        try:
-            out.append(Run(sheet, col, row, row, shape(text, col, row)))
-            expected = next_row_text(text, row)
-        except Unsupported:
-            unknown.add((sheet.upper(), col, row))
-            key, expected = None, None
-        prev_key = key
+    for sheet, col in sorted(columns):
+        cells = columns[(sheet, col)]
+        cells.sort()  # rows are unique: only the numbers are compared (and a reader gives them in order)
+        prev: Run | None = None
+        prev_key = None
+        expected: Callable[[int], str] | None = None
+        for row, text in cells:
+            continues = prev is not None and prev.last == row - 1
+            if continues and expected is not None and expected(row) == text:
+                prev.last = row  # type: ignore[union-attr]
+                continue
+            key = run_key(text, row)
+            if continues and key == prev_key:
+                prev.last = row  # type: ignore[union-attr]
+                expected = next_row_text(text, row)
+                continue
+            try:
+                prev = Run(sheet, col, row, row, shape(text, col, row))
+                out.append(prev)
+                expected = next_row_text(text, row)
+            except Unsupported:
+                unknown.add((sheet.upper(), col, row))
+                prev, key, expected = None, None, None
+            prev_key = key
     return out
 
 
@@ -196,18 +203,22 @@ class Evaluator:
     def __init__(self, cells: dict[tuple[str, str], Any], formula_keys: set[tuple[str, str]], names: dict[str, str]):
         rows: dict[str, int] = defaultdict(int)
         formulas: dict[tuple[str, int, int], str] = {}
-        inputs: list[tuple[str, int, int, Any]] = []
-        for (sheet, cell), value in cells.items():
+        inputs: dict[tuple[str, int], dict[int, Any]] = defaultdict(dict)  # by column: row -> value
+        for key, value in cells.items():  # every cell of the book: kept lean
+            sheet, cell = key
             col, row = split_cell(cell)
-            rows[sheet] = max(rows[sheet], row)
-            if (sheet, cell) in formula_keys:
+            if row > rows[sheet]:
+                rows[sheet] = row
+            if key in formula_keys:
                 formulas[(sheet, col_index(col), row)] = value
             elif value is not None:
-                inputs.append((sheet, col_index(col), row, _excel_value(value)))
+                inputs[(sheet, col_index(col))][row] = value
         self.sheets = {s.upper() for s in rows}
         self.grid = Grid(rows)  # sized first: a column grown cell by cell would be copied each time
-        for sheet, col, row, value in inputs:
-            self.grid.put(sheet, col, row, value)
+        for (sheet, col), values in inputs.items():
+            column = self.grid.column(sheet, col, 1, rows[sheet])[:, 0]
+            for row, value in values.items():
+                column[row - 1] = _excel_value(value)
         self.names = {k.upper(): v for k, v in names.items()}
         self._resolved: dict[str, tuple[Rect | None, Any]] = {}
         #: cells that cannot be evaluated (an unknown function, a syntax error, ...) and every
