@@ -231,3 +231,26 @@ def test_the_writers_shortcuts_change_no_byte_of_the_sample_months(monkeypatch, 
     fast = {name: parts(f"fast-{name}", m) for name, m in months.items()}
     monkeypatch.setattr(writer, "_plain_formula", lambda formula: False)
     assert {name: parts(f"plain-{name}", m) for name, m in months.items()} == fast
+
+
+def test_parts_are_deflated_at_the_fast_level_and_xlsxwriter_is_left_as_found(tmp_path) -> None:
+    """Every part of a written month is deflated at writer.DEFLATE_LEVEL (what XlsxWriter gives no
+    option for), and XlsxWriter's own ZipFile is back once the file is written."""
+    import zipfile
+    import zlib
+
+    import xlsxwriter.workbook
+
+    from katsheet.workbook import writer
+    from katsheet.workbook.shipped import sample_months, write_month
+
+    path = write_month(sample_months()["2026-11-kat-ced.xlsx"], tmp_path / "kat.xlsx")
+    with zipfile.ZipFile(path) as z:
+        infos = [i for i in z.infolist() if i.file_size > 10_000]
+        assert infos
+        for info in infos:
+            deflate = zlib.compressobj(writer.DEFLATE_LEVEL, zlib.DEFLATED, -15)
+            data = z.read(info)
+            assert info.compress_type == zipfile.ZIP_DEFLATED
+            assert info.compress_size == len(deflate.compress(data) + deflate.flush()), info.filename
+    assert xlsxwriter.workbook.ZipFile is zipfile.ZipFile
