@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from katsheet.engine import InputError
 from katsheet.engine.grape.allocation import NUDGE
-from katsheet.engine.grape.pools import Task, TaskScore, allocate_pools
+from katsheet.engine.grape.pools import Task, TaskScore, allocate_pools, pool_scoring
 
 P1_TASKS = [Task("A", Decimal(60)), Task("B", Decimal(40))]
 P1_SCORES = [TaskScore("x", "A", Decimal(1)), TaskScore("y", "A", Decimal("0.66")), TaskScore("z", "A", Decimal(0)),
@@ -116,6 +116,19 @@ def test_invariants(month, rnd: random.Random) -> None:
     rnd.shuffle(shuffled)
     b = allocate_pools(budget, tasks, shuffled, decimals=d, max_share=cap)
     assert [(m.member, m.total) for m in b.members] == [(m.member, m.total) for m in a.members]
+
+
+@settings(max_examples=200, deadline=None)
+@given(months(), st.integers(1, 10**6), st.integers(0, 9))
+def test_one_scoring_shared_by_several_assets_allocates_each_as_alone(month, other_budget, other_d) -> None:
+    """A month's assets share one pool_scoring (the scores checked and summed once): each asset's
+    allocation is the one it gets on its own."""
+    budget, tasks, scores, cap, d = month
+    scoring = pool_scoring(tasks, scores)
+    for b, places in ((budget, d), (Decimal(other_budget), other_d)):
+        assert allocate_pools(b, (), (), decimals=places, max_share=cap, scoring=scoring) == allocate_pools(
+            b, tasks, scores, decimals=places, max_share=cap
+        )
 
 
 # -- katsheet compute --model pools ------------------------------------------------------------

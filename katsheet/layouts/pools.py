@@ -41,6 +41,7 @@ from ..engine.grape.pools import (
     asset_cap_units,
     check_assets,
     check_max_share,
+    pool_scoring,
 )
 from ..engine.limits import MAX_ROLE_ROWS
 from ..engine.names import excel_trim, member_key
@@ -146,8 +147,9 @@ class PoolsMonth(TableRows):
     @cached_property
     def allocations(self) -> tuple[PoolAllocation, ...]:
         """One allocation per asset, from the same scores (never merged)."""
+        scoring = pool_scoring(self.tasks, self.scores)
         return tuple(
-            allocate_pools(a.budget, self.tasks, self.scores, decimals=a.decimals, max_share=self.max_share)
+            allocate_pools(a.budget, (), (), decimals=a.decimals, max_share=self.max_share, scoring=scoring)
             for a in self.assets
         )
 

@@ -10,7 +10,7 @@ down (the rounding guard, docs/decisions.md "Spreadsheet arithmetic"), so the wo
 give the same digits: a whole number of units stays whole.
 
 Several assets are the same scores allocated again with another budget and decimals: one
-``allocate_pools`` call per asset, never merged.
+``allocate_pools`` call per asset, never merged (the scores checked and summed once, ``pool_scoring``).
 """
 
 from __future__ import annotations
@@ -211,18 +211,22 @@ def _check(tasks: Sequence[Task], scores: Sequence[TaskScore], key: _Keys) -> di
     return by_key
 
 
-def allocate_pools(budget: Decimal, tasks: Iterable[Task], scores: Iterable[TaskScore], *, decimals: int = 6,
-                   max_share: Decimal | None = None) -> PoolAllocation:  # fmt: skip
-    """Share ``budget`` over the tasks' pools as grape.md section 6 says."""
-    if not 0 <= decimals <= MAX_DECIMALS:
-        raise InputError(f"decimals must be a whole number from 0 to {MAX_DECIMALS}", where="decimals", value=decimals)
-    check_budget(budget, decimals)
-    check_max_share(max_share)
+@dataclass(frozen=True, eq=False)
+class PoolScoring:
+    """What the scores make of the tasks whatever the budget: checked once, shared by every asset
+    of a month (each asset's allocation only scales it)."""
+
+    tasks: tuple[Task, ...]
+    #: per task (in the tasks' order): its score units by member as given, their sum, its scorers
+    units: tuple[tuple[Task, dict[str, int], int, int], ...]
+    places: int
+    key: _Keys = field(repr=False, compare=False)
+
+
+def pool_scoring(tasks: Iterable[Task], scores: Iterable[TaskScore]) -> PoolScoring:
     tasks, scores = list(tasks), list(scores)
     key = _Keys()
     by_key = _check(tasks, scores, key)
-    B = Fraction(budget)
-    shares = sum((Fraction(t.share) for t in tasks), Fraction(0))
     # Scores as whole units of 10^-places; each task's PWR is units x one coefficient, and each
     # member's sum a whole number over the coefficients' common denominator: exact and fast.
     values = {s.score for s in scores}
@@ -231,14 +235,35 @@ def allocate_pools(budget: Decimal, tasks: Iterable[Task], scores: Iterable[Task
     on_task: dict[str, list[TaskScore]] = {k: [] for k in by_key}
     for s in scores:
         on_task[key[s.task]].append(s)
-    results = []
+    out = []
     for k, task in by_key.items():
         units: dict[str, int] = {}
         for s in on_task[k]:
             units[s.member] = units.get(s.member, 0) + as_units[s.score]
+        out.append((task, units, sum(units.values()), sum(1 for u in units.values() if u > 0)))
+    return PoolScoring(tuple(tasks), tuple(out), places, key)
+
+
+def check_pool_budget(budget: Decimal, decimals: int, max_share: Decimal | None) -> None:
+    """An asset's budget, decimals and the cap, as allocate_pools takes them."""
+    if not 0 <= decimals <= MAX_DECIMALS:
+        raise InputError(f"decimals must be a whole number from 0 to {MAX_DECIMALS}", where="decimals", value=decimals)
+    check_budget(budget, decimals)
+    check_max_share(max_share)
+
+
+def allocate_pools(budget: Decimal, tasks: Iterable[Task], scores: Iterable[TaskScore], *, decimals: int = 6,
+                   max_share: Decimal | None = None, scoring: PoolScoring | None = None) -> PoolAllocation:  # fmt: skip
+    """Share ``budget`` over the tasks' pools as grape.md section 6 says. ``scoring``: the same
+    tasks and scores already checked (``pool_scoring``), when several assets share them."""
+    check_pool_budget(budget, decimals, max_share)
+    scoring = scoring or pool_scoring(tasks, scores)
+    key, places = scoring.key, scoring.places
+    B = Fraction(budget)
+    shares = sum((Fraction(t.share) for t in scoring.tasks), Fraction(0))
+    results = []
+    for task, units, total_units, scorers in scoring.units:
         pat = B * Fraction(task.share) / shares
-        total_units = sum(units.values())
-        scorers = sum(1 for u in units.values() if u > 0)
         coefficient = pat / 10**places if scorers == 1 else pat / total_units if total_units else Fraction(0)
         results.append(TaskResult(task.name, task.share, pat, from_units(total_units, places), scorers, coefficient,
                                   units))  # fmt: skip
