@@ -199,10 +199,13 @@ def iferror_path(original: Callable[..., Any], *args: Any) -> Any:
     return _merge(original, given, good, lambda: given[0][good])
 
 
-def textwise(inner: Callable[..., Any], arity: tuple[int, ...]) -> Callable[..., Any]:
-    """``inner`` (what `formulas` wraps) element by element where every argument is a text or a
-    number: `formulas`' wrapper would add only its error and blank handling, which those never
-    need. ``arity``: the argument counts this path takes (SUBSTITUTE's instance is `formulas`')."""
+def textwise(columns: Callable[..., list[Any]], arity: tuple[int, ...], as_text: bool) -> Callable[..., Any]:
+    """``columns`` (what `formulas` computes per element, over whole lists) where every argument
+    is a text or a number: `formulas`' wrapper would add only its error and blank handling, which
+    those never need. ``as_text``: the arguments made text first, as `formulas`' ``_str`` does (a
+    text is itself: only numbers go through it). ``arity``: the argument counts this path takes
+    (SUBSTITUTE's instance is `formulas`')."""
+    from formulas.functions.text import _str
 
     def path(original: Callable[..., Any], *args: Any) -> Any:
         if len(args) not in arity:
@@ -215,7 +218,9 @@ def textwise(inner: Callable[..., Any], arity: tuple[int, ...]) -> Callable[...,
         if not good.any():
             raise _Fallback
         picked = [a[good].tolist() for a in given]
-        return _merge(original, given, good, lambda: _objects([inner(*v) for v in zip(*picked, strict=True)]))
+        if as_text:
+            picked = [[x if type(x) is str else _str(x) for x in column] for column in picked]
+        return _merge(original, given, good, lambda: _objects(columns(*picked)))
 
     return path
 
@@ -226,19 +231,20 @@ def _objects(values: list[Any]) -> np.ndarray:
     return out
 
 
-def _text_functions() -> dict[str, tuple[Callable[..., Any], tuple[int, ...]]]:
-    """The functions `formulas` wraps for these names, as it calls them on one element."""
-    from formulas.functions.text import _str, xsubstitute
+def _text_functions() -> dict[str, tuple[Callable[..., list[Any]], tuple[int, ...], bool]]:
+    """The functions `formulas` wraps for these names, over columns: (what it computes, the
+    argument counts, whether the arguments are made text first)."""
+    from formulas.functions.text import xsubstitute
 
     from .startup import _excel_trim
 
     return {
-        "&": (lambda x, y: _str(x) + _str(y), (2,)),
-        "TRIM": (lambda t: _excel_trim(_str(t)), (1,)),  # katsheet's TRIM (startup.py), as Excel's
-        "LOWER": (lambda t: _str(t).lower(), (1,)),
-        "UPPER": (lambda t: _str(t).upper(), (1,)),
-        "LEN": (lambda t: len(_str(t)), (1,)),
-        "SUBSTITUTE": (xsubstitute, (3,)),
+        "&": (lambda x, y: [a + b for a, b in zip(x, y, strict=True)], (2,), True),
+        "TRIM": (lambda t: [_excel_trim(s) for s in t], (1,), True),  # katsheet's TRIM (startup.py), as Excel's
+        "LOWER": (lambda t: [s.lower() for s in t], (1,), True),
+        "UPPER": (lambda t: [s.upper() for s in t], (1,), True),
+        "LEN": (lambda t: [len(s) for s in t], (1,), True),
+        "SUBSTITUTE": (lambda *c: [xsubstitute(*v) for v in zip(*c, strict=True)], (3,), False),
     }
 
 
@@ -279,10 +285,10 @@ def install(functions: dict[str, Any]) -> None:
     for symbol in _COMPARE:
         if not hasattr(OPERATORS[symbol], "katsheet_original"):
             OPERATORS[symbol] = _vector(OPERATORS[symbol], comparison(symbol))
-    for name, (inner, arity) in _text_functions().items():
+    for name, (columns, arity, as_text) in _text_functions().items():
         table = OPERATORS if name == "&" else functions
         if not hasattr(table[name], "katsheet_original"):
-            table[name] = _vector(table[name], textwise(inner, arity))
+            table[name] = _vector(table[name], textwise(columns, arity, as_text))
     for name, path in (("IF", if_path), ("IFERROR", iferror_path)):
         entry = functions[name]
         if not hasattr(entry["function"], "katsheet_original"):
