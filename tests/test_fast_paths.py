@@ -154,3 +154,25 @@ def test_text_paths_are_taken() -> None:
     out = wrapped(_column([f" name  {i} " for i in range(50)] + [EMPTY, 2.0]))
     assert [len(np.ravel(a[0])) for a in calls] == [1]  # only the blank went to `formulas`
     assert out[3, 0] == "name 3" and out[50, 0] == "" and out[51, 0] == "2"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(elements, st.sampled_from([np.int64(3), np.float32(1.5), np.str_("x")])), min_size=1,
+                max_size=30))  # fmt: skip
+def test_typed_values_are_classified_as_formulas_compares_them(values) -> None:
+    """The criteria ranges of SUMIFS/COUNTIFS split by kind (columnwise/outer.py): blank, boolean,
+    number, text (upper-cased), else an error; each element judged as the rules say."""
+    from katsheet.workbook.columnwise.outer import BLANK, BOOL, ERROR, NUMBER, TEXT, Typed
+
+    typed = Typed.of(_column(values))
+    for v, kind, num, txt in zip(values, typed.kind.ravel(), typed.num.ravel(), typed.txt.ravel(), strict=True):
+        if v is EMPTY:
+            assert (kind, num, txt) == (BLANK, 0, "")
+        elif isinstance(v, (bool, np.bool_)):
+            assert (kind, num, txt) == (BOOL, float(v), "")
+        elif isinstance(v, (int, float, np.integer, np.floating)):
+            assert kind == NUMBER and txt == "" and (num == float(v) or (math.isnan(num) and math.isnan(float(v))))
+        elif isinstance(v, str):
+            assert (kind, num, txt) == (TEXT, 0, v.upper())
+        else:
+            assert (kind, num, txt) == (ERROR, 0, "")

@@ -110,22 +110,35 @@ class Typed:
         arr = np.asarray(values, dtype=object)
         if arr.ndim == 0:
             arr = arr.reshape(1, 1)
-        flat = arr.reshape(-1)
-        kind = np.empty(flat.size, dtype=np.int8)
-        num = np.zeros(flat.size)
-        txt = [""] * flat.size
-        for i, v in enumerate(flat):
-            if v is EMPTY:
-                kind[i] = BLANK
-            elif isinstance(v, (bool, np.bool_)):
-                kind[i], num[i] = BOOL, float(v)
-            elif isinstance(v, (int, float, np.integer, np.floating)):
-                kind[i], num[i] = NUMBER, float(v)
-            elif isinstance(v, str):
-                kind[i], txt[i] = TEXT, v.upper()
-            else:
-                kind[i] = ERROR
+        items = arr.reshape(-1).tolist()
+        # a kind per exact type, looked up in C; blanks, errors and subclasses go through _kind_of
+        kinds = [_KIND_OF_TYPE.get(type(v), _UNKNOWN) for v in items]
+        for i in [i for i, k in enumerate(kinds) if k == _UNKNOWN]:
+            kinds[i] = _kind_of(items[i])
+        kind = np.array(kinds, dtype=np.int8)
+        num = np.zeros(len(items))
+        numeric = np.flatnonzero((kind == NUMBER) | (kind == BOOL))
+        num[numeric] = [float(items[i]) for i in numeric.tolist()]
+        txt = [v.upper() if k == TEXT else "" for v, k in zip(items, kinds, strict=True)]
         return cls(kind.reshape(arr.shape), num.reshape(arr.shape), np.array(txt, dtype=str).reshape(arr.shape))
+
+
+_UNKNOWN = -1
+_KIND_OF_TYPE = {bool: BOOL, np.bool_: BOOL, int: NUMBER, float: NUMBER, np.float64: NUMBER, np.int64: NUMBER,
+                 str: TEXT}  # fmt: skip
+
+
+def _kind_of(v: Any) -> int:
+    """A value's kind as `formulas` compares it: blank, boolean, number, text, else an error."""
+    if v is EMPTY:
+        return BLANK
+    if isinstance(v, (bool, np.bool_)):
+        return BOOL
+    if isinstance(v, (int, float, np.integer, np.floating)):
+        return NUMBER
+    if isinstance(v, str):
+        return TEXT
+    return ERROR
 
 
 _COMPARE = {
