@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import collections
 import functools
+import itertools
 import operator
 from collections.abc import Callable
 from typing import Any
@@ -165,7 +166,8 @@ def _empty_as_zero(a: np.ndarray) -> np.ndarray:
     from schedula import EMPTY
 
     flat = a.ravel().tolist()
-    empty = np.fromiter((x is EMPTY for x in flat), dtype=bool, count=len(flat)).reshape(a.shape)
+    empty = np.fromiter(map(operator.is_, flat, itertools.repeat(EMPTY)), dtype=bool, count=len(flat))
+    empty = empty.reshape(a.shape)
     if not empty.any():
         return a
     out = a.copy()
