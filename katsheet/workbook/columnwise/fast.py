@@ -15,9 +15,10 @@ a kind for which the result is provably `formulas`' own:
   element by element; ``np.where`` picks the same objects.
 - ``IFERROR(value, alternative)`` on numbers, texts and booleans: they are no error, so `formulas`
   gives each value unchanged; so does the vector path.
-- ``&``, ``TRIM``, ``LOWER``, ``UPPER``, ``LEN`` and ``SUBSTITUTE`` on texts and numbers: the
-  function `formulas` wraps, called on each element directly (numbers made text by `formulas`' own
-  ``_str``), without its per-element wrapper; errors, blanks and booleans go to `formulas`.
+- ``&``, ``TRIM``, ``LOWER``, ``UPPER``, ``LEN`` and ``SUBSTITUTE`` on texts and numbers: what the
+  function `formulas` wraps computes, over the whole column (numbers made text by `formulas`' own
+  ``_str``, a text taken as itself), without its per-element wrapper; errors, blanks and booleans
+  go to `formulas`.
 - ``VLOOKUP``/``HLOOKUP``/``MATCH`` with one key per row and a fixed range: each distinct key is
   looked up once by `formulas` (a score column has a handful of distinct levels).
 
