@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import pandas as pd
 from _table import installed_bytecode, show, timed
 
-from katsheet.engine.grape.pools import Task, TaskScore, allocate_pools, pool_scoring
+from katsheet.engine.grape.pools import Task, TaskScore, allocate_scoring, pool_scoring
 
 ASSETS = [("GRAPE", Decimal(1_000_000), 6), ("USDC", Decimal(25_000), 2), ("SOL", Decimal(40), 9)]
 LEVELS = [Decimal(0), Decimal("0.33"), Decimal("0.66"), Decimal(1)]
@@ -63,7 +63,7 @@ def main() -> None:
 
         def engine() -> list:
             scoring = pool_scoring(tasks, scores)  # as katsheet compute does: the scores checked once
-            return [allocate_pools(b, (), (), decimals=d, max_share=Decimal("0.05"), scoring=scoring)
+            return [allocate_scoring(b, scoring, decimals=d, max_share=Decimal("0.05"))
                     for _, b, d in ASSETS]  # fmt: skip
 
         engine_s, _ = timed(engine, repeat=3)

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from katsheet.engine import InputError
 from katsheet.engine.grape.allocation import NUDGE
-from katsheet.engine.grape.pools import Task, TaskScore, allocate_pools, pool_scoring
+from katsheet.engine.grape.pools import Task, TaskScore, allocate_pools, allocate_scoring, pool_scoring
 
 P1_TASKS = [Task("A", Decimal(60)), Task("B", Decimal(40))]
 P1_SCORES = [TaskScore("x", "A", Decimal(1)), TaskScore("y", "A", Decimal("0.66")), TaskScore("z", "A", Decimal(0)),
@@ -126,7 +126,7 @@ def test_one_scoring_shared_by_several_assets_allocates_each_as_alone(month, oth
     budget, tasks, scores, cap, d = month
     scoring = pool_scoring(tasks, scores)
     for b, places in ((budget, d), (Decimal(other_budget), other_d)):
-        assert allocate_pools(b, (), (), decimals=places, max_share=cap, scoring=scoring) == allocate_pools(
+        assert allocate_scoring(b, scoring, decimals=places, max_share=cap) == allocate_pools(
             b, tasks, scores, decimals=places, max_share=cap
         )
 

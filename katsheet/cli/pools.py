@@ -15,7 +15,14 @@ from rich.table import Table
 from rich.text import Text
 
 from ..engine import InputError, Options, parse_decimal, plain, round_half_up
-from ..engine.grape.pools import Asset, PoolAllocation, allocate_pools, check_max_share, check_pool_budget, pool_scoring
+from ..engine.grape.pools import (
+    Asset,
+    PoolAllocation,
+    allocate_scoring,
+    check_max_share,
+    check_pool_budget,
+    pool_scoring,
+)
 from ..engine.numbers import AMOUNT_PLACES, fixed
 from ..io.csvfile import read_task_scores, read_tasks
 from ..layouts.grape import DEFAULT_ASSET
@@ -95,7 +102,7 @@ def compute_pools(roster: Path | None, tasks_path: Path | None, budget: str | No
     for a in wanted:  # the options first, then what the files hold
         check_pool_budget(a.budget, a.decimals, cap)
     scoring = pool_scoring(tasks, scores)
-    results = [(a.name, allocate_pools(a.budget, (), (), decimals=a.decimals, max_share=cap, scoring=scoring))
+    results = [(a.name, allocate_scoring(a.budget, scoring, decimals=a.decimals, max_share=cap))
                for a in wanted]  # fmt: skip
 
     def as_json() -> dict[str, Any]:

@@ -37,7 +37,7 @@ from ..engine.grape.pools import (
     PoolMember,
     Task,
     TaskScore,
-    allocate_pools,
+    allocate_scoring,
     asset_cap_units,
     check_assets,
     check_max_share,
@@ -149,8 +149,7 @@ class PoolsMonth(TableRows):
         """One allocation per asset, from the same scores (never merged)."""
         scoring = pool_scoring(self.tasks, self.scores)
         return tuple(
-            allocate_pools(a.budget, (), (), decimals=a.decimals, max_share=self.max_share, scoring=scoring)
-            for a in self.assets
+            allocate_scoring(a.budget, scoring, decimals=a.decimals, max_share=self.max_share) for a in self.assets
         )
 
     @cached_property

@@ -10,7 +10,8 @@ down (the rounding guard, docs/decisions.md "Spreadsheet arithmetic"), so the wo
 give the same digits: a whole number of units stays whole.
 
 Several assets are the same scores allocated again with another budget and decimals: one
-``allocate_pools`` call per asset, never merged (the scores checked and summed once, ``pool_scoring``).
+allocation per asset, never merged (the scores checked and summed once, ``pool_scoring``, then
+``allocate_scoring`` per asset).
 """
 
 from __future__ import annotations
@@ -253,11 +254,17 @@ def check_pool_budget(budget: Decimal, decimals: int, max_share: Decimal | None)
 
 
 def allocate_pools(budget: Decimal, tasks: Iterable[Task], scores: Iterable[TaskScore], *, decimals: int = 6,
-                   max_share: Decimal | None = None, scoring: PoolScoring | None = None) -> PoolAllocation:  # fmt: skip
-    """Share ``budget`` over the tasks' pools as grape.md section 6 says. ``scoring``: the same
-    tasks and scores already checked (``pool_scoring``), when several assets share them."""
+                   max_share: Decimal | None = None) -> PoolAllocation:  # fmt: skip
+    """Share ``budget`` over the tasks' pools as grape.md section 6 says."""
     check_pool_budget(budget, decimals, max_share)
-    scoring = scoring or pool_scoring(tasks, scores)
+    return allocate_scoring(budget, pool_scoring(tasks, scores), decimals=decimals, max_share=max_share)
+
+
+def allocate_scoring(budget: Decimal, scoring: PoolScoring, *, decimals: int = 6,
+                     max_share: Decimal | None = None) -> PoolAllocation:  # fmt: skip
+    """``allocate_pools`` on tasks and scores already checked and summed (``pool_scoring``): how a
+    month's assets share one scoring."""
+    check_pool_budget(budget, decimals, max_share)
     key, places = scoring.key, scoring.places
     B = Fraction(budget)
     shares = sum((Fraction(t.share) for t in scoring.tasks), Fraction(0))
