@@ -66,6 +66,11 @@ def write_addin(out: Path, *, force: bool = False) -> Path:
         raise InputError("the add-in workbook must be an .xlsm file (it carries macros)", where="OUT", value=str(out))
     wb = build_addin_workbook()
     buffer = io.BytesIO()
-    wb.save(buffer)
+    try:
+        wb.save(buffer)
+    finally:
+        # openpyxl keeps the VBA parts in a zip of its own (keep_vba) and never closes it; left to
+        # the cycle collector, it may find its buffer closed first and complain at exit
+        wb.vba_archive.close()
     write_atomic(out, buffer.getvalue(), force=force)
     return out
