@@ -33,6 +33,12 @@ class Grid:
     def put(self, sheet: str, col: int, row: int, value: Any) -> None:
         self._column(sheet, col, row)[row] = value
 
+    def put_cells(self, sheet: str, col: int, values: dict[int, Any]) -> None:
+        """Scattered cells of one column, by row: the column looked up once, not once per cell."""
+        arr = self._column(sheet, col, max(values))
+        for row, value in values.items():
+            arr[row] = value
+
     def put_column(self, sheet: str, col: int, first: int, values: np.ndarray) -> None:
         self._column(sheet, col, first + len(values))[first : first + len(values)] = values
 

@@ -212,13 +212,11 @@ class Evaluator:
             if key in formula_keys:
                 formulas[(sheet, col_index(col), row)] = value
             elif value is not None:
-                inputs[(sheet, col_index(col))][row] = value
+                inputs[(sheet, col_index(col))][row] = _excel_value(value)
         self.sheets = {s.upper() for s in rows}
         self.grid = Grid(rows)  # sized first: a column grown cell by cell would be copied each time
         for (sheet, col), values in inputs.items():
-            column = self.grid.column(sheet, col, 1, rows[sheet])[:, 0]
-            for row, value in values.items():
-                column[row - 1] = _excel_value(value)
+            self.grid.put_cells(sheet, col, values)
         self.names = {k.upper(): v for k, v in names.items()}
         self._resolved: dict[str, tuple[Rect | None, Any]] = {}
         #: cells that cannot be evaluated (an unknown function, a syntax error, ...) and every
