@@ -217,8 +217,8 @@ class PoolScoring:
     """What the scores make of the tasks whatever the budget: checked once, shared by every asset
     of a month (each asset's allocation only scales it)."""
 
-    tasks: tuple[Task, ...]
-    #: per task (in the tasks' order): its score units by member as given, their sum, its scorers
+    #: per task (every task, in the tasks' order): its score units by member as given, their sum,
+    #: its scorers
     units: tuple[tuple[Task, dict[str, int], int, int], ...]
     places: int
     key: _Keys = field(repr=False, compare=False)
@@ -242,7 +242,7 @@ def pool_scoring(tasks: Iterable[Task], scores: Iterable[TaskScore]) -> PoolScor
         for s in on_task[k]:
             units[s.member] = units.get(s.member, 0) + as_units[s.score]
         out.append((task, units, sum(units.values()), sum(1 for u in units.values() if u > 0)))
-    return PoolScoring(tuple(tasks), tuple(out), places, key)
+    return PoolScoring(tuple(out), places, key)
 
 
 def check_pool_budget(budget: Decimal, decimals: int, max_share: Decimal | None) -> None:
@@ -267,7 +267,7 @@ def allocate_scoring(budget: Decimal, scoring: PoolScoring, *, decimals: int = 6
     check_pool_budget(budget, decimals, max_share)
     key, places = scoring.key, scoring.places
     B = Fraction(budget)
-    shares = sum((Fraction(t.share) for t in scoring.tasks), Fraction(0))
+    shares = sum((Fraction(task.share) for task, *_ in scoring.units), Fraction(0))
     results = []
     for task, units, total_units, scorers in scoring.units:
         pat = B * Fraction(task.share) / shares
