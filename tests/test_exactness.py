@@ -6,7 +6,8 @@ units): the spec's vectors, shares that are whole numbers of units (everyone at 
 that divides exactly, where binary floats land a hair below the whole number), and random
 rosters. LibreOffice recalculates every month from scratch, `formulas` evaluates them (its own
 ExcelModel on a sample of them, its functions column by column on all), and every total, unit
-count and sum must carry exactly the engine's digits: no tolerance.
+count and sum must carry exactly the engine's digits: no tolerance. Each month has two blank rows
+(the formulas of rows not yet typed); test_workbook_engines proves the template's default size.
 
 The decisions page proves the one way they can still differ: a role row whose exact amount, after
 the guard, lies within 12 units of a double's last place of a whole unit ("the band"); the
@@ -57,10 +58,11 @@ def _months() -> dict[str, Month]:
         for b in _budgets(d):
             tag = f"d{d}-{b}"
             for v in (VECTORS[0], VECTORS[3], VECTORS[4], VECTORS[7]):
-                out[f"{tag}-{v.id}"] = month_from_weights(str(b), v.weights, Options(**{**v.options, "decimals": d}))
+                options = Options(**{**v.options, "decimals": d})
+                out[f"{tag}-{v.id}"] = month_from_weights(str(b), v.weights, options, capacity=len(v.weights) + 2)
             # whole units each: seven members at 100% on a budget that is a multiple of 7 units
             whole = (b.scaleb(d) // 7 * 7).scaleb(-d)
-            out[f"{tag}-whole"] = month_from_weights(str(whole), ["1"] * 7, Options(decimals=d))
+            out[f"{tag}-whole"] = month_from_weights(str(whole), ["1"] * 7, Options(decimals=d), capacity=9)
             m = random_month(rng.randint(0, 10**6))
             out[f"{tag}-random"] = dataclasses.replace(
                 m, budget=fit_budget(b, d), options=dataclasses.replace(m.options, decimals=d)
