@@ -216,9 +216,12 @@ def test_the_writers_formula_shortcut_writes_what_xlsxwriter_writes() -> None:
 
 
 def test_the_writers_shortcuts_change_no_byte_of_the_sample_months(monkeypatch, tmp_path) -> None:
-    """With both shortcuts off (every formula through XlsxWriter's write_formula and its expansion),
-    the KAT and GRAPE sample months are the same files, part by part."""
+    """With the shortcuts off (every formula through XlsxWriter's write_formula and its expansion,
+    every cell through XlsxWriter's own _write_cell), the KAT and GRAPE sample months are the same
+    files, part by part."""
     import zipfile
+
+    from xlsxwriter.worksheet import Worksheet
 
     from katsheet.workbook import writer
     from katsheet.workbook.shipped import sample_months, write_month
@@ -230,7 +233,50 @@ def test_the_writers_shortcuts_change_no_byte_of_the_sample_months(monkeypatch, 
     months = sample_months()
     fast = {name: parts(f"fast-{name}", m) for name, m in months.items()}
     monkeypatch.setattr(writer, "_plain_formula", lambda formula: False)
+    monkeypatch.setattr(writer.LeanWorksheet, "_write_cell", Worksheet._write_cell)
     assert {name: parts(f"plain-{name}", m) for name, m in months.items()} == fast
+
+
+def test_the_lean_worksheet_writes_every_kind_of_cell_as_xlsxwriter_does() -> None:
+    """writer.LeanWorksheet's cell loop against XlsxWriter's own, on every kind of cell and cached
+    value it takes (and those it leaves to XlsxWriter): the same sheet XML, byte for byte."""
+    import io
+    import re
+
+    import xlsxwriter
+    from xlsxwriter.worksheet import Worksheet
+
+    from katsheet.workbook.writer import LeanWorksheet
+
+    def sheet_xml(cls: type) -> str:
+        workbook = xlsxwriter.Workbook(io.BytesIO(), {"in_memory": True, "strings_to_formulas": False})
+        ws = workbook.add_worksheet("S", worksheet_class=cls)
+        fmt, dated = workbook.add_format({"num_format": "0.00"}), workbook.add_format({"num_format": "yyyy-mm-dd"})
+        values = [0, -1, 7, 0.1, 1 / 3, 1e-300, 9_999_999_999_999.0, 2**60, True, False, "", "x", "#N/A",
+                  "#DIV/0!", "#VALUE!", 'a & b < c > "d"\n', "\x01 ctrl", "=SUM(A1)"]  # fmt: skip
+        for r, v in enumerate(values):
+            ws.write_formula(r, 0, '=IF(A1="","<&>",B1)', fmt, v)
+            ws.write_formula(r, 1, "=A1", None, v)  # no format: XlsxWriter's own path
+            if isinstance(v, str):
+                ws.write_string(r, 2, v, fmt)
+                ws.write_string(r, 3, v)
+            else:
+                ws.write_number(r, 2, v, fmt)
+                ws.write_number(r, 3, v)
+            ws.write_boolean(r, 4, bool(r % 2), fmt)
+            ws.write_blank(r, 5, None, fmt)
+            ws.write_datetime(r, 6, __import__("datetime").date(2026, 1, r + 1), dated)
+        ws.write_array_formula(30, 0, 31, 0, "{=A1:A2*2}", fmt, 4)
+        ws.set_row(40, None, fmt)
+        ws.write_formula(40, 0, "=1", None, 1)  # the row's format
+        workbook.close()
+        ws._set_filehandle(io.StringIO())
+        ws._write_sheet_data()
+        return ws.fh.getvalue()
+
+    lean, plain = sheet_xml(LeanWorksheet), sheet_xml(Worksheet)
+    assert lean == plain
+    assert len(re.findall(r"<c ", plain)) > 120 and 't="e"' in plain and 't="b"' in plain and "&amp;" in plain
 
 
 def test_parts_are_deflated_at_the_fast_level_and_xlsxwriter_is_left_as_found(tmp_path) -> None:
