@@ -141,6 +141,8 @@ class _SheetReader:
         self.kind = "n"
         self.v: str | None = None
         self.f: str | None = None
+        #: the cell's reference as the fast path read it (None: made from row and column)
+        self.ref: str | None = None
         self.f_attrs: dict[str, str] = {}
         self.inline: str | None = None
         self.field: str | None = None
@@ -169,6 +171,7 @@ class _SheetReader:
                 self.col += 1
             self._once()
             self.in_cell = True
+            self.ref = None
             self.kind = attrs.get("t", "n")
             self.v = self.f = self.inline = None
         elif name == "row":
@@ -252,6 +255,7 @@ class _SheetReader:
                 if col is None:
                     col = columns[letters] = col_index(letters)
                 self.col, self.row = col, int(number)
+                self.ref = letters + number if number[0] != "0" else None  # A01 is A1
                 self._once()
                 self.kind = kind or "n"
                 self.v = _unescape(v_text) if v_text is not None else "" if v_empty else None
@@ -302,7 +306,7 @@ class _SheetReader:
         return _number(v) if v.strip() else None
 
     def _store(self) -> None:
-        key = (self.title, f"{col_letter(self.col)}{self.row}")
+        key = (self.title, self.ref or f"{col_letter(self.col)}{self.row}")
         value = self._value()
         formula = self.f
         if formula is not None and self.f_attrs.get("t") == "shared" and self.f_attrs.get("si") is not None:
@@ -336,6 +340,7 @@ _CELL_OR_ROW = re.compile(
 )
 _ATTR = re.compile(r' ([\w:]+)="([^"<>]*)"')
 _ENTITIES = (("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&apos;", "'"), ("&amp;", "&"))
+_NOT_AN_ENTITY = re.compile(r"&(?!lt;|gt;|quot;|apos;|amp;)")
 
 
 def _attrs(text: str) -> dict[str, str]:
@@ -347,15 +352,13 @@ def _attrs(text: str) -> dict[str, str]:
 
 def _unescape(text: str) -> str:
     """XML's five named entities (character references never reach here: see _fast). Another
-    ``&`` is not XML: expat says so."""
+    ``&`` is not XML: expat says so. ``&amp;`` last, so that ``&amp;lt;`` stays ``&lt;``."""
     if "&" not in text:
         return text
-    rest = text
-    for entity, char in _ENTITIES:
-        rest = rest.replace(entity, "")
-        text = text.replace(entity, char)
-    if "&" in rest:
+    if _NOT_AN_ENTITY.search(text):
         raise _Slow
+    for entity, char in _ENTITIES:
+        text = text.replace(entity, char)
     return text
 
 
