@@ -91,3 +91,42 @@ def test_every_table_has_a_named_column(layout) -> None:
     for sheet in layout.sheets:
         if sheet.table:
             assert any(c.name for c in sheet.table.columns), sheet.name
+
+
+def test_row_formulas_joined_by_the_row_number_are_the_format_patterns() -> None:
+    """compile_row_formula joins a formula's texts by the row's number when every field is that
+    number: for every row formula and conditional of every shipped template and sample month
+    (GRAPE, SubDAOs, pools, KAT, settled ones included), at the first, a middle and the last row,
+    the same text as its ``str.format`` pattern; the other formulas keep the pattern."""
+    from katsheet.layouts.model import row_formula_parts
+    from katsheet.workbook.shipped import layout_of, sample_months, shipped_templates
+
+    joined = patterned = 0
+    for month in {**shipped_templates(), **sample_months()}.values():
+        layout = layout_of(month)
+        for sheet in layout.sheets:
+            table = sheet.table
+            if table is None:
+                continue
+            templates = [c.formula for c in table.columns if c.formula] + [c.formula for c in sheet.conditionals]
+            for template in templates:
+                first, _, pattern, offsets = row_formula_parts(template, sheet, layout)
+                render = compile_row_formula(template, sheet, layout)
+                for i in {0, table.rows // 2, max(table.rows - 1, 0)}:
+                    expected = pattern.format(r=first + i, **{k: base + i for k, base in offsets.items()})
+                    assert render(i) == expected, (sheet.name, template)
+                joined += not offsets
+                patterned += bool(offsets)
+    assert joined > 300 and patterned > 0, (joined, patterned)
+
+
+def test_a_row_formula_keeps_its_braces_and_its_other_rows() -> None:
+    layout = LAYOUTS[1]
+    sheet = next(s for s in layout.sheets if s.table is not None)
+    key = sheet.table.columns[0].key
+    letter = sheet.table.letter(key)
+    first = sheet.table.first_row
+    render = compile_row_formula("=IF({" + key + '}="{X}","}{",{' + key + ".above})", sheet, layout)
+    assert render(2) == f'=IF(${letter}{first + 2}="{{X}}","}}{{",${letter}{first + 1})'  # a pattern
+    render = compile_row_formula("=IF({" + key + '}="{X}","}{",1)', sheet, layout)
+    assert render(2) == f'=IF(${letter}{first + 2}="{{X}}","}}{{",1)'  # joined
