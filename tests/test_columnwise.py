@@ -194,6 +194,7 @@ def test_the_kernels_take_the_template_shapes_whole() -> None:
         ('=IF(A5="","",SUM(B5:K5)*Rate_1)', 5, 1005, '=IF(A1005="","",SUM(B1005:K1005)*Rate_1)'),
         ("=B$3*C7-C6", 7, 8, "=B$3*C8-C7"),
         ("=Budget*2", 4, 40, "=Budget*2"),  # nothing moves
+        ("=A5+$B$2*C5+D$1-Tier_2", 5, 12, "=A12+$B$2*C12+D$1-Tier_2"),  # one offset, fixed rows between
     ],
 )
 def test_fill_down_text_moves_each_relative_row_by_its_own_offset(text, row, at, filled) -> None:

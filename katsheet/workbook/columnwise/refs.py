@@ -161,19 +161,22 @@ def next_row_text(formula: str, row: int) -> Callable[[int], str] | None:
         relative = _ROW_DIGITS[tuple(parts)] = _relative_rows(formula)
     offsets: list[int] = []  # each distinct offset once: a row's own cells are all offset 0
     pieces = [parts[0]]
+    texts = [parts[0]]  # the literal texts between the row numbers (when there is one offset)
     for digits, moves, after in zip(numbers, relative, parts[1:], strict=True):
         if moves and not digits.startswith("0"):
             offset = int(digits) - row
             if offset not in offsets:
                 offsets.append(offset)
             pieces.append(f"{{{offsets.index(offset)}}}")
+            texts.append(after)
         else:
             pieces.append(digits)
+            texts[-1] += digits + after
         pieces.append(after)
-    template = "".join(pieces)
-    if len(offsets) == 1:  # the common case, without a list per call
+    if len(offsets) == 1:  # the common case: the texts joined by the one row number
         (only,) = offsets
-        return lambda at: template.format(at + only)
+        return lambda at: str(at + only).join(texts)
+    template = "".join(pieces)
     return lambda at: template.format(*[at + o for o in offsets])
 
 
