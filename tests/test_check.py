@@ -282,3 +282,39 @@ def test_a_libreoffice_saved_month_is_evaluated_column_by_column(base, tmp_path,
     evaluator = Evaluator(cells, keys, book.names)
     evaluator.evaluate()
     assert evaluator.rows_by_row == 0 and not evaluator.unknown
+
+
+def test_the_evaluator_takes_the_cells_as_read_and_a_foreign_formula_by_its_value(tmp_path) -> None:
+    """layout_cells hands the evaluator the cells as read (no copy), except that a formula which is
+    not the layout's (one typed in a notes cell) counts with its stored value: the same cells as
+    replacing every such formula one by one; and checking never writes into the cells read."""
+    from katsheet.workbook.checker import layout_cells
+
+    def reference(book) -> dict:
+        ours = {(fc.sheet, fc.cell) for fc in book.formula_cells()}
+        return {
+            key: (value if key in ours else book.cached.get(key)) if key in book.formula_keys else value
+            for key, value in book.formulas.items()
+        }
+
+    fresh = write_month(sample_months()["2026-11-expanded.xlsx"], tmp_path / "fresh.xlsx")
+    noted = tmp_path / "noted.xlsx"
+    with zipfile.ZipFile(fresh) as src, zipfile.ZipFile(noted, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "xl/worksheets/sheet2.xml":
+                data = data.replace(
+                    b"</sheetData>", b'<row r="300"><c r="Z300"><f>1+6</f><v>7</v></c></row></sheetData>'
+                )
+            dst.writestr(info, data)
+    for path, foreign in ((fresh, False), (noted, True)):
+        book = read_workbook(path)
+        before = dict(book.formulas)
+        cells, keys = layout_cells(book)
+        assert cells == reference(book) and (cells is book.formulas) is not foreign
+        assert keys == {(fc.sheet, fc.cell) for fc in book.formula_cells()} & book.formula_keys
+        if foreign:
+            sheet = next(k[0] for k in book.formulas if k[1] == "Z300")
+            assert book.formulas[(sheet, "Z300")] == "=1+6" and cells[(sheet, "Z300")] == 7
+        check(book)
+        assert book.formulas == before

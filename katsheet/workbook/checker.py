@@ -162,10 +162,10 @@ def layout_cells(book: Workbook) -> tuple[dict[tuple[str, str], Any], set[tuple[
     other cell by the value it shows (a formula in a notes cell, however exotic, is not ours to
     evaluate, and an input typed as a formula counts with its value, as the reader reads it)."""
     ours = {(fc.sheet, fc.cell) for fc in book.formula_cells()}
-    cells = {
-        key: (value if key in ours else book.cached.get(key)) if key in book.formula_keys else value
-        for key, value in book.formulas.items()
-    }
+    foreign = book.formula_keys - ours
+    cells = book.formulas  # the cells as read, not a copy of them all (the evaluator only reads)
+    if foreign:  # a formula that is not the layout's counts with its stored value
+        cells = {**cells, **{key: book.cached.get(key) for key in foreign}}
     return cells, ours & book.formula_keys
 
 
