@@ -377,15 +377,6 @@ def fast_formulas(worksheet: Worksheet) -> None:
 
 #: the error values XlsxWriter marks t="e" in a formula's cached value
 _ERROR_VALUES = frozenset(("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!"))
-#: what makes XlsxWriter escape a text (its xml_escapes)
-_NEEDS_ESCAPE = re.compile('["&<>\n]')
-
-
-def _escape_data(data: Any) -> Any:
-    """XlsxWriter's escaping of an element's text: & < > in a text; anything else as it is."""
-    if type(data) is not str or not _NEEDS_ESCAPE.search(data):
-        return data
-    return data.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 class LeanWorksheet(Worksheet):
@@ -411,7 +402,8 @@ class LeanWorksheet(Worksheet):
                 head, value = head + ' t="b"', 1 if value else 0
             elif isinstance(value, str) and value:
                 head += ' t="e"' if value in _ERROR_VALUES else ' t="str"'
-            self.fh.write(f"{head}><f>{_escape_data(cell.formula)}</f><v>{_escape_data(value)}</v></c>")
+            escape = self._escape_data  # XlsxWriter's own escaping of an element's text
+            self.fh.write(f"{head}><f>{escape(cell.formula)}</f><v>{escape(value)}</v></c>")
 
 
 #: zlib's fastest level for the parts of the files we write: a 10,000-row KAT month's 41 MB of XML
