@@ -106,6 +106,38 @@ def test_the_settled_files_are_what_the_record_says(month, settled) -> None:
     assert book.month.period.minted == month.period.minted
 
 
+def test_the_seal_is_the_documented_hash_of_the_sealed_sheet(month, settled) -> None:
+    """layouts/settled.py's format, computed here from the file by openpyxl: the SHA-256 of the
+    compact JSON array of [sheet, cell, text], UTF-8, in the Sealed sheet's order; and that copy
+    is every constant cell of the month, made here one cell at a time."""
+    import dataclasses
+
+    import openpyxl
+
+    from katsheet.layouts.settled import SEALED, seal_text
+
+    record = json.loads((settled / f"{ID}-settlement.json").read_text())
+    ws = openpyxl.load_workbook(settled / f"{ID}-settled.xlsx")[SEALED]
+    cells = []
+    for where, pairs in ws.iter_rows(min_row=2, max_col=2, values_only=True):
+        sheet, _, row = where.rpartition("!")
+        cells += [[sheet, f"{letters}{row}", text] for letters, text in json.loads(pairs)]
+    text = json.dumps(cells, ensure_ascii=False, separators=(",", ":"))
+    assert hashlib.sha256(text.encode("utf-8")).hexdigest() == record["seal"]
+
+    unsealed = dataclasses.replace(read_workbook(settled / f"{ID}-settled.xlsx").month, stamp=None)
+    one_by_one = []
+    for sheet in kat_layout(unsealed).sheets:
+        table = sheet.table
+        for col in table.columns if table is not None else ():
+            if col.formula is None:
+                one_by_one += [[sheet.name, f"{table.letter(col.key)}{table.first_row + i}",
+                                seal_text(col.value(unsealed, i))] for i in range(table.rows)]  # fmt: skip
+    in_tables = {(s, c) for s, c, _ in one_by_one}
+    assert len(one_by_one) > 1000
+    assert sorted(one_by_one) == sorted(c for c in cells if (c[0], c[1]) in in_tables)
+
+
 def test_reading_a_settled_month_leaves_its_sealed_copy_unrendered(settled, monkeypatch) -> None:
     """The seal is in the file: checking a settled month compares the file's Sealed sheet with its
     cells and never makes the constant cells again (130,000 of them at 10,000 ledger rows)."""

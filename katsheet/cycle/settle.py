@@ -118,8 +118,9 @@ def _sealed_month(month: KatMonth, stamp: Stamp) -> KatMonth:
         new_excs[i] = dataclasses.replace(new_excs[i], settled=period, seal=s.seal)
     # a new KatMonth (replace calls __init__): its cached figures are made afresh from the sealed inputs
     sealed = dataclasses.replace(month, ledger=Ledger.of(new_rows), exceptions=tuple(new_excs), stamp=None)
+    stamped = _with_seal(stamp, kat_layout(sealed), sealed)  # first: the copy keeps what it computed
     settled = copy.copy(sealed)  # a stamp changes the layout alone: keep the figures just computed
-    settled.stamp = _with_seal(stamp, kat_layout(sealed), sealed)
+    settled.stamp = stamped
     return settled
 
 

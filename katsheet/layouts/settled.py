@@ -44,6 +44,8 @@ class Stamp:
 def seal_text(value: Any) -> str:
     """A cell's value as sealed text, the same whether it comes from the engine (a date, a Decimal,
     True) or from the file (a serial number, a float, 1)."""
+    if type(value) is str:  # most sealed cells: names, ids, wallets
+        return value
     if value is None:
         return ""
     if isinstance(value, bool):  # LibreOffice saves TRUE as the number 1 (formatted as a boolean)
@@ -83,12 +85,14 @@ def constant_rows(layout: WorkbookLayout, month: Any) -> list[tuple[str, list[li
         table = sheet.table
         if table is None:
             continue
-        for col in table.columns:
-            if col.formula is not None:
-                continue
-            letter = table.letter(col.key)
-            for i in range(table.rows):
-                put(sheet.name, letter, table.first_row + i, seal_text(col.value(month, i)))
+        # a column at a time, each row's pairs joined once (10,000 rows x 14 columns were 140,000 puts)
+        columns = [(table.letter(col.key), col) for col in table.columns if col.formula is None]
+        texts = [[seal_text(col.value(month, i)) for i in range(table.rows)] for _, col in columns]
+        letters = [letter for letter, _ in columns]
+        for i in range(table.rows if columns else 0):
+            out.setdefault(f"{sheet.name}!{table.first_row + i}", []).extend(
+                [letter, column[i]] for letter, column in zip(letters, texts, strict=True)
+            )
     return list(out.items())
 
 
