@@ -24,7 +24,7 @@ from typing import Any
 from ..layouts.model import split_cell
 from .columnwise import Unsupported, evaluate_cells
 from .evaluate import evaluate
-from .expected import agrees, expected_cells, is_blank
+from .expected import ExpectedRun, agrees, expected_runs, is_blank
 from .reader import Finding, Workbook
 
 KINDS = ("sealed", "structure", "bad-input", "formula-drift", "wrong-number", "stale-value")
@@ -108,34 +108,42 @@ def numbers(book: Workbook, evaluated: dict[tuple[str, str], Any] | None, *, cac
     if month is None:
         return []
     out = []
-    for e in expected_cells(book.layout, month, book.row_maps, book.formula_cells()):
-        key = (e.sheet, e.cell)
-        stored = book.cached.get(key)
-        cached_ok = not cached or agrees(e.value, stored, e.fmt, e.decimals, e.budget)
-        # a cell the evaluator could not follow (a formula replaced by one it does not know) is
-        # compared by its stored value alone; its drift finding says why
-        evaluable = evaluated is not None and key in evaluated
-        computed = evaluated.get(key) if evaluable else None  # type: ignore[union-attr]
-        if not evaluable:
-            computed_ok = True
-        elif cached and _same(computed, stored):
-            computed_ok = cached_ok  # the formulas give what the file stores (the usual case): judged once
-        else:
-            computed_ok = agrees(e.value, computed, e.fmt, e.decimals, e.budget)
-        if computed_ok and cached_ok:
-            continue
-        expected = _shown(e.value)
-        if computed_ok and evaluable:
-            out.append(Finding("stale-value", e.sheet, e.cell, expected, _shown(stored),
-                               f"{e.label}: the stored value is stale; the formulas give the right number"))  # fmt: skip
-        elif not evaluable:
-            out.append(Finding("wrong-number", e.sheet, e.cell, expected, _shown(stored),
-                               f"{e.label}: the stored value differs from the rules"))  # fmt: skip
-        else:
-            out.append(Finding("wrong-number", e.sheet, e.cell, expected,
-                               f"{_shown(computed)} (stored {_shown(stored)})" if cached else _shown(computed),
-                               f"{e.label}: the workbook computes another number than the rules"))  # fmt: skip
+    for run in expected_runs(book.layout, month, book.row_maps, book.formula_cells()):
+        fmt, decimals, budget = run.fmt, run.decimals, run.budget
+        for fc, value in zip(run.cells, run.values, strict=True):
+            key = (run.sheet, fc.cell)
+            stored = book.cached.get(key)
+            cached_ok = not cached or agrees(value, stored, fmt, decimals, budget)
+            # a cell the evaluator could not follow (a formula replaced by one it does not know) is
+            # compared by its stored value alone; its drift finding says why
+            evaluable = evaluated is not None and key in evaluated
+            computed = evaluated.get(key) if evaluable else None  # type: ignore[union-attr]
+            if not evaluable:
+                computed_ok = True
+            elif cached and _same(computed, stored):
+                computed_ok = cached_ok  # the formulas give what the file stores (the usual case): judged once
+            else:
+                computed_ok = agrees(value, computed, fmt, decimals, budget)
+            if computed_ok and cached_ok:
+                continue
+            out.append(_number_finding(run, fc.cell, value, stored, computed, evaluable=evaluable,
+                                       computed_ok=computed_ok, cached=cached))  # fmt: skip
     return out
+
+
+def _number_finding(run: ExpectedRun, cell: str, value: Any, stored: Any, computed: Any, *, evaluable: bool,
+                    computed_ok: bool, cached: bool) -> Finding:  # fmt: skip
+    """What ``numbers`` says of a cell whose formulas or stored value differ from the rules."""
+    expected = _shown(value)
+    if computed_ok and evaluable:
+        return Finding("stale-value", run.sheet, cell, expected, _shown(stored),
+                       f"{run.label}: the stored value is stale; the formulas give the right number")  # fmt: skip
+    if not evaluable:
+        return Finding("wrong-number", run.sheet, cell, expected, _shown(stored),
+                       f"{run.label}: the stored value differs from the rules")  # fmt: skip
+    return Finding("wrong-number", run.sheet, cell, expected,
+                   f"{_shown(computed)} (stored {_shown(stored)})" if cached else _shown(computed),
+                   f"{run.label}: the workbook computes another number than the rules")  # fmt: skip
 
 
 @dataclass
