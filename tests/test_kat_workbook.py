@@ -217,8 +217,8 @@ def test_the_writers_formula_shortcut_writes_what_xlsxwriter_writes() -> None:
 
 def test_the_writers_shortcuts_change_no_byte_of_the_sample_months(monkeypatch, tmp_path) -> None:
     """With the shortcuts off (every formula through XlsxWriter's write_formula and its expansion,
-    every cell through XlsxWriter's own _write_cell), the KAT and GRAPE sample months are the same
-    files, part by part."""
+    every table cell stored and written by XlsxWriter's own methods, not rendered a column at a
+    time), the KAT and GRAPE sample months are the same files, part by part."""
     import zipfile
 
     from xlsxwriter.worksheet import Worksheet
@@ -234,6 +234,7 @@ def test_the_writers_shortcuts_change_no_byte_of_the_sample_months(monkeypatch, 
     fast = {name: parts(f"fast-{name}", m) for name, m in months.items()}
     monkeypatch.setattr(writer, "_plain_formula", lambda formula: False)
     monkeypatch.setattr(writer.LeanWorksheet, "_write_cell", Worksheet._write_cell)
+    monkeypatch.setattr(writer.LeanWorksheet, "raw_tables", False)
     assert {name: parts(f"plain-{name}", m) for name, m in months.items()} == fast
 
 
@@ -277,6 +278,69 @@ def test_the_lean_worksheet_writes_every_kind_of_cell_as_xlsxwriter_does() -> No
     lean, plain = sheet_xml(LeanWorksheet), sheet_xml(Worksheet)
     assert lean == plain
     assert len(re.findall(r"<c ", plain)) > 120 and 't="e"' in plain and 't="b"' in plain and "&amp;" in plain
+
+
+def test_a_table_rendered_as_rows_is_what_xlsxwriter_writes_cell_by_cell() -> None:
+    """LeanWorksheet's rendered rows (put_raw_rows, value_xml, _formula_xml) against XlsxWriter's
+    own write_* and cell loop, on every kind of value a table column holds, beside cells XlsxWriter
+    writes itself, under a chart of the rendered columns: the same parts, byte for byte."""
+    import io
+    import zipfile
+
+    import xlsxwriter
+    from xlsxwriter.worksheet import Worksheet
+
+    from katsheet.workbook.writer import LeanWorksheet, _formula_xml
+
+    texts = ["Ada", "a & b < c > \"d\"", " lead", "\x01 ctrl", "x" * 40_000, "Ada"]
+    constants = [0, -1, 7, 0.1, 1 / 3, 2**60, True, False, None, "", *texts]
+    cached = [0, 2.5, True, False, "", "ok", "#N/A", "#DIV/0!", 'a & "b"', *range(len(constants) - 9)]
+    formula = '=IF($A{r}="","<&>",$B{r}*2)'
+
+    def parts(cls: type) -> dict[str, bytes]:
+        buffer = io.BytesIO()
+        workbook = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False})
+        ws = workbook.add_worksheet("S", worksheet_class=cls)
+        fmt, other = workbook.add_format({"num_format": "0.00"}), workbook.add_format({"bold": True})
+        for f in (fmt, other):
+            f._get_xf_index()
+        ws.write_string(0, 0, "above the table", other)
+        ws.set_row(3, 30)
+        rows = len(constants)
+        if cls is LeanWorksheet:
+            a = [ws.value_xml(2 + i, 0, f'<c r="A{3 + i}" s="{(other if i < 2 else fmt)._get_xf_index()}"', v)
+                 for i, v in enumerate(constants)]  # fmt: skip
+            escape = ws._escape_data
+            b = [_formula_xml(f'<c r="B{3 + i}" s="{fmt._get_xf_index()}"', escape(formula.format(r=3 + i)[1:]), v,
+                              escape) for i, v in enumerate(cached)]  # fmt: skip
+            ws.raw_data.update({0: (2, False, constants), 1: (2, True, cached)})
+            ws.put_raw_rows(2, [(1, b), (0, a)])
+        else:
+            for i, v in enumerate(constants):
+                f = other if i < 2 else fmt
+                if v is None or v == "":
+                    ws.write_blank(2 + i, 0, None, f)
+                elif isinstance(v, bool):
+                    ws.write_boolean(2 + i, 0, v, f)
+                elif isinstance(v, (int, float)):
+                    ws.write_number(2 + i, 0, v, f)
+                else:
+                    ws.write_string(2 + i, 0, v, f)
+            for i, v in enumerate(cached):
+                ws.write_formula(2 + i, 1, formula.format(r=3 + i), fmt, v)
+        ws.write_string(2 + rows + 1, 2, "below", other)
+        chart = workbook.add_chart({"type": "bar"})
+        chart.add_series({"categories": ["S", 2, 0, 1 + rows, 0], "values": ["S", 2, 1, 1 + rows, 1]})
+        ws.insert_chart("E2", chart)
+        workbook.close()
+        with zipfile.ZipFile(buffer) as z:
+            return {n: z.read(n) for n in z.namelist()}
+
+    rendered, plain = parts(LeanWorksheet), parts(Worksheet)
+    assert rendered == plain
+    sheet = plain["xl/worksheets/sheet1.xml"].decode()
+    assert 't="b"' in sheet and 't="e"' in sheet and "&amp;" in sheet and 'spans="1:3"' in sheet
+    assert "<c:v>Ada</c:v>" in plain["xl/charts/chart1.xml"].decode()
 
 
 def test_parts_are_deflated_at_the_fast_level_and_xlsxwriter_is_left_as_found(tmp_path) -> None:

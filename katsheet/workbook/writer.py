@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import io
+import math
 import re
 import threading
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from fractions import Fraction
@@ -23,7 +24,7 @@ from typing import Any
 import xlsxwriter
 import xlsxwriter.workbook
 from xlsxwriter.format import Format as XlsxFormat
-from xlsxwriter.utility import xl_rowcol_to_cell_fast
+from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell_fast
 from xlsxwriter.worksheet import CellFormulaTuple, CellNumberTuple, CellStringTuple, Worksheet, re_dynamic_function
 
 from .. import __version__
@@ -36,6 +37,7 @@ from ..layouts.model import (
     WorkbookLayout,
     col_index,
     compile_row_formula,
+    row_formula_parts,
     split_cell,
 )
 
@@ -101,12 +103,18 @@ class Styles:
             made = self._cache[key] = self.workbook.add_format(props)
             if role not in CONDITIONAL_FILLS:
                 # numbered as made, not when XlsxWriter first writes a cell of it: a table's cells
-                # are rendered column by column before the file is closed (SheetWriter._raw_column)
+                # are rendered column by column before the file is closed (SheetWriter._raw_table)
                 made._get_xf_index()
         return self._cache[key]
 
 
+#: the types a cell takes as they are (tested first: Fraction's isinstance goes through ABCMeta)
+_AS_THEY_ARE = frozenset((str, int, float, bool, type(None)))
+
+
 def _cell_value(value: Any) -> Any:
+    if type(value) in _AS_THEY_ARE:
+        return value
     if isinstance(value, (Decimal, Fraction)):
         return float(value)
     if isinstance(value, date):
@@ -258,12 +266,17 @@ class SheetWriter:
         self.ws.set_row(table.header_row - 1, 30)
         first, last = table.first_row - 1, table.last_row - 1
         label_cols, value_cols = self._label_cols(), {c + 1 for c in self._label_cols()}
+        raw = self._raw_table_possible()
+        rendered: list[tuple[int, list[str]]] = []  # each column's cells as XML, when raw
         for col in table.columns:
             c = table.index(col.key)
             if c not in label_cols:
                 self.ws.set_column(c, c, max(col.width, PARAM_WIDTH) if c in value_cols else col.width)
             self.ws.write_string(table.header_row - 1, c, col.header, header)
-            self._column(col, c, first, table.rows)
+            if raw:
+                rendered.append((c, self._raw_column(col, c, first, table.rows)))
+            else:
+                self._column(col, c, first, table.rows)
             if col.validation:
                 self.ws.data_validation(first, c, last, c, _validation(col.validation, col.help, col.header))
             elif col.help and col.role in ("input", "override"):
@@ -271,6 +284,8 @@ class SheetWriter:
                     first, c, last, c,
                     {"validate": "any", "input_title": col.header[:32], "input_message": col.help[:255]},
                 )  # fmt: skip
+        if rendered:
+            self.ws.put_raw_rows(first, rendered)
         for cond in self.sheet.conditionals:
             rule = compile_row_formula(cond.formula, self.sheet, self.layout)(0)
             for start, end in _runs(sorted(table.index(k) for k in cond.keys)):
@@ -278,6 +293,55 @@ class SheetWriter:
                     first, start, last, end,
                     {"type": "formula", "criteria": rule, "format": self.styles.get(cond.style)},
                 )  # fmt: skip
+
+    def _raw_table_possible(self) -> bool:
+        """Can the table's rows be rendered as XML here, a column at a time (LeanWorksheet)? Not
+        when a formula needs XlsxWriter's expansion (an array, a newer function), or when a row
+        of the table already holds a cell (a note beside it): XlsxWriter writes those."""
+        table, ws = self.sheet.table, self.ws
+        assert table is not None
+        if not isinstance(ws, LeanWorksheet) or not LeanWorksheet.raw_tables or not table.rows:
+            return False
+        first = table.first_row - 1
+        if any(ws.table.get(first + i) for i in range(table.rows)):
+            return False
+        return all(
+            _plain_formula(compile_row_formula(col.formula, self.sheet, self.layout)(0))
+            for col in table.columns
+            if col.formula
+        )
+
+    def _raw_column(self, col: Column, c: int, first: int, rows: int) -> list[str]:
+        """The column's cells as XlsxWriter's cell loop writes them (tested equal, part by part),
+        rendered in one pass: 10,000 rows x 30 columns went through a call, a tuple and a type
+        test each, twice (when stored, and when written)."""
+        ws, month = self.ws, self.month
+        fmt = self.styles.get(col.role, col.fmt)
+        letter = xl_col_to_name(c)
+        heads = [f'<c r="{letter}{first + 1 + i}" s=' for i in range(rows)]
+        values = [_cell_value(col.value(month, i)) for i in range(rows)]
+        if col.formula:
+            escape = ws._escape_data
+            start, texts, _, offsets = row_formula_parts(col.formula, self.sheet, self.layout)
+            if offsets:
+                render = compile_row_formula(col.formula, self.sheet, self.layout)
+                formulas = [escape(render(i)[1:]) for i in range(rows)]
+            else:  # escaping is character by character: the pieces once, joined by each row's number
+                pieces = [escape(t) for t in texts]
+                pieces[0] = pieces[0][1:]  # the leading =
+                formulas = [str(start + i).join(pieces) for i in range(rows)]
+            xf = f'"{fmt._get_xf_index()}"'
+            ws.raw_data[c] = (first, True, values)
+            return [_formula_xml(h + xf, f, v, escape) for h, f, v in zip(heads, formulas, values, strict=True)]
+        table = self.sheet.table
+        sealed = table.locked_rows if table is not None and col.role in ("input", "override") else 0
+        locked = self.styles.get("label", col.fmt)  # made where _column makes it: formats are numbered as made
+        xf, locked_xf = f'"{fmt._get_xf_index()}"', f'"{locked._get_xf_index()}"'
+        ws.raw_data[c] = (first, False, values)
+        return [
+            ws.value_xml(first + i, c, h + (locked_xf if i < sealed else xf), v)
+            for i, (h, v) in enumerate(zip(heads, values, strict=True))
+        ]
 
     def _label_cols(self) -> set[int]:
         return {col_index(split_cell(p.cell)[0]) - 1 for p in self.sheet.params if p.labelled}
@@ -383,12 +447,67 @@ def fast_formulas(worksheet: Worksheet) -> None:
 _ERROR_VALUES = frozenset(("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!"))
 
 
+def _formula_xml(head: str, formula: str, value: Any, escape: Callable[[Any], Any]) -> str:
+    """A formula cell as XlsxWriter writes it: ``head`` is ``<c r="A1" s="3"``, ``formula`` is
+    escaped (its leading = removed), ``value`` the cached value."""
+    if isinstance(value, bool):
+        head, value = head + ' t="b"', 1 if value else 0
+    elif isinstance(value, str) and value:
+        head += ' t="e"' if value in _ERROR_VALUES else ' t="str"'
+    return f"{head}><f>{formula}</f><v>{escape(value)}</v></c>"
+
+
 class LeanWorksheet(Worksheet):
     """XlsxWriter's worksheet with its innermost loop made lean for the cells katsheet writes: a
     number, a shared string or a formula, each with its cell format, is written as one string
     instead of through an attribute list, a class-name test and an escaping call per attribute
     (a third of `katsheet new` for a 10,000-row KAT month). Every other cell goes to XlsxWriter.
-    The same bytes: tests/test_kat_workbook.py writes the samples both ways, part by part."""
+
+    A layout's table comes as whole rows of XML (``put_raw_rows``), rendered a column at a time
+    by SheetWriter; the rows are written in their place among XlsxWriter's own. The same bytes:
+    tests/test_kat_workbook.py writes the samples both ways, part by part."""
+
+    #: False: tables are written cell by cell, as XlsxWriter stores them (the tests' reference)
+    raw_tables = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        #: 0-based row -> (first column, last column, the row's cells as XML)
+        self.raw_rows: dict[int, tuple[int, int, str]] = {}
+        #: column -> (its first row, formulas or constants, each row's value): what charts cache
+        self.raw_data: dict[int, tuple[int, bool, list[Any]]] = {}
+        #: (row, column) -> shared string index of a text XlsxWriter truncated
+        self.raw_long: dict[tuple[int, int], int] = {}
+
+    def put_raw_rows(self, first: int, columns: list[tuple[int, list[str]]]) -> None:
+        """Rows ``first``, ``first + 1``, ... of the given columns' cells (each column: its index
+        and one XML string per row), in column order."""
+        columns = sorted(columns, key=lambda item: item[0])
+        lo, hi = columns[0][0], columns[-1][0]
+        rows = len(columns[0][1])
+        if self._check_dimensions(first, lo) or self._check_dimensions(first + rows - 1, hi):
+            raise ValueError(f"a table runs past the sheet's last row ({first + rows})")
+        for i, xml in enumerate(map("".join, zip(*(cells for _, cells in columns), strict=True))):
+            self.raw_rows[first + i] = (lo, hi, xml)
+
+    def value_xml(self, row: int, col: int, head: str, value: Any) -> str:
+        """A constant cell as XlsxWriter writes it (``_write_value``'s kinds): ``head`` is
+        ``<c r="A1" s="3"``. A text goes into the shared strings as write_string puts it."""
+        if value is None or value == "":
+            return head + "/>"
+        if isinstance(value, bool):
+            return f'{head} t="b"><v>{1 if value else 0}</v></c>'
+        if isinstance(value, (int, float)):
+            if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+                self.write_number(row, col, value)  # XlsxWriter's own refusal
+            return f"{head}><v>{value:.16G}</v></c>"
+        text = str(value)
+        if len(text) > self.xls_strmax // 2:  # maybe too long: XlsxWriter's own truncation
+            self._write_string(row, col, text)
+            index = self.raw_long[(row, col)] = self.table[row].pop(col).string
+        else:
+            index = self.str_table._get_shared_string_index(text)
+        return f'{head} t="s"><v>{index}</v></c>'
 
     def _write_cell(self, row: int, col: int, cell: Any) -> None:
         fmt, kind = cell.format, type(cell)
@@ -401,13 +520,84 @@ class LeanWorksheet(Worksheet):
         elif kind is CellStringTuple:  # the shared string's index
             self.fh.write(f'{head} t="s"><v>{cell.string}</v></c>')
         else:
-            value = cell.value
-            if isinstance(value, bool):
-                head, value = head + ' t="b"', 1 if value else 0
-            elif isinstance(value, str) and value:
-                head += ' t="e"' if value in _ERROR_VALUES else ' t="str"'
             escape = self._escape_data  # XlsxWriter's own escaping of an element's text
-            self.fh.write(f"{head}><f>{escape(cell.formula)}</f><v>{escape(value)}</v></c>")
+            self.fh.write(_formula_xml(head, escape(cell.formula), cell.value, escape))
+
+    def _get_range_data(self, row_start: int, col_start: int, row_end: int, col_end: int) -> list[Any]:
+        """What a chart caches of a range (XlsxWriter's _get_range_data), raw rows included."""
+        if not self.raw_rows:
+            return super()._get_range_data(row_start, col_start, row_end, col_end)
+        data: list[Any] = []
+        for row in range(row_start, row_end + 1):
+            if row not in self.raw_rows:
+                data += super()._get_range_data(row, col_start, row, col_end)
+                continue
+            for col in range(col_start, col_end + 1):
+                if col not in self.raw_data:
+                    data.append(None)
+                    continue
+                first, formula, values = self.raw_data[col]
+                value = values[row - first]
+                if formula:
+                    data.append(0 if value is None else value)
+                elif value is None or value == "":
+                    data.append("")
+                elif isinstance(value, bool):
+                    continue  # XlsxWriter gives nothing for a boolean cell
+                elif isinstance(value, (int, float)):
+                    data.append(f"{value:.16g}")
+                else:
+                    index = self.raw_long.get((row, col))
+                    text = str(value)
+                    data.append(text if index is None else self.str_table._get_shared_string(index))
+        return data
+
+    def _calculate_spans(self) -> None:
+        """XlsxWriter's spans (the columns used in each block of 16 rows), raw rows included."""
+        if not self.raw_rows:
+            super()._calculate_spans()
+            return
+        spans: dict[int, str] = {}
+        span_min = span_max = None
+        for row_num in range(self.dim_rowmin, self.dim_rowmax + 1):
+            used = []
+            for cells in (self.table.get(row_num), self.comments.get(row_num)):
+                if cells:
+                    used += [min(cells), max(cells)]
+            if row_num in self.raw_rows:
+                used += self.raw_rows[row_num][:2]
+            if used:
+                span_min = min(used) if span_min is None else min(span_min, *used)
+                span_max = max(used) if span_max is None else max(span_max, *used)
+            if ((row_num + 1) % 16 == 0 or row_num == self.dim_rowmax) and span_min is not None:
+                spans[row_num // 16] = f"{span_min + 1}:{span_max + 1}"
+                span_min = span_max = None
+        self.row_spans = spans
+
+    def _write_rows(self) -> None:
+        """XlsxWriter's row loop (worksheet._write_rows), a raw row written as it came."""
+        if not self.raw_rows:
+            super()._write_rows()
+            return
+        self._calculate_spans()
+        for row_num in range(self.dim_rowmin, self.dim_rowmax + 1):
+            span = self.row_spans.get(row_num // 16)
+            info = self.row_info.get(row_num)
+            if row_num in self.raw_rows:
+                if self.table.get(row_num) or row_num in self.comments:
+                    raise AssertionError(f"row {row_num + 1} holds a table's rendered row and other cells")
+                self._write_row(row_num, span, info)
+                self.fh.write(self.raw_rows[row_num][2])
+                self._xml_end_tag("row")
+            elif self.table.get(row_num):
+                self._write_row(row_num, span, info)
+                cells = self.table[row_num]
+                for col_num in range(self.dim_colmin, self.dim_colmax + 1):
+                    if col_num in cells:
+                        self._write_cell(row_num, col_num, cells[col_num])
+                self._xml_end_tag("row")
+            elif info is not None or row_num in self.comments:
+                self._write_empty_row(row_num, span, info)
 
 
 #: zlib's fastest level for the parts of the files we write: a 10,000-row KAT month's 41 MB of XML
