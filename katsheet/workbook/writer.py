@@ -452,9 +452,11 @@ def _formula_xml(head: str, formula: str, value: Any, escape: Callable[[Any], An
     escaped (its leading = removed), ``value`` the cached value."""
     if isinstance(value, bool):
         head, value = head + ' t="b"', 1 if value else 0
-    elif isinstance(value, str) and value:
-        head += ' t="e"' if value in _ERROR_VALUES else ' t="str"'
-    return f"{head}><f>{formula}</f><v>{escape(value)}</v></c>"
+    elif isinstance(value, str):
+        if value:
+            head += ' t="e"' if value in _ERROR_VALUES else ' t="str"'
+        value = escape(value)  # (XlsxWriter's escaping gives anything else back as it is, by an exception)
+    return f"{head}><f>{formula}</f><v>{value}</v></c>"
 
 
 class LeanWorksheet(Worksheet):
