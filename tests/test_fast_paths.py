@@ -42,6 +42,9 @@ columns = st.one_of(
     st.lists(st.one_of(numbers, st.just("")), min_size=fast.MIN_SIZE, max_size=40),
     st.lists(texts, min_size=fast.MIN_SIZE, max_size=40),
     st.lists(st.booleans(), min_size=fast.MIN_SIZE, max_size=40),
+    # blank cells among texts and numbers (a ledger's optional columns)
+    st.lists(st.one_of(texts, st.just(EMPTY)), min_size=fast.MIN_SIZE, max_size=40),
+    st.lists(st.one_of(numbers, st.just(EMPTY), st.booleans()), min_size=fast.MIN_SIZE, max_size=40),
 )
 
 
@@ -151,8 +154,8 @@ def test_text_paths_are_taken() -> None:
     original = get_functions()["TRIM"].katsheet_original
     columns, arity, as_text = fast._text_functions()["TRIM"]
     wrapped = fast._vector(lambda *a: calls.append(a) or original(*a), fast.textwise(columns, arity, as_text))
-    out = wrapped(_column([f" name  {i} " for i in range(50)] + [EMPTY, 2.0]))
-    assert [len(np.ravel(a[0])) for a in calls] == [1]  # only the blank went to `formulas`
+    out = wrapped(_column([f" name  {i} " for i in range(50)] + [EMPTY, 2.0, ERRORS[1]]))
+    assert [len(np.ravel(a[0])) for a in calls] == [1]  # only the error went to `formulas`
     assert out[3, 0] == "name 3" and out[50, 0] == "" and out[51, 0] == "2"
 
 

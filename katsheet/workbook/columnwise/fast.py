@@ -147,6 +147,7 @@ def comparison(symbol: str) -> Callable[..., Any]:
             raise _Fallback
         x, y = _broadcast(_values(args))
         kx, ky = _kinds(x), _kinds(y)
+        x, kx, y, ky = *_empty_compared(x, kx, ky), *_empty_compared(y, ky, kx)
         good = (kx == ky) & (kx != OTHER)  # numbers with numbers, texts with texts, bools with bools
         text = good & (kx == TEXT)
         if not good.any():
@@ -161,19 +162,39 @@ def comparison(symbol: str) -> Callable[..., Any]:
     return path
 
 
-def _empty_as_zero(a: np.ndarray) -> np.ndarray:
-    """``replace_empty`` (IF's own parsing: an empty cell is 0) without its ``==`` per element, a
-    Python call each: schedula's EMPTY equals only itself, so ``is`` finds the same elements."""
+def _empty(a: np.ndarray) -> np.ndarray:
+    """Which elements are an empty cell (schedula's EMPTY, found by ``is``: it equals only itself)."""
     from schedula import EMPTY
 
     flat = a.ravel().tolist()
-    empty = np.fromiter(map(operator.is_, flat, itertools.repeat(EMPTY)), dtype=bool, count=len(flat))
-    empty = empty.reshape(a.shape)
+    return np.fromiter(map(operator.is_, flat, itertools.repeat(EMPTY)), dtype=bool, count=len(flat)).reshape(a.shape)
+
+
+def _empty_as_zero(a: np.ndarray) -> np.ndarray:
+    """``replace_empty`` (IF's own parsing: an empty cell is 0) without its ``==`` per element, a
+    Python call each."""
+    empty = _empty(a)
     if not empty.any():
         return a
     out = a.copy()
     out[empty] = 0
     return out
+
+
+def _empty_compared(a: np.ndarray, kinds: np.ndarray, other: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``a`` with its empty cells as `formulas` compares them: the empty text beside a text or
+    another empty cell, 0 beside a number (beside a boolean: `formulas`' to decide)."""
+    if not (kinds == OTHER).any():
+        return a, kinds
+    empty = _empty(a)
+    as_text = empty & ((other == TEXT) | ((other == OTHER) & (kinds == OTHER)))
+    as_zero = empty & (other == NUMBER)
+    if not (as_text.any() or as_zero.any()):
+        return a, kinds
+    a, kinds = a.copy(), kinds.copy()
+    a[as_text], kinds[as_text] = "", TEXT
+    a[as_zero], kinds[as_zero] = 0, NUMBER
+    return a, kinds
 
 
 def if_path(original: Callable[..., Any], *args: Any) -> Any:
@@ -206,8 +227,9 @@ def textwise(columns: Callable[..., list[Any]], arity: tuple[int, ...], as_text:
     """``columns`` (what `formulas` computes per element, over whole lists) where every argument
     is a text or a number: `formulas`' wrapper would add only its error and blank handling, which
     those never need. ``as_text``: the arguments made text first, as `formulas`' ``_str`` does (a
-    text is itself: only numbers go through it). ``arity``: the argument counts this path takes
-    (SUBSTITUTE's instance is `formulas`')."""
+    text is itself: only numbers go through it), and an empty cell is the empty text, as
+    `formulas` has it for these (a ledger row's blank notes, joined to test the row is typed).
+    ``arity``: the argument counts this path takes (SUBSTITUTE's instance is `formulas`')."""
     from formulas.functions.text import _str
 
     def path(original: Callable[..., Any], *args: Any) -> Any:
@@ -215,14 +237,25 @@ def textwise(columns: Callable[..., list[Any]], arity: tuple[int, ...], as_text:
             raise _Fallback
         given = _broadcast(_values(args))
         good = np.ones(given[0].shape, dtype=bool)
+        empties = []
         for a in given:
             kinds = _kinds(a)
-            good &= (kinds == TEXT) | (kinds == NUMBER)
+            empty = _empty(a) if as_text and (kinds == OTHER).any() else None
+            empties.append(empty)
+            good &= (kinds == TEXT) | (kinds == NUMBER) | (False if empty is None else empty)
         if not good.any():
             raise _Fallback
         picked = [a[good].tolist() for a in given]
         if as_text:
-            picked = [[x if type(x) is str else _str(x) for x in column] for column in picked]
+            picked = [
+                [
+                    x if type(x) is str else "" if blank else _str(x)
+                    for x, blank in zip(column, e[good].tolist(), strict=True)
+                ]
+                if e is not None
+                else [x if type(x) is str else _str(x) for x in column]
+                for column, e in zip(picked, empties, strict=True)
+            ]
         return _merge(original, given, good, lambda: _objects(columns(*picked)))
 
     return path
