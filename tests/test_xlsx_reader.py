@@ -192,3 +192,22 @@ def _edited(tmp_path: Path, edit: tuple[bytes, bytes], *, fast: bool) -> Path:
                 assert xlsx._SheetReader(xlsx.RawBook([], {}), "Guide", strings).fast(data) is fast
             dst.writestr(info, data)
     return path
+
+
+_FORMULA_PIECES = ["=", "IF(", ")", "()", "( )", "(\t)", "TRUE", "FALSE()", "true( )", "_xlfn.", "_XLFN.", "_xLws.",
+                   "_xludf.", "_x", "l", '"()"', '"_xlfn."', '"a""b"', ",", "A1", "MAXIFS("]  # fmt: skip
+
+
+@given(st.lists(st.sampled_from(_FORMULA_PIECES), max_size=14).map("".join))
+def test_formulas_are_normalised_outside_strings(text) -> None:
+    """normalise_formula against its rule written out: outside string literals, the _xlfn./_xlws./
+    _xludf. prefixes go and TRUE()/FALSE() are TRUE/FALSE; a formula without either is itself."""
+    import re
+
+    from katsheet.workbook.reader import normalise_formula
+
+    parts = re.split(r'("(?:[^"]|"")*")', text)
+    for i in range(0, len(parts), 2):
+        bare = re.sub(r"_xl(?:fn|ws|udf)\.", "", parts[i], flags=re.IGNORECASE)
+        parts[i] = re.sub(r"\b(TRUE|FALSE)\(\)", lambda m: m.group(1).upper(), bare, flags=re.IGNORECASE)
+    assert normalise_formula(text) == "".join(parts)

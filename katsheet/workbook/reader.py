@@ -119,14 +119,17 @@ class FunctionsWorkbook(Exception):
 
 _STRING = re.compile(r'("(?:[^"]|"")*")')
 _PREFIX = re.compile(r"_xl(?:fn|ws|udf)\.", re.IGNORECASE)
-_REWRITTEN = re.compile(r"\(\s*\)|_xl", re.IGNORECASE)  # what a writer may have added
+#: what a writer may have added: an empty call's parentheses, an _xl prefix (searched for apart:
+#: together, case-blind, the search took 0.4 s over a 10,000-row month's formulas; apart, 0.2)
+_EMPTY_CALL = re.compile(r"\(\s*\)")
+_XL = re.compile(r"_xl", re.IGNORECASE)
 _BOOL_CALL = re.compile(r"\b(TRUE|FALSE)\(\)", re.IGNORECASE)
 
 
 def normalise_formula(text: str) -> str:
     """A formula as we write it, whatever program saved it: LibreOffice's ``TRUE()`` is TRUE,
     Excel's ``_xlfn.`` prefixes go. Only what lies outside string literals changes."""
-    if not _REWRITTEN.search(text):
+    if not _EMPTY_CALL.search(text) and not ("_" in text and _XL.search(text)):
         return text
     parts = _STRING.split(text)
     for i in range(0, len(parts), 2):
