@@ -282,21 +282,29 @@ class _Leaves:
     def __init__(self, ev: Evaluator, run: Run, vectors: dict[str, Any]) -> None:
         self.ev, self.run, self.vectors = ev, run, vectors
         self.cache: dict[str, tuple[Typed, Any, bool]] = {}
+        self._raw: dict[str, tuple[np.ndarray, bool]] = {}
+
+    def raw(self, name: str) -> tuple[np.ndarray, bool]:
+        """(raw value, whether it varies by row): what the *IFS kernels read, without the typed
+        split (a 10,000-row range split for each of a month's ten SUMIFS columns was most of them)."""
+        key = name.upper()
+        if key not in self._raw:
+            if key in self.vectors:
+                self._raw[key] = (np.asarray(self.vectors[key], dtype=object).reshape(1, -1), True)
+            else:
+                value = self.ev._args_for(key, self.run)
+                arr = np.asarray(getattr(value, "value", value), dtype=object)
+                if arr.ndim == 2 and arr.shape[1] != 1:
+                    raise ValueError("a range wider than one column")
+                self._raw[key] = (arr.reshape(-1, 1), False)
+        return self._raw[key]
 
     def get(self, name: str) -> tuple[Typed, Any, bool]:
         """(typed value, raw value, whether it varies by row)."""
         key = name.upper()
         if key not in self.cache:
-            if key in self.vectors:
-                raw = np.asarray(self.vectors[key], dtype=object).reshape(1, -1)
-                self.cache[key] = (Typed.of(raw), raw, True)
-            else:
-                raw = self.ev._args_for(key, self.run)
-                arr = np.asarray(getattr(raw, "value", raw), dtype=object)
-                if arr.ndim == 2 and arr.shape[1] != 1:
-                    raise ValueError("a range wider than one column")
-                arr = arr.reshape(-1, 1)
-                self.cache[key] = (Typed.of(arr), arr, False)
+            arr, rows = self.raw(key)
+            self.cache[key] = (Typed.of(arr), arr, rows)
         return self.cache[key]
 
 
@@ -407,7 +415,7 @@ def _fixed(name: str, leaves: _Leaves) -> np.ndarray | None:
     """A fixed range argument (a defined name or an absolute reference) as a flat array."""
     if not _NAME.fullmatch(name) or name.upper() in leaves.vectors:
         return None
-    return np.asarray(leaves.get(name)[1], dtype=object).reshape(-1)
+    return np.asarray(leaves.raw(name)[0], dtype=object).reshape(-1)
 
 
 def _is_number(v: Any) -> bool:
