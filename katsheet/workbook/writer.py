@@ -103,7 +103,7 @@ class Styles:
             made = self._cache[key] = self.workbook.add_format(props)
             if role not in CONDITIONAL_FILLS:
                 # numbered as made, not when XlsxWriter first writes a cell of it: a table's cells
-                # are rendered column by column before the file is closed (SheetWriter._raw_table)
+                # are rendered column by column before the file is closed (SheetWriter._raw_column)
                 made._get_xf_index()
         return self._cache[key]
 
