@@ -10,15 +10,17 @@ a kind for which the result is provably `formulas`' own:
   applies the IEEE operation; so does numpy. A result that is not finite, or a division by zero,
   is left to `formulas` (it gives ``#NUM!`` / ``#DIV/0!``).
 - comparisons of numbers with numbers, texts with texts (case-blind, as `formulas` upper-cases
-  both), booleans with booleans: the same Python comparison, element by element in C.
+  both), booleans with booleans: the same Python comparison, element by element in C. An empty
+  cell is compared as `formulas` compares it: as the empty text beside a text or another empty
+  cell, as 0 beside a number (beside a boolean it goes to `formulas`).
 - ``IF(condition, a, b)`` whose condition is all booleans or numbers: `formulas` picks ``a`` or ``b``
   element by element; ``np.where`` picks the same objects.
 - ``IFERROR(value, alternative)`` on numbers, texts and booleans: they are no error, so `formulas`
   gives each value unchanged; so does the vector path.
 - ``&``, ``TRIM``, ``LOWER``, ``UPPER``, ``LEN`` and ``SUBSTITUTE`` on texts and numbers: what the
   function `formulas` wraps computes, over the whole column (numbers made text by `formulas`' own
-  ``_str``, a text taken as itself), without its per-element wrapper; errors, blanks and booleans
-  go to `formulas`.
+  ``_str``, a text taken as itself, an empty cell as the empty text except in ``SUBSTITUTE``),
+  without its per-element wrapper; errors and booleans go to `formulas`.
 - ``VLOOKUP``/``HLOOKUP``/``MATCH`` with one key per row and a fixed range: each distinct key is
   looked up once by `formulas` (a score column has a handful of distinct levels).
 
@@ -145,9 +147,10 @@ def comparison(symbol: str) -> Callable[..., Any]:
     def path(original: Callable[..., Any], *args: Any) -> Any:
         if len(args) != 2:
             raise _Fallback
-        x, y = _broadcast(_values(args))
-        kx, ky = _kinds(x), _kinds(y)
-        x, kx, y, ky = *_empty_compared(x, kx, ky), *_empty_compared(y, ky, kx)
+        given = _broadcast(_values(args))  # as given: what `formulas` gets for the other elements
+        kx, ky = _kinds(given[0]), _kinds(given[1])
+        x, kx = _empty_compared(given[0], kx, ky)
+        y, ky = _empty_compared(given[1], ky, kx)
         good = (kx == ky) & (kx != OTHER)  # numbers with numbers, texts with texts, bools with bools
         text = good & (kx == TEXT)
         if not good.any():
@@ -157,7 +160,7 @@ def comparison(symbol: str) -> Callable[..., Any]:
         if upper.any():  # `formulas` compares texts upper-cased
             a[upper] = [t.upper() for t in a[upper].tolist()]
             b[upper] = [t.upper() for t in b[upper].tolist()]
-        return _merge(original, [x, y], good, lambda: np.asarray(compare(a, b), dtype=object))
+        return _merge(original, given, good, lambda: np.asarray(compare(a, b), dtype=object))
 
     return path
 
