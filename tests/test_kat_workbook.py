@@ -292,7 +292,7 @@ def test_a_table_rendered_as_rows_is_what_xlsxwriter_writes_cell_by_cell() -> No
 
     from katsheet.workbook.writer import LeanWorksheet, _formula_xml
 
-    texts = ["Ada", "a & b < c > \"d\"", " lead", "\x01 ctrl", "x" * 40_000, "Ada"]
+    texts = ["Ada", 'a & b < c > "d"', " lead", "\x01 ctrl", "x" * 40_000, "Ada"]
     constants = [0, -1, 7, 0.1, 1 / 3, 2**60, True, False, None, "", *texts]
     cached = [0, 2.5, True, False, "", "ok", "#N/A", "#DIV/0!", 'a & "b"', *range(len(constants) - 9)]
     formula = '=IF($A{r}="","<&>",$B{r}*2)'
