@@ -148,3 +148,15 @@ def test_cap_reports_its_ratio_and_at_base_keeps_excess_within_base(budget, weig
         assert r.cap_ratio == 1
     if options.cap_rule == "at-base":
         assert all(m.excess <= m.base for m in eligible)
+
+
+@given(st.text(alphabet=" \u00a0\tab", max_size=12))
+def test_excel_trim_is_the_rule_written_out(text) -> None:
+    """engine/names.py's excel_trim, whose fast path gives an already trimmed text back, against
+    Excel's TRIM written out: U+0020 spaces around removed, runs inside made one (a no-break space
+    or a tab is not a space to it); member_key is that, case-blind."""
+    from katsheet.engine.names import excel_trim, member_key
+
+    expected = " ".join(part for part in text.split(" ") if part)
+    assert excel_trim(text) == expected
+    assert member_key(text) == expected.casefold()

@@ -44,6 +44,8 @@ def check_name(text: str, *, what: str, where: str) -> str:
 
 def excel_trim(text: str) -> str:
     """What Excel's TRIM makes of a name: no spaces around it, single spaces inside (U+0020 only)."""
+    if "  " not in text and text[:1] != " " and text[-1:] != " ":
+        return text  # already trimmed, as nearly every name and id is (a ledger trims 200,000)
     return " ".join(part for part in text.split(" ") if part)
 
 

@@ -18,6 +18,8 @@ import sys
 import types
 from typing import Any
 
+from ...engine.names import excel_trim
+
 _DEFERRED = ("scipy.stats", "scipy.linalg", "scipy.interpolate")
 
 
@@ -49,9 +51,8 @@ class _StandIn(types.ModuleType):
         return _Later(self.__name__, (name,))
 
 
-def _excel_trim(text: str) -> str:
-    """Excel's and LibreOffice's TRIM: spaces (U+0020) around removed, runs inside made one."""
-    return " ".join(part for part in text.split(" ") if part)
+#: Excel's and LibreOffice's TRIM: spaces (U+0020) around removed, runs inside made one
+_excel_trim = excel_trim
 
 
 def _as_excel(table: dict[str, Any]) -> None:
