@@ -419,6 +419,8 @@ def _fixed(name: str, leaves: _Leaves) -> np.ndarray | None:
 
 
 def _is_number(v: Any) -> bool:
+    if type(v) is float or type(v) is int:  # most elements: two identity tests
+        return True
     return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
 
 
