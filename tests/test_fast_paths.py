@@ -152,8 +152,8 @@ def test_text_functions_are_formulas_own(x, y, z, name) -> None:
 def test_text_paths_are_taken() -> None:
     calls = []
     original = get_functions()["TRIM"].katsheet_original
-    columns, arity, as_text = fast._text_functions()["TRIM"]
-    wrapped = fast._vector(lambda *a: calls.append(a) or original(*a), fast.textwise(columns, arity, as_text))
+    columns, arity = fast._text_functions()["TRIM"]
+    wrapped = fast._vector(lambda *a: calls.append(a) or original(*a), fast.textwise(columns, arity))
     out = wrapped(_column([f" name  {i} " for i in range(50)] + [EMPTY, 2.0, ERRORS[1]]))
     assert [len(np.ravel(a[0])) for a in calls] == [1]  # only the error went to `formulas`
     assert out[3, 0] == "name 3" and out[50, 0] == "" and out[51, 0] == "2"

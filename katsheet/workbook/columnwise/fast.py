@@ -19,8 +19,8 @@ a kind for which the result is provably `formulas`' own:
   gives each value unchanged; so does the vector path.
 - ``&``, ``TRIM``, ``LOWER``, ``UPPER``, ``LEN`` and ``SUBSTITUTE`` on texts and numbers: what the
   function `formulas` wraps computes, over the whole column (numbers made text by `formulas`' own
-  ``_str``, a text taken as itself, an empty cell as the empty text except in ``SUBSTITUTE``),
-  without its per-element wrapper; errors and booleans go to `formulas`.
+  ``_str``, a text taken as itself, an empty cell as the empty text), without its per-element
+  wrapper; errors and booleans go to `formulas`.
 - ``VLOOKUP``/``HLOOKUP``/``MATCH`` with one key per row and a fixed range: each distinct key is
   looked up once by `formulas` (a score column has a handful of distinct levels).
 
@@ -173,15 +173,15 @@ def _empty(a: np.ndarray) -> np.ndarray:
     return np.fromiter(map(operator.is_, flat, itertools.repeat(EMPTY)), dtype=bool, count=len(flat)).reshape(a.shape)
 
 
-def _empty_as_zero(a: np.ndarray) -> np.ndarray:
-    """``replace_empty`` (IF's own parsing: an empty cell is 0) without its ``==`` per element, a
-    Python call each."""
+def _filled(a: np.ndarray, value: Any) -> tuple[np.ndarray, np.ndarray]:
+    """``a`` with its empty cells made ``value`` (a copy, only when it has one), and where they
+    were: ``replace_empty`` without its ``==`` per element, a Python call each."""
     empty = _empty(a)
     if not empty.any():
-        return a
+        return a, empty
     out = a.copy()
-    out[empty] = 0
-    return out
+    out[empty] = value
+    return out, empty
 
 
 def _empty_compared(a: np.ndarray, kinds: np.ndarray, other: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -204,7 +204,7 @@ def if_path(original: Callable[..., Any], *args: Any) -> Any:
     if len(args) not in (2, 3):
         raise _Fallback
     given = _broadcast(_values(args))
-    values = [_empty_as_zero(v) for v in given]
+    values = [_filled(v, 0)[0] for v in given]  # IF's own parsing: an empty cell is 0
     condition, a = values[0], values[1]
     b = values[2] if len(values) == 3 else np.full(condition.shape, False, dtype=object)
     kinds = _kinds(condition)
@@ -226,13 +226,13 @@ def iferror_path(original: Callable[..., Any], *args: Any) -> Any:
     return _merge(original, given, good, lambda: given[0][good])
 
 
-def textwise(columns: Callable[..., list[Any]], arity: tuple[int, ...], as_text: bool) -> Callable[..., Any]:
+def textwise(columns: Callable[..., list[Any]], arity: tuple[int, ...]) -> Callable[..., Any]:
     """``columns`` (what `formulas` computes per element, over whole lists) where every argument
-    is a text or a number: `formulas`' wrapper would add only its error and blank handling, which
-    those never need. ``as_text``: the arguments made text first, as `formulas`' ``_str`` does (a
-    text is itself: only numbers go through it), and an empty cell is the empty text, as
-    `formulas` has it for these (a ledger row's blank notes, joined to test the row is typed).
-    ``arity``: the argument counts this path takes (SUBSTITUTE's instance is `formulas`')."""
+    is a text, a number or an empty cell: `formulas`' wrapper would add only its error handling,
+    which those never need. The arguments are made text first, as `formulas` does for these: an
+    empty cell is the empty text (its ``replace_empty``: a ledger row's blank notes, joined to
+    test the row is typed), a number goes through its ``_str``, a text is itself. ``arity``: the
+    argument counts this path takes (SUBSTITUTE's instance is `formulas`')."""
     from formulas.functions.text import _str
 
     def path(original: Callable[..., Any], *args: Any) -> Any:
@@ -240,25 +240,17 @@ def textwise(columns: Callable[..., list[Any]], arity: tuple[int, ...], as_text:
             raise _Fallback
         given = _broadcast(_values(args))
         good = np.ones(given[0].shape, dtype=bool)
-        empties = []
+        texts = []
         for a in given:
             kinds = _kinds(a)
-            empty = _empty(a) if as_text and (kinds == OTHER).any() else None
-            empties.append(empty)
-            good &= (kinds == TEXT) | (kinds == NUMBER) | (False if empty is None else empty)
+            if (kinds == OTHER).any():
+                a, empty = _filled(a, "")
+                kinds = np.where(empty, TEXT, kinds)
+            texts.append(a)
+            good &= (kinds == TEXT) | (kinds == NUMBER)
         if not good.any():
             raise _Fallback
-        picked = [a[good].tolist() for a in given]
-        if as_text:
-            picked = [
-                [
-                    x if type(x) is str else "" if blank else _str(x)
-                    for x, blank in zip(column, e[good].tolist(), strict=True)
-                ]
-                if e is not None
-                else [x if type(x) is str else _str(x) for x in column]
-                for column, e in zip(picked, empties, strict=True)
-            ]
+        picked = [[x if type(x) is str else _str(x) for x in a[good].tolist()] for a in texts]
         return _merge(original, given, good, lambda: _objects(columns(*picked)))
 
     return path
@@ -270,30 +262,18 @@ def _objects(values: list[Any]) -> np.ndarray:
     return out
 
 
-def _substitute(texts: list[Any], olds: list[Any], news: list[Any]) -> list[str]:
-    """`formulas`' xsubstitute without an instance (``_str`` of each argument, then replace),
-    a text taken as itself without the call: the ledger's three wildcard escapes per lookup key
-    made 270,000 ``_str`` calls at 10,000 rows."""
-    from formulas.functions.text import _str
-
-    return [
-        (t if type(t) is str else _str(t)).replace(o if type(o) is str else _str(o), n if type(n) is str else _str(n))
-        for t, o, n in zip(texts, olds, news, strict=True)
-    ]
-
-
-def _text_functions() -> dict[str, tuple[Callable[..., list[Any]], tuple[int, ...], bool]]:
-    """The functions `formulas` wraps for these names, over columns: (what it computes, the
-    argument counts, whether the arguments are made text first)."""
+def _text_functions() -> dict[str, tuple[Callable[..., list[Any]], tuple[int, ...]]]:
+    """What `formulas` computes for these names, over columns of texts: (the computation, the
+    argument counts). SUBSTITUTE without an instance is xsubstitute's replace."""
     from .startup import _excel_trim
 
     return {
-        "&": (lambda x, y: [a + b for a, b in zip(x, y, strict=True)], (2,), True),
-        "TRIM": (lambda t: [_excel_trim(s) for s in t], (1,), True),  # katsheet's TRIM (startup.py), as Excel's
-        "LOWER": (lambda t: [s.lower() for s in t], (1,), True),
-        "UPPER": (lambda t: [s.upper() for s in t], (1,), True),
-        "LEN": (lambda t: [len(s) for s in t], (1,), True),
-        "SUBSTITUTE": (_substitute, (3,), False),
+        "&": (lambda x, y: [a + b for a, b in zip(x, y, strict=True)], (2,)),
+        "TRIM": (lambda t: [_excel_trim(s) for s in t], (1,)),  # katsheet's TRIM (startup.py), as Excel's
+        "LOWER": (lambda t: [s.lower() for s in t], (1,)),
+        "UPPER": (lambda t: [s.upper() for s in t], (1,)),
+        "LEN": (lambda t: [len(s) for s in t], (1,)),
+        "SUBSTITUTE": (lambda t, o, n: [a.replace(b, c) for a, b, c in zip(t, o, n, strict=True)], (3,)),
     }
 
 
@@ -334,10 +314,10 @@ def install(functions: dict[str, Any]) -> None:
     for symbol in _COMPARE:
         if not hasattr(OPERATORS[symbol], "katsheet_original"):
             OPERATORS[symbol] = _vector(OPERATORS[symbol], comparison(symbol))
-    for name, (columns, arity, as_text) in _text_functions().items():
+    for name, (columns, arity) in _text_functions().items():
         table = OPERATORS if name == "&" else functions
         if not hasattr(table[name], "katsheet_original"):
-            table[name] = _vector(table[name], textwise(columns, arity, as_text))
+            table[name] = _vector(table[name], textwise(columns, arity))
     for name, path in (("IF", if_path), ("IFERROR", iferror_path)):
         entry = functions[name]
         if not hasattr(entry["function"], "katsheet_original"):
