@@ -265,11 +265,11 @@ def _objects(values: list[Any]) -> np.ndarray:
 def _text_functions() -> dict[str, tuple[Callable[..., list[Any]], tuple[int, ...]]]:
     """What `formulas` computes for these names, over columns of texts: (the computation, the
     argument counts). SUBSTITUTE without an instance is xsubstitute's replace."""
-    from .startup import _excel_trim
+    from ...engine.names import excel_trim
 
     return {
         "&": (lambda x, y: [a + b for a, b in zip(x, y, strict=True)], (2,)),
-        "TRIM": (lambda t: [_excel_trim(s) for s in t], (1,)),  # katsheet's TRIM (startup.py), as Excel's
+        "TRIM": (lambda t: [excel_trim(s) for s in t], (1,)),  # Excel's TRIM, as startup.py installs it
         "LOWER": (lambda t: [s.lower() for s in t], (1,)),
         "UPPER": (lambda t: [s.upper() for s in t], (1,)),
         "LEN": (lambda t: [len(s) for s in t], (1,)),

@@ -51,10 +51,6 @@ class _StandIn(types.ModuleType):
         return _Later(self.__name__, (name,))
 
 
-#: Excel's and LibreOffice's TRIM: spaces (U+0020) around removed, runs inside made one
-_excel_trim = excel_trim
-
-
 def _as_excel(table: dict[str, Any]) -> None:
     """Where `formulas` 1.3 departs from Excel and LibreOffice in a function the templates use,
     evaluate as Excel does: TRIM strips every kind of whitespace there and keeps doubled inner
@@ -62,7 +58,7 @@ def _as_excel(table: dict[str, Any]) -> None:
     from formulas.functions import wrap_ufunc
     from formulas.functions.text import _kw1
 
-    table["TRIM"] = wrap_ufunc(_excel_trim, **_kw1)
+    table["TRIM"] = wrap_ufunc(excel_trim, **_kw1)  # spaces (U+0020) around removed, runs made one
 
 
 @functools.cache
