@@ -98,8 +98,12 @@ def test_strings_booleans_errors_and_inline_text(tmp_path) -> None:
 
 
 def _expat_only(path: Path, monkeypatch) -> object:
+    def slow(data: bytes) -> list[str]:
+        raise xlsx._Slow
+
     with monkeypatch.context() as m:
         m.setattr(xlsx._SheetReader, "fast", lambda self, data: False)
+        m.setattr(xlsx, "_plain_strings", slow)
         return read_xlsx(path)
 
 
@@ -111,14 +115,17 @@ def _same_reading(a, b) -> bool:
 def test_the_fast_path_reads_what_expat_reads(tmp_path, monkeypatch) -> None:
     """Every file kind katsheet meets (its own, LibreOffice's, Excel's shared formulas, each
     template) is read by the fast path, and read exactly as expat reads it."""
-    taken = []
-    original = xlsx._SheetReader.fast
+    taken, strings = [], []
+    original, plain = xlsx._SheetReader.fast, xlsx._plain_strings
     monkeypatch.setattr(xlsx._SheetReader, "fast", lambda self, data: taken.append(original(self, data)) or taken[-1])
+    monkeypatch.setattr(xlsx, "_plain_strings", lambda data: strings.append(plain(data)) or strings[-1])
     paths = [*_files(tmp_path), *sorted(SAMPLES.glob("*.xlsx"))]
     for path in paths:
         taken.clear()
+        strings.clear()
         fast = read_xlsx(path)
         assert taken and all(taken), path  # no sheet fell back to expat
+        assert len(strings) == 1, path  # nor the shared strings (_Slow would have raised past the append)
         assert _same_reading(fast, _expat_only(path, monkeypatch)), path
 
 
@@ -175,6 +182,33 @@ def test_the_fast_path_unescapes_a_text_as_expat_does(text) -> None:
     except xlsx._Slow:
         found = None
     assert found == expected
+
+
+_STRING_PIECES = ["<si><t>", "<si><t/></si>", '<si><t xml:space="preserve">', "</t></si>", "a", " ", "&amp;", "&lt;",
+                  "&#65;", "&", "\n", "\r\n", "\t", "<r><t>", "</t></r>", "<rPh><t>x</t></rPh>", "<!-- c -->", "<si>",
+                  "</si>", "<t>", "</t>", "\u00e9"]  # fmt: skip
+
+
+@given(st.lists(st.sampled_from(_STRING_PIECES), max_size=14).map("".join), st.booleans())
+def test_the_plain_strings_are_read_as_expat_reads_them(body, well_formed) -> None:
+    """A shared strings table of any mix of plain, rich and phonetic strings, comments, entities
+    and line ends: read by the fast path as expat reads it, or left to expat (which then reads it
+    or refuses it). Half the tables are the plain shape, so that the fast path is taken."""
+    if well_formed:
+        body = "".join(f"<si><t>{t}</t></si>" for t in body.split("<"))
+    data = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<sst xmlns="http://schemas.openxmlformats.org'
+            f'/spreadsheetml/2006/main" count="1">{body}</sst>').encode()  # fmt: skip
+    try:
+        expected = xlsx._strings_by_expat(data)
+    except expat.ExpatError:
+        expected = None
+    try:
+        found = xlsx._shared_strings(data)
+    except expat.ExpatError:
+        found = None
+    assert found == expected
+    if well_formed and "&" not in body and "\r" not in body:
+        assert xlsx._plain_strings(data) == expected  # the fast path was taken
 
 
 def _edited(tmp_path: Path, edit: tuple[bytes, bytes], *, fast: bool) -> Path:
