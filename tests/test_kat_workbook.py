@@ -221,6 +221,7 @@ def test_the_writers_shortcuts_change_no_byte_of_the_sample_months(monkeypatch, 
     time), the KAT and GRAPE sample months are the same files, part by part."""
     import zipfile
 
+    from xlsxwriter.sharedstrings import SharedStrings
     from xlsxwriter.worksheet import Worksheet
 
     from katsheet.workbook import writer
@@ -235,6 +236,7 @@ def test_the_writers_shortcuts_change_no_byte_of_the_sample_months(monkeypatch, 
     monkeypatch.setattr(writer, "_plain_formula", lambda formula: False)
     monkeypatch.setattr(writer.LeanWorksheet, "_write_cell", Worksheet._write_cell)
     monkeypatch.setattr(writer.LeanWorksheet, "raw_tables", False)
+    monkeypatch.setattr(writer.LeanSharedStrings, "_write_sst_strings", SharedStrings._write_sst_strings)
     assert {name: parts(f"plain-{name}", m) for name, m in months.items()} == fast
 
 
@@ -343,12 +345,43 @@ def test_a_table_rendered_as_rows_is_what_xlsxwriter_writes_cell_by_cell() -> No
     assert "<c:v>Ada</c:v>" in plain["xl/charts/chart1.xml"].decode()
 
 
+_TEXTS = ["Ada", "", 'a & b < c > "d"', " lead", "trail ", "line\n", "\ttab", "mid\tdle", "\x01 ctrl", "_x0041_",
+          "_X0041_", "_x00G1_", "<r><t>rich</t></r>", "<r>", "\ufffe", "\u00e9\u4e2d", "a\nb", "a\u00a0b", "\u00a0nbsp", "sep\x1c", "x" * 300]  # fmt: skip
+
+
+def test_the_lean_shared_strings_are_what_xlsxwriter_writes() -> None:
+    """writer.LeanSharedStrings against XlsxWriter's own part, on plain texts and on every kind it
+    leaves to XlsxWriter (escapes, control characters, white space kept, rich text): byte for byte."""
+    import io
+
+    from xlsxwriter.sharedstrings import SharedStrings, SharedStringTable
+
+    from katsheet.workbook.writer import LeanSharedStrings
+
+    def part(cls: type) -> str:
+        table = SharedStringTable()
+        for text in _TEXTS * 2:
+            table._get_shared_string_index(text)
+        table._sort_string_data()
+        sst = cls()
+        sst.string_table = table
+        sst._set_filehandle(io.StringIO())
+        sst._assemble_xml_file()
+        return sst.fh.getvalue()
+
+    lean, plain = part(LeanSharedStrings), part(SharedStrings)
+    assert lean == plain
+    assert plain.count("<si>") == len(_TEXTS) and "_x005F_x0041_" in plain and 'xml:space="preserve"' in plain
+
+
 def test_parts_are_deflated_at_the_fast_level_and_xlsxwriter_is_left_as_found(tmp_path) -> None:
     """Every part of a written month is deflated at writer.DEFLATE_LEVEL (what XlsxWriter gives no
     option for), and XlsxWriter's own ZipFile is back once the file is written."""
     import zipfile
     import zlib
 
+    import xlsxwriter.packager
+    import xlsxwriter.sharedstrings
     import xlsxwriter.workbook
 
     from katsheet.workbook import writer
@@ -364,3 +397,4 @@ def test_parts_are_deflated_at_the_fast_level_and_xlsxwriter_is_left_as_found(tm
             assert info.compress_type == zipfile.ZIP_DEFLATED
             assert info.compress_size == len(deflate.compress(data) + deflate.flush()), info.filename
     assert xlsxwriter.workbook.ZipFile is zipfile.ZipFile
+    assert xlsxwriter.packager.SharedStrings is xlsxwriter.sharedstrings.SharedStrings
