@@ -220,9 +220,14 @@ class SheetWriter:
             self.ws.print_area(0, 0, table.header_row - 1 + shown, table.last_col)
 
     def _notes(self) -> None:
-        for note in self.sheet.notes:
+        styles: dict[str, XlsxFormat] = {}
+        write = self.ws.write_string
+        for note in self.sheet.notes:  # a settled month's Sealed sheet: 22,000 notes
             col, row = split_cell(note.cell)
-            self.ws.write_string(f"{col}{row}", note.text, self.styles.get(note.style))
+            fmt = styles.get(note.style)
+            if fmt is None:
+                fmt = styles[note.style] = self.styles.get(note.style)
+            write(row - 1, col_index(col), note.text, fmt)
 
     def _blocks(self) -> None:
         header = self.styles.get("header")
