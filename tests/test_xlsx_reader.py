@@ -15,6 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from workbooks import as_excel_saves_it
 
+from katsheet.layouts.model import col_index, split_cell
 from katsheet.workbook import xlsx
 from katsheet.workbook.shipped import sample_months, write_month
 from katsheet.workbook.xlsx import read_xlsx
@@ -126,7 +127,12 @@ def test_the_fast_path_reads_what_expat_reads(tmp_path, monkeypatch) -> None:
         fast = read_xlsx(path)
         assert taken and all(taken), path  # no sheet fell back to expat
         assert len(strings) == 1, path  # nor the shared strings (_Slow would have raised past the append)
-        assert _same_reading(fast, _expat_only(path, monkeypatch)), path
+        slow = _expat_only(path, monkeypatch)
+        assert _same_reading(fast, slow), path
+        for raw in (fast, slow):  # where each cell is, for the evaluator: as its reference says
+            assert {ref for _, ref in raw.cached} <= set(raw.positions), path
+            assert all(where == (col_index(split_cell(ref)[0]), split_cell(ref)[1])
+                       for ref, where in raw.positions.items()), path  # fmt: skip
 
 
 @pytest.mark.parametrize(

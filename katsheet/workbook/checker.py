@@ -186,7 +186,7 @@ def evaluate_book(book: Workbook, *, whole_model: bool = False) -> dict[tuple[st
         return evaluate(book.path, [s.name for s in book.layout.sheets])
     cells, keys = layout_cells(book)
     try:
-        return evaluate_cells(cells, keys, book.names)
+        return evaluate_cells(cells, keys, book.names, book.positions)
     except Unsupported:  # e.g. circular references put in by hand: their drift is reported
         return {}
 

@@ -49,7 +49,7 @@ from ..layouts.model import Sheet, Table, WorkbookLayout, col_index, col_letter,
 from ..layouts.pools import TEMPLATE_ID as POOLS_TEMPLATE
 from ..layouts.settled import Stamp
 from .safe_open import check_file
-from .xlsx import Refused, read_xlsx
+from .xlsx import RawBook, Refused, read_xlsx
 
 Cells = dict[tuple[str, str], Any]
 MAX_COLUMNS = 16_384  # XFD, the last column of a sheet
@@ -91,6 +91,8 @@ class Workbook:
     #: findings that report without stopping the number check (a member typed below the table:
     #: neither the sheet nor the rules count it)
     informational: list[Finding] = field(default_factory=list)
+    #: cell reference -> (0-based column, row), as the file reader met them (xlsx.RawBook)
+    positions: dict[str, tuple[int, int]] = field(default_factory=dict)
     _formula_cells: list[Any] | None = None
 
     def formula_cells(self) -> list[Any]:
@@ -137,7 +139,7 @@ def normalise_formula(text: str) -> str:
     return "".join(parts)
 
 
-def _load(path: Path) -> tuple[Cells, Cells, set[tuple[str, str]], dict[str, str], list[str]]:
+def _load(path: Path) -> RawBook:
     """Every non-empty cell (formulas view and cached-values view), which cells hold formulas,
     the defined names, the sheet names: one pass over the file (xlsx.py), formulas normalised."""
     try:
@@ -148,7 +150,7 @@ def _load(path: Path) -> tuple[Cells, Cells, set[tuple[str, str]], dict[str, str
         raise InputError(f"cannot be read as a workbook ({_reason(e)})", where=str(path)) from None
     for key in raw.formula_keys:
         raw.formulas[key] = normalise_formula(str(raw.formulas[key]))
-    return raw.formulas, raw.cached, raw.formula_keys, raw.names, raw.sheetnames
+    return raw
 
 
 def _reason(e: BaseException) -> str:
@@ -238,7 +240,14 @@ def stamp_of(names: dict[str, str]) -> Stamp | None:
 def read_workbook(path: Path) -> Workbook:
     """Read ``path``; raise InputError only when it is not a usable katsheet workbook."""
     check_file(path)
-    formulas, cached, formula_keys, names, sheetnames = _load(path)
+    raw = _load(path)
+    book = _read_book(path, raw.formulas, raw.cached, raw.formula_keys, raw.names, raw.sheetnames)
+    book.positions = raw.positions
+    return book
+
+
+def _read_book(path: Path, formulas: Cells, cached: Cells, formula_keys: set[tuple[str, str]], names: dict[str, str],
+               sheetnames: list[str]) -> Workbook:  # fmt: skip
     template = _constant(names, "KatsheetTemplate")
     kinds = {template_id(t): t for t in TEMPLATES}
     if template == KAT_TEMPLATE:

@@ -52,6 +52,8 @@ class RawBook:
     cached: Cells = field(default_factory=dict)
     formula_keys: set[tuple[str, str]] = field(default_factory=set)
     count: int = 0  # cells met so far, empty ones included
+    #: cell reference -> (0-based column, row), as read: the evaluator need not split them again
+    positions: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 
 def _local(tag: str) -> str:
@@ -338,7 +340,10 @@ class _SheetReader:
         return _number(v) if v.strip() else None
 
     def _store(self) -> None:
-        key = (self.title, self.ref or f"{col_letter(self.col)}{self.row}")
+        ref = self.ref or f"{col_letter(self.col)}{self.row}"
+        key = (self.title, ref)
+        if ref not in self.book.positions:
+            self.book.positions[ref] = (self.col, self.row)
         value = self._value()
         formula = self.f
         if formula is not None and self.f_attrs.get("t") == "shared" and self.f_attrs.get("si") is not None:
