@@ -12,6 +12,7 @@ import zipfile
 from pathlib import Path
 
 import openpyxl
+import pytest
 import xlsxwriter
 
 from katsheet.workbook.shipped import sample_months, write_month
@@ -134,11 +135,14 @@ def test_a_cell_written_twice_is_ambiguous(tmp_path) -> None:
     _unusable(_rewrite_sheet(tmp_path, "cell.xlsx", twice), "is ambiguous", "B16 twice")
 
 
-def test_a_row_written_twice_is_ambiguous(tmp_path) -> None:
+@pytest.mark.parametrize("again", [None, b'<row r="16" spans="1:1"></row>'])
+def test_a_row_written_twice_is_ambiguous(tmp_path, again) -> None:
+    """The row again with its cells, or again empty (no cell is written twice then)."""
+
     def twice(data: bytes) -> bytes:
         m = re.search(rb'<row r="16"[^>]*>.*?</row>', data, re.S)
         assert m is not None
-        return data[: m.end()] + m.group(0) + data[m.end() :]
+        return data[: m.end()] + (again or m.group(0)) + data[m.end() :]
 
     _unusable(_rewrite_sheet(tmp_path, "row.xlsx", twice), "is ambiguous", "row 16 twice")
 
