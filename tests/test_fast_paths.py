@@ -131,6 +131,18 @@ def test_the_vector_paths_are_taken() -> None:
     assert out[5, 0] == 15.0 and str(out[100, 0]) == "#VALUE!"
 
 
+def test_kinds_compared_with_each_other_do_not_reach_formulas() -> None:
+    """A column of numbers against a text (``X<>""``) is decided by the kinds' order, in C."""
+    calls = []
+    original = OPERATORS["<"].katsheet_original
+    wrapped = fast._vector(lambda *a: calls.append(a) or original(*a), fast.comparison("<"))
+    column = _column([float(i) for i in range(50)] + ["b", "A", True, ERRORS[0]])
+    out = wrapped(column, "a")
+    assert [len(np.ravel(a[0])) for a in calls] == [1]  # only the error went to `formulas`
+    assert out[3, 0] is True and out[50, 0] is False and out[51, 0] is False and out[52, 0] is False
+    assert str(out[53, 0]) == "#VALUE!"
+
+
 @settings(max_examples=300, deadline=None)
 @given(
     x=columns,

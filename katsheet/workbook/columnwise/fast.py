@@ -10,7 +10,9 @@ a kind for which the result is provably `formulas`' own:
   applies the IEEE operation; so does numpy. A result that is not finite, or a division by zero,
   is left to `formulas` (it gives ``#NUM!`` / ``#DIV/0!``).
 - comparisons of numbers with numbers, texts with texts (case-blind, as `formulas` upper-cases
-  both), booleans with booleans: the same Python comparison, element by element in C. An empty
+  both), booleans with booleans: the same Python comparison, element by element in C. Of two
+  kinds, `formulas` compares (kind, value) pairs, so the kinds alone decide: a number is below a
+  text, a text below a boolean (``=0`` on a column of texts, ``=""`` on one of numbers). An empty
   cell is compared as `formulas` compares it: as the empty text beside a text or another empty
   cell, as 0 beside a number (beside a boolean it goes to `formulas`).
 - ``IF(condition, a, b)`` whose condition is all booleans or numbers: `formulas` picks ``a`` or ``b``
@@ -41,7 +43,8 @@ import numpy as np
 
 #: below this many elements `formulas`' own path is as quick; scalars never take a vector path
 MIN_SIZE = 16
-#: element kinds by exact type (a bool is not a number here; errors and blanks are "other")
+#: element kinds by exact type (a bool is not a number here; errors and blanks are "other"), the
+#: known ones in `formulas`' order of kinds (its _get_type_id: number 0, text 1, boolean 2)
 OTHER, NUMBER, TEXT, BOOL = 0, 1, 2, 3
 _KIND = {int: NUMBER, float: NUMBER, np.float64: NUMBER, str: TEXT, bool: BOOL, np.bool_: BOOL}
 _ARITHMETIC = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide}
@@ -151,16 +154,25 @@ def comparison(symbol: str) -> Callable[..., Any]:
         kx, ky = _kinds(given[0]), _kinds(given[1])
         x, kx = _empty_compared(given[0], kx, ky)
         y, ky = _empty_compared(given[1], ky, kx)
-        good = (kx == ky) & (kx != OTHER)  # numbers with numbers, texts with texts, bools with bools
-        text = good & (kx == TEXT)
+        good = (kx != OTHER) & (ky != OTHER)
         if not good.any():
             raise _Fallback
-        a, b = x[good], y[good]
-        upper = text[good]
+        same = good & (kx == ky)  # numbers with numbers, texts with texts, bools with bools
+        text = same & (kx == TEXT)
+        a, b = x[same], y[same]
+        upper = text[same]
         if upper.any():  # `formulas` compares texts upper-cased
             a[upper] = [t.upper() for t in a[upper].tolist()]
             b[upper] = [t.upper() for t in b[upper].tolist()]
-        return _merge(original, given, good, lambda: np.asarray(compare(a, b), dtype=object))
+
+        def result() -> np.ndarray:
+            out = np.empty(x.shape, dtype=object)
+            out[same] = np.asarray(compare(a, b), dtype=object)
+            mixed = good & ~same  # a number against a text, say: only the kinds' order counts
+            out[mixed] = compare(kx[mixed], ky[mixed]).astype(object)
+            return out[good]
+
+        return _merge(original, given, good, result)
 
     return path
 
