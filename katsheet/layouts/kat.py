@@ -156,7 +156,8 @@ class KatMonth:
 
     @cached_property
     def rows(self) -> list:
-        """The ledger's rows, made once (the sheet's columns read them row by row)."""
+        """The ledger's rows, made once (the sheet's columns read them row by row; the value
+        functions ask ``len(m.rows)``, a list's length, not the Ledger's, a Python call each)."""
         return list(self.ledger)
 
     @cached_property
@@ -305,7 +306,7 @@ def _typed(expr: str) -> str:
 
 def _ledger_input(attr: str) -> Value:
     def value(m: KatMonth, i: int) -> Any:
-        if i >= len(m.ledger):
+        if i >= len(m.rows):
             return None
         v = m.ledger.columns[attr][i]
         return None if v == "" else v
@@ -315,7 +316,7 @@ def _ledger_input(attr: str) -> Value:
 
 def _quantity_typed(m: KatMonth, i: int) -> Any:
     """The quantity as a number when it is one ("2" in a CSV is 2), else as typed (text stays text)."""
-    if i >= len(m.ledger):
+    if i >= len(m.rows):
         return None
     typed, understood = m.ledger.columns["quantity"][i], m.results[i].quantity
     if typed is None or typed == "" or (isinstance(typed, str) and not typed.strip()):
@@ -325,7 +326,7 @@ def _quantity_typed(m: KatMonth, i: int) -> Any:
 
 def _row_result(fn) -> Value:
     def value(m: KatMonth, i: int) -> Any:
-        if i >= len(m.ledger):
+        if i >= len(m.rows):
             return ""
         return fn(m, m.rows[i], m.results[i])
 
@@ -394,7 +395,7 @@ def ledger_sheet(month: KatMonth) -> Sheet:
             "Typed",
             "computed",
             "flag",
-            lambda m, i: i < len(m.ledger),
+            lambda m, i: i < len(m.rows),
             formula="=LEN(" + "&".join(f"{{{k}}}" for k in LEDGER_INPUTS) + ")>0",
             width=7,
         ),
@@ -525,7 +526,7 @@ def ledger_sheet(month: KatMonth) -> Sheet:
             "Blocks settlement",
             "computed",
             "flag",
-            lambda m, i: bool(m.results[i].problems) if i < len(m.ledger) else False,
+            lambda m, i: bool(m.results[i].problems) if i < len(m.rows) else False,
             name="LedgerBlocking",
             formula='=IF({typed},{problem}<>"",FALSE)',
             width=8,
