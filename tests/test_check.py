@@ -318,3 +318,22 @@ def test_the_evaluator_takes_the_cells_as_read_and_a_foreign_formula_by_its_valu
             assert book.formulas[(sheet, "Z300")] == "=1+6" and cells[(sheet, "Z300")] == 7
         check(book)
         assert book.formulas == before
+
+
+def test_the_checker_is_given_the_evaluated_formula_cells_and_a_formula_typed_over(tmp_path) -> None:
+    """evaluate_book hands ``numbers`` only what it reads: every formula cell of the layout as the
+    full evaluation gives it, a formula replaced by a constant included (as that constant), a
+    formula cell emptied left out, exactly as in the evaluation of every cell."""
+    from katsheet.workbook.checker import evaluate_book, layout_cells
+    from katsheet.workbook.columnwise import evaluate_cells
+
+    book = read_workbook(write_month(sample_months()["2026-11-kat-ced.xlsx"], tmp_path / "kat.xlsx"))
+    ours = sorted(book.formula_cell_keys())
+    typed_over, emptied = ours[3], ours[-5]
+    book.formulas[typed_over] = 42
+    book.formula_keys -= {typed_over, emptied}
+    del book.formulas[emptied]
+    everything = evaluate_cells(*layout_cells(book), book.names, book.positions)
+    given = evaluate_book(book)
+    assert given == {k: v for k, v in everything.items() if k in book.formula_cell_keys()}
+    assert given[typed_over] == 42 and emptied not in given and len(given) == len(ours) - 1

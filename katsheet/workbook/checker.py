@@ -169,7 +169,7 @@ def layout_cells(book: Workbook) -> tuple[dict[tuple[str, str], Any], set[tuple[
     """The cells as the evaluator takes them: the layout's formula cells by their formulas, every
     other cell by the value it shows (a formula in a notes cell, however exotic, is not ours to
     evaluate, and an input typed as a formula counts with its value, as the reader reads it)."""
-    ours = {(fc.sheet, fc.cell) for fc in book.formula_cells()}
+    ours = book.formula_cell_keys()
     foreign = book.formula_keys - ours
     cells = book.formulas  # the cells as read, not a copy of them all (the evaluator only reads)
     if foreign:  # a formula that is not the layout's counts with its stored value
@@ -185,8 +185,9 @@ def evaluate_book(book: Workbook, *, whole_model: bool = False) -> dict[tuple[st
     if whole_model:
         return evaluate(book.path, [s.name for s in book.layout.sheets])
     cells, keys = layout_cells(book)
+    typed_over = book.formula_cell_keys() - book.formula_keys  # a layout's formula replaced by a constant
     try:
-        return evaluate_cells(cells, keys, book.names, book.positions)
+        return evaluate_cells(cells, keys, book.names, book.positions, also=typed_over)
     except Unsupported:  # e.g. circular references put in by hand: their drift is reported
         return {}
 

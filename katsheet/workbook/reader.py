@@ -94,6 +94,7 @@ class Workbook:
     #: cell reference -> (0-based column, row), as the file reader met them (xlsx.RawBook)
     positions: dict[str, tuple[int, int]] = field(default_factory=dict)
     _formula_cells: list[Any] | None = None
+    _formula_cell_keys: set[tuple[str, str]] | None = None
 
     def formula_cells(self) -> list[Any]:
         """The layout's formula cells in this workbook's geometry, rendered once."""
@@ -102,6 +103,12 @@ class Workbook:
 
             self._formula_cells = list(formula_cells(self.layout))
         return self._formula_cells
+
+    def formula_cell_keys(self) -> set[tuple[str, str]]:
+        """(sheet, cell) of each of the layout's formula cells, made once."""
+        if self._formula_cell_keys is None:
+            self._formula_cell_keys = {(fc.sheet, fc.cell) for fc in self.formula_cells()}
+        return self._formula_cell_keys
 
     def blocking(self) -> list[Finding]:
         """The findings that make the workbook's numbers untrustworthy."""

@@ -700,10 +700,18 @@ def evaluate_cells(
     formula_keys: set[tuple[str, str]],
     names: dict[str, str],
     positions: dict[str, tuple[int, int]] | None = None,
+    *,
+    also: set[tuple[str, str]] | None = None,
 ) -> dict[tuple[str, str], Any]:
     """Every cell's value as `formulas` computes it, keyed by (sheet, cell): the formula cells'
-    results and, as `formulas`' model gives them too, the values of the others."""
+    results and, as `formulas`' model gives them too, the values of the others. With ``also``,
+    only the formula cells' results and the values of the ``also`` cells: what the checker reads
+    (a copy of the 140,000 other cells of a 10,000-row month took 0.2 s)."""
     ev = Evaluator(cells, formula_keys, names, positions)
     ev.evaluate()
+    if also is not None:
+        results = ev.results()
+        results.update((k, cells[k]) for k in also if k in cells and k not in formula_keys)
+        return results
     values = {k: v for k, v in cells.items() if k not in formula_keys}
     return {**values, **ev.results()}
