@@ -162,6 +162,8 @@ def test_the_fast_path_leaves_other_shapes_to_expat(tmp_path, monkeypatch, edit)
         ),
         (b'<c r="A3" s="2" t="s"><v>1</v></c>', b'<c r="A3" s="2"/>'),
         (b'<c r="A3" s="2" t="s"><v>1</v></c>', b'<c r="A03" s="2"><v>7</v></c>'),  # A03 is A3
+        (b'<c r="A3" s="2" t="s"><v>1</v></c>', b'<c r="A3" s="2" t="inlineStr"><v>x</v></c>'),  # no <is>: no text
+        (b'<c r="A3" s="2" t="s"><v>1</v></c>', b'<c r="A3" s="2" t="e"><f>1/0</f><v>#DIV/0!</v></c>'),
     ],
 )
 def test_the_fast_path_reads_edge_cells_as_expat_does(tmp_path, monkeypatch, edit) -> None:

@@ -385,7 +385,10 @@ class _SheetReader:
 
 
 def _typed(kind: str, v: str, strings: list[str]) -> Any:
-    """A cell's stored value (its <v> text) as openpyxl types it, by the cell's type attribute."""
+    """A cell's stored value (its <v> text) as openpyxl types it, by the cell's type attribute.
+    An inline string's text is in its <is>, which expat reads (a <v> beside it is not the value)."""
+    if kind == "inlineStr":
+        return None
     if kind == "n":
         return _number(v) if v.strip() else None
     if kind == "s":
