@@ -11,7 +11,7 @@ from xml.parsers import expat
 
 import openpyxl
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from workbooks import as_excel_saves_it
 
@@ -253,3 +253,45 @@ def test_formulas_are_normalised_outside_strings(text) -> None:
         bare = re.sub(r"_xl(?:fn|ws|udf)\.", "", parts[i], flags=re.IGNORECASE)
         parts[i] = re.sub(r"\b(TRUE|FALSE)\(\)", lambda m: m.group(1).upper(), bare, flags=re.IGNORECASE)
     assert normalise_formula(text) == "".join(parts)
+
+
+_COLUMNS = ["A", "B", "Z", "AA", "XFD", "XFE"]
+_ROWS = ["1", "2", "3", "05", "20000", "20001"]
+_KINDS = [None, "n", "s", "str", "b", "e", "d", "inlineStr"]
+_V = [None, "<v/>", "<v></v>", "<v>0</v>", "<v>1</v>", "<v>2.5</v>", "<v> 7 </v>", "<v>1e3</v>", "<v>x</v>",
+      "<v>a&amp;b&lt;</v>", "<v>#N/A</v>", "<v>true</v>", "<v>5</v>"]  # fmt: skip
+_F = [None, "<f/>", "<f></f>", "<f>1+1</f>", '<f>A1&amp;"&lt;x&gt;"</f>', '<f t="shared" ref="A1:A3" si="0">B1*2</f>',
+      '<f t="shared" si="0"/>', '<f t="array" ref="A1">{1}</f>']  # fmt: skip
+_cells = st.tuples(st.sampled_from(_COLUMNS), st.sampled_from(_KINDS), st.sampled_from(_F), st.sampled_from(_V))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(_ROWS), st.lists(_cells, max_size=4)), max_size=5))
+def test_the_fast_path_reads_any_plain_sheet_as_expat_does(rows) -> None:
+    """Sheets of the plain shape with cells of every type, value and formula kind (shared ones
+    too), numbers like 05, cells and rows beyond the limits or written twice: the fast path gives
+    what expat's path gives, cells, positions and counts, or the same refusal or error."""
+    xml = []
+    for number, cells in rows:
+        row = [f'<row r="{number}">']
+        for letters, kind, f, v in cells:
+            kind_attr = f' t="{kind}"' if kind else ""
+            inner = (f or "") + (v or "")
+            row.append(f'<c r="{letters}{number}" s="1"{kind_attr}>{inner}</c>' if inner else
+                       f'<c r="{letters}{number}" s="1"{kind_attr}/>')  # fmt: skip
+        xml.append("".join(row) + "</row>")
+    data = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="http://schemas.openxml'
+            f'formats.org/spreadsheetml/2006/main"><sheetData>{"".join(xml)}</sheetData></worksheet>').encode()  # fmt: skip
+
+    def reading(fast: bool) -> tuple:
+        book = xlsx.RawBook(["S"], {})
+        reader = xlsx._SheetReader(book, "S", ["zero", "one", "two"])
+        try:
+            if not (fast and reader.fast(data)):
+                reader = xlsx._SheetReader(book, "S", ["zero", "one", "two"])
+                xlsx._parse(data, reader.start, reader.end, reader.text)
+        except Exception as e:  # a refusal, or a value no reader can type
+            return type(e).__name__, str(e)
+        return book.formulas, list(book.formulas), book.cached, book.formula_keys, book.count, book.positions
+
+    assert reading(True) == reading(False)

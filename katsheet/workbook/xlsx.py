@@ -241,12 +241,14 @@ class _SheetReader:
         XML has the plain shape spreadsheet programs write (expat calling back three times per
         cell was most of a 10,000-row check's reading). False, with nothing kept, for anything
         else (an entity declaration or CDATA, inline rich text, prefixed tags, attributes in
-        another order, another encoding): expat reads that sheet, and refuses what it refuses."""
+        another order, another encoding): expat reads that sheet, and refuses what it refuses. A
+        value the fast path cannot type (a text in a number cell) is left to expat too, which
+        meets the sheet's problems in document order and so reports the first one."""
         count = self.book.count
         try:
             self._fast(data)
             return True
-        except _Slow:
+        except (_Slow, ValueError, IndexError, TypeError, KeyError):
             for cells in (self.book.formulas, self.book.cached):
                 for key in [k for k in cells if k[0] == self.title]:
                     del cells[key]
