@@ -192,6 +192,14 @@ def test_the_fast_path_unescapes_a_text_as_expat_does(text) -> None:
     assert found == expected
 
 
+def _or_none(read, data: bytes):
+    """What ``read`` makes of ``data``, or None when expat refuses it."""
+    try:
+        return read(data)
+    except expat.ExpatError:
+        return None
+
+
 _STRING_PIECES = ["<si><t>", "<si><t/></si>", '<si><t xml:space="preserve">', "</t></si>", "a", " ", "&amp;", "&lt;",
                   "&#65;", "&", "\n", "\r\n", "\t", "<r><t>", "</t></r>", "<rPh><t>x</t></rPh>", "<!-- c -->", "<si>",
                   "</si>", "<t>", "</t>", "\u00e9"]  # fmt: skip
@@ -206,14 +214,7 @@ def test_the_plain_strings_are_read_as_expat_reads_them(body, well_formed) -> No
         body = "".join(f"<si><t>{t}</t></si>" for t in body.split("<"))
     data = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<sst xmlns="http://schemas.openxmlformats.org'
             f'/spreadsheetml/2006/main" count="1">{body}</sst>').encode()  # fmt: skip
-    try:
-        expected = xlsx._strings_by_expat(data)
-    except expat.ExpatError:
-        expected = None
-    try:
-        found = xlsx._shared_strings(data)
-    except expat.ExpatError:
-        found = None
+    expected, found = (_or_none(read, data) for read in (xlsx._strings_by_expat, xlsx._shared_strings))
     assert found == expected
     if well_formed and "&" not in body and "\r" not in body:
         assert xlsx._plain_strings(data) == expected  # the fast path was taken
