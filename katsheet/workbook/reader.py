@@ -248,13 +248,15 @@ def read_workbook(path: Path) -> Workbook:
     """Read ``path``; raise InputError only when it is not a usable katsheet workbook."""
     check_file(path)
     raw = _load(path)
-    book = _read_book(path, raw.formulas, raw.cached, raw.formula_keys, raw.names, raw.sheetnames)
+    book = _read_book(path, raw)
     book.positions = raw.positions
     return book
 
 
-def _read_book(path: Path, formulas: Cells, cached: Cells, formula_keys: set[tuple[str, str]], names: dict[str, str],
-               sheetnames: list[str]) -> Workbook:  # fmt: skip
+def _read_book(path: Path, raw: RawBook) -> Workbook:
+    """The workbook of the template its names say, from its cells as read."""
+    formulas, cached, formula_keys, names = raw.formulas, raw.cached, raw.formula_keys, raw.names
+    sheetnames = raw.sheetnames
     template = _constant(names, "KatsheetTemplate")
     kinds = {template_id(t): t for t in TEMPLATES}
     if template == KAT_TEMPLATE:
