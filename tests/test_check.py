@@ -337,3 +337,24 @@ def test_the_checker_is_given_the_evaluated_formula_cells_and_a_formula_typed_ov
     given = evaluate_book(book)
     assert given == {k: v for k, v in everything.items() if k in book.formula_cell_keys()}
     assert given[typed_over] == 42 and emptied not in given and len(given) == len(ours) - 1
+
+
+@pytest.mark.parametrize("where", ["computed", "stored", "both"])
+def test_a_column_with_one_cell_off_is_weighed_cell_by_cell(tmp_path, where) -> None:
+    """``numbers`` passes a column whose cells all equal the engine's figures as one list
+    comparison; one cell off, in what the formulas compute or what the file stores, is still found
+    at its cell, and only there."""
+    from katsheet.workbook.checker import evaluate_book, numbers
+
+    book = read_workbook(write_month(sample_months()["2026-11-kat-ced.xlsx"], tmp_path / "kat.xlsx"))
+    evaluated = evaluate_book(book)
+    assert numbers(book, evaluated) == []
+    fc = next(fc for fc in book.formula_cells() if fc.spec.fmt == "count" and book.cached.get((fc.sheet, fc.cell)))
+    key = (fc.sheet, fc.cell)
+    if where in ("computed", "both"):
+        evaluated = {**evaluated, key: evaluated[key] + 1}
+    if where in ("stored", "both"):
+        book.cached[key] += 1
+    found = numbers(book, evaluated)
+    assert [(f.sheet, f.cell) for f in found] == [key]
+    assert found[0].kind == ("stale-value" if where == "stored" else "wrong-number")

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from katsheet.workbook.checker import _same
+from katsheet.workbook.checker import _same, all_equal
 from katsheet.workbook.expected import agrees
 
 
@@ -93,3 +94,26 @@ def _general(expected, found) -> bool:
     if expected in ("", None) or found in ("", None):
         return expected in ("", None) and found in ("", None)
     return bool(found) == bool(expected) if isinstance(found, bool) else str(expected) == str(found)
+
+
+#: values of other types a spreadsheet may hold for an engine's value of this type, equal to it
+_EQUALS = {bool: [1, 0, 1.0, 0.0], int: [0.0, 1.0, -1.0, True, False], Decimal: [2.5, 0.5, 1.0, 0.0],
+           Fraction: [0.5, 1.0, 0.0, -1.0, 2.0]}  # fmt: skip
+_EQUAL_PAIRS = st.one_of(
+    _VALUES,
+    st.sampled_from([-0.0, 1e-300, 9_999_999_999_999.0, 2**53, Decimal("2.50"), Decimal("0.1")]),
+    st.dates(),
+).flatmap(lambda v: st.tuples(st.just(v), st.sampled_from([*_EQUALS.get(type(v), []), v])))
+
+
+@settings(max_examples=600, deadline=None)
+@given(_EQUAL_PAIRS, st.sampled_from(["amount", "percent", "weight", "count", "flag", "text", "ratio", "general",
+                                      "date"]), st.integers(0, 9), st.sampled_from([Decimal(1), Decimal(10)]))  # fmt: skip
+def test_equal_values_always_agree(pair, fmt, decimals, budget) -> None:
+    """``numbers`` passes a column whose cells all equal the engine's figures (``all_equal``:
+    Python's ==, list against list, the empty text as None) without weighing each: sound only if
+    what it calls equal agrees in every format."""
+    expected, found = pair
+    for a, b in ((expected, found), (found, expected), (expected, ""), ("", expected), (expected, None)):
+        if all_equal([a], [b], None) or all_equal([a], None, [b]):
+            assert agrees(a, b, fmt, decimals, budget)
