@@ -106,12 +106,7 @@ def _plain_strings(data: bytes) -> list[str]:
     <t> per <si>), read with one regular expression: 0.03 s instead of 0.25 s for the 50,000
     strings of a settled 10,000-row month. _Slow for any other shape (rich text, phonetic runs,
     comments, character references): expat reads it, and refuses what it refuses."""
-    if b"<!" in data or b"\r" in data or b"&#" in data or not data.startswith(b'<?xml version="1.0" encoding="UTF-8"'):
-        raise _Slow
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise _Slow from None
+    text = _plain_text(data)
     head = _SST_HEAD.search(text)
     end = text.rfind("</sst>")
     if (
@@ -124,6 +119,18 @@ def _plain_strings(data: bytes) -> list[str]:
     if not _PLAIN_STRINGS.fullmatch(text, head.end(), end):
         raise _Slow
     return [_unescape(t) for t in _PLAIN_STRING.findall(text, head.end(), end)]
+
+
+def _plain_text(data: bytes) -> str:
+    """A part's XML as text, when the fast paths may read it with regular expressions: UTF-8, and
+    nothing whose meaning only an XML parser knows (a declaration or CDATA, a character reference,
+    a carriage return expat would fold). _Slow otherwise."""
+    if b"<!" in data or b"\r" in data or b"&#" in data or not data.startswith(b'<?xml version="1.0" encoding="UTF-8"'):
+        raise _Slow
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _Slow from None
 
 
 def _strings_by_expat(data: bytes) -> list[str]:
@@ -257,17 +264,7 @@ class _SheetReader:
             return False
 
     def _fast(self, data: bytes) -> None:
-        if (
-            b"<!" in data
-            or b"\r" in data
-            or b"&#" in data
-            or not data.startswith(b'<?xml version="1.0" encoding="UTF-8"')
-        ):
-            raise _Slow
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            raise _Slow from None
+        text = _plain_text(data)
         start = text.find("<sheetData>")
         if start < 0:
             if text.count("<sheetData") == 1 and "<sheetData/>" in text:
@@ -430,8 +427,9 @@ _CELL_OR_ROW = re.compile(
     r'(?:/>|>(?:<f((?: [\w:]+="[^"<>]*")*)(?:/>|>([^<]*)</f>))?(?:<v>([^<]*)</v>|(<v/>))?</c>)'
 )
 _SST_HEAD = re.compile(r'<sst(?: [\w:]+="[^"<>]*")*>')
+#: one plain shared string (its text the group), and a run of them (the whole table, checked once)
 _PLAIN_STRING = re.compile(r'<si><t(?: xml:space="preserve")?(?:/>|>([^<]*)</t>)</si>')
-_PLAIN_STRINGS = re.compile(r'(?:<si><t(?: xml:space="preserve")?(?:/>|>[^<]*</t>)</si>)*')
+_PLAIN_STRINGS = re.compile(f"(?:{_PLAIN_STRING.pattern})*")
 _ATTR = re.compile(r' ([\w:]+)="([^"<>]*)"')
 _ENTITIES = (("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&apos;", "'"), ("&amp;", "&"))
 _NOT_AN_ENTITY = re.compile(r"&(?!lt;|gt;|quot;|apos;|amp;)")
