@@ -133,11 +133,11 @@ def numbers(book: Workbook, evaluated: dict[tuple[str, str], Any] | None, *, cac
         computed_column = None if evaluated is None else [evaluated.get(key, _NOT_EVALUATED) for key in keys]
         if all_equal(run.values, stored_column if cached else None, computed_column):
             continue  # every cell equals the engine's figure, and equal values agree: no cell to weigh
-        for fc, value, key, stored in zip(run.cells, run.values, keys, stored_column, strict=True):
+        computed_cells = computed_column or [_NOT_EVALUATED] * len(keys)
+        for fc, value, stored, computed in zip(run.cells, run.values, stored_column, computed_cells, strict=True):
             cached_ok = not cached or agrees(value, stored, fmt, decimals, budget)
             # a cell the evaluator could not follow (a formula replaced by one it does not know) is
             # compared by its stored value alone; its drift finding says why
-            computed = evaluated.get(key, _NOT_EVALUATED) if evaluated is not None else _NOT_EVALUATED
             evaluable = computed is not _NOT_EVALUATED
             if not evaluable:
                 computed = None
