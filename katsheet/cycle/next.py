@@ -11,10 +11,11 @@ period. New rows sealed next month extend the same chains: the history is append
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from ..engine.errors import InputError
 from ..engine.grape.allocation import parse_budget_text
@@ -25,9 +26,12 @@ from ..layouts.grape import Book
 from ..layouts.kat import TEMPLATE, KatMonth
 from ..layouts.pools import TEMPLATE_ID as POOLS_TEMPLATE
 from ..layouts.pools import PoolsMonth
+from ..workbook.background import Background
 from ..workbook.checker import check
 from ..workbook.reader import read_workbook
 from .settle import GRAPE, KAT, POOLS, Refused
+
+T = TypeVar("T")
 
 #: _TRUSTED: `next` checks the settled workbook without evaluating its formulas. The settlement seal
 #: covers every constant cell (so every input), the drift check holds every formula to the
@@ -42,14 +46,44 @@ def month_after(period: str) -> str:
 
 
 def next_kat_month(path: Path) -> KatMonth:
+    return _next_kat(path)[0]
+
+
+def _next_kat(path: Path, render: Callable[[KatMonth], bytes] | None = None) -> tuple[KatMonth, bytes | None]:
+    """The KAT month after a settled one, and its workbook when ``render`` is given: made while
+    the settled month is checked on the other core (``_checked``)."""
     book = read_workbook(Path(path))
     if book.template != TEMPLATE:
         raise InputError("is a GRAPE month (next_grape_book starts those)", where=str(path))
-    month = book.month
-    stamp = month.stamp if month is not None else None
-    report = check(book, evaluate_formulas=False)  # see _TRUSTED
+
+    def make() -> tuple[KatMonth, bytes | None]:
+        month = _kat_after(book, path)
+        return month, render(month) if render is not None else None
+
+    return _checked(book, make)
+
+
+def _checked(book: Any, make: Callable[[], T]) -> T:
+    """``make()``, once ``book`` passes `katsheet check` (without evaluating: see _TRUSTED). The
+    check runs on the other core while this process makes the next month (background.py): a
+    10,000-row month's check and its successor's workbook take about 1.5 s each. What is refused,
+    and why, is the same as checking first: the check's findings come before ``make``'s error."""
+    with Background(functools.partial(check, book, evaluate_formulas=False)) as checking:
+        try:
+            made, error = make(), None
+        except InputError as e:
+            made, error = None, e
+        report = checking.result()
     if report.findings:
         raise Refused.findings(report.findings)
+    if error is not None:
+        raise error
+    return made  # type: ignore[return-value]
+
+
+def _kat_after(book: Any, path: Path) -> KatMonth:
+    month = book.month
+    stamp = month.stamp if month is not None else None
     if month is None or stamp is None:
         raise InputError("is not settled: the next month starts from a settled one (katsheet settle it first)",
                          where=str(path))  # fmt: skip
@@ -158,7 +192,8 @@ def next_pools_month(path: Path, *, budget: str | None = None, carry_over: str =
 
 @dataclasses.dataclass(frozen=True)
 class NextMonth:
-    """The next month's workbook: its default file name, its bytes (rendered on demand), a summary."""
+    """The next month's workbook: its default file name, its bytes (rendered on demand; KAT's are
+    made beforehand, while the settled month is checked), a summary."""
 
     name: str
     render: Callable[[], bytes]
@@ -179,9 +214,9 @@ def next_month(settled: Path, *, budget: str | None = None, carry_over: str = "0
     if _constant(names, "KatsheetTemplate") == TEMPLATE:
         if budget is not None or carry_over != "0%":
             raise InputError("--budget and --carry-over are for GRAPE months", where="--budget/--carry-over")
-        month = next_kat_month(settled)
+        month, data = _next_kat(settled, KAT.workbook)
         return NextMonth(f"{month.period.settlement_id}.xlsx",
-                         lambda: KAT.workbook(month),
+                         lambda: data,  # type: ignore[arg-type,return-value]
                          f"{month.period.period}: {month.sealed_rows} sealed ledger rows carried, "
                          f"{len(month.ledger) - month.sealed_rows} open; {len(month.states)} members carried")  # fmt: skip
     if _constant(names, "KatsheetTemplate") == POOLS_TEMPLATE:

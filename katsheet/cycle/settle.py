@@ -380,15 +380,36 @@ POOLS = _Framework(
 
 def settle(path: Path, out: Path | None = None, *, payout: str | None = None, token: str = "",
            again: bool = False) -> Settlement:  # fmt: skip
-    """Settle the month in ``path`` (see the module's docstring); nothing is written here."""
+    """Settle the month in ``path`` (see the module's docstring); nothing is written here.
+
+    The files are made in memory while the check's formulas are evaluated on the other core
+    (checker.check's ``meanwhile``), and dropped when the check then finds something: what is
+    refused, and why, is the same as making them after the check."""
     book = read_workbook(Path(path))
+    made: list[Settlement | Exception] = []
+
+    def meanwhile(found: list[Any]) -> None:
+        if not found:
+            try:
+                made.append(_settlement(book, path, out, payout, token, again))
+            except (Refused, InputError) as e:
+                made.append(e)
+
+    report = check(book, meanwhile=meanwhile)
+    if report.findings:
+        raise Refused.findings(report.findings)
+    result = made[0] if made else _settlement(book, path, out, payout, token, again)
+    if isinstance(result, Exception):
+        raise result
+    return result
+
+
+def _settlement(book: Any, path: Path, out: Path | None, payout: str | None, token: str, again: bool) -> Settlement:
+    """The files of a checked month's settlement (``settle``)."""
     kind = framework(book.template)
     month = book.month
     settled_as = month.stamp.payout if month is not None and month.stamp is not None else ""
     fmt = (payout or settled_as or kind.default_format).strip().lower()
-    report = check(book)
-    if report.findings:
-        raise Refused.findings(report.findings)
     if month is None:
         raise Refused(["the workbook's inputs cannot be read: run katsheet check"])
     out = Path(out) if out is not None else Path(path).parent

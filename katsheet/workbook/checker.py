@@ -17,12 +17,17 @@ figure would differ for that one reason, and the one finding says what to fix.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from ..layouts.model import split_cell
+from .background import Background
 from .columnwise import Unsupported, evaluate_cells
+from .columnwise.startup import import_formulas
 from .evaluate import evaluate
 from .expected import ExpectedRun, agrees, expected_runs, is_blank
 from .reader import Finding, Workbook
@@ -119,17 +124,27 @@ def _blank_as_none(values: list[Any]) -> list[Any]:
     return [None if type(v) is str and v == "" else v for v in values]
 
 
-def numbers(book: Workbook, evaluated: dict[tuple[str, str], Any] | None, *, cached: bool = True) -> list[Finding]:
+def numbers(
+    book: Workbook,
+    evaluated: dict[tuple[str, str], Any] | Callable[[], dict[tuple[str, str], Any] | None] | None,
+    *,
+    cached: bool = True,
+) -> list[Finding]:
     """Engine vs the workbook's formulas (evaluated) and vs its cached values (unless ``cached``
-    is False: a workbook never calculated has none)."""
+    is False: a workbook never calculated has none). ``evaluated`` may be a function giving the
+    evaluation: it is called once the engine's figures are ready (see ``check``)."""
     month = book.month
     if month is None:
         return []
-    out = []
+    runs = []
     for run in expected_runs(book.layout, month, book.row_maps, book.formula_cells()):
-        fmt, decimals, budget = run.fmt, run.decimals, run.budget
         keys = [(run.sheet, fc.cell) for fc in run.cells]
-        stored_column = [book.cached.get(key) for key in keys]
+        runs.append((run, keys, [book.cached.get(key) for key in keys]))
+    if callable(evaluated):
+        evaluated = evaluated()
+    out = []
+    for run, keys, stored_column in runs:
+        fmt, decimals, budget = run.fmt, run.decimals, run.budget
         computed_column = None if evaluated is None else [evaluated.get(key, _NOT_EVALUATED) for key in keys]
         if all_equal(run.values, stored_column if cached else None, computed_column):
             continue  # every cell equals the engine's figure, and equal values agree: no cell to weigh
@@ -214,26 +229,43 @@ def evaluate_book(book: Workbook, *, whole_model: bool = False) -> dict[tuple[st
         return {}
 
 
-def check(book: Workbook, *, evaluate_formulas: bool = True, whole_model: bool = False) -> Report:
-    uncalculated = never_calculated(book)
-    evaluated = None
+def check(
+    book: Workbook,
+    *,
+    evaluate_formulas: bool = True,
+    whole_model: bool = False,
+    meanwhile: Callable[[list[Finding]], None] | None = None,
+) -> Report:
+    """Every finding in ``book``. The formulas are evaluated on the other core, when there is one
+    (background.py), while this process checks the rest; ``meanwhile`` is called in that time with
+    the findings so far, all but the numbers' (settle writes its files in memory then)."""
+    evaluating = None
     if evaluate_formulas and book.month is not None:
-        evaluated = evaluate_book(book, whole_model=whole_model)
-    from .seals import chain_findings, settlement_findings
-
-    # a settled month's seal (readable even when the month is not), and a KAT ledger's chains
-    chains = chain_findings(book.month) if book.template == "kat" and book.month is not None else []
-    sealed = [*settlement_findings(book), *chains]
-    findings = [
-        *sealed,
-        *book.findings,
-        *drift(book),
-        *([uncalculated] if uncalculated else []),
-        *numbers(book, evaluated, cached=uncalculated is None),
-    ]
+        # what both processes need is made before the fork, once: the layout's formula cells (a
+        # child's own copy would cost its 0.4 s again) and `formulas`' function table
+        book.formula_cell_keys()
+        import_formulas()
+        evaluating = Background(functools.partial(evaluate_book, book, whole_model=whole_model))
+    with evaluating or contextlib.nullcontext():
+        findings = _findings(book, evaluating, meanwhile)
     order = {k: i for i, k in enumerate(KINDS)}
     findings.sort(key=lambda f: (order.get(f.kind, 9), f.sheet, _cell_order(f.cell)))
     return Report(str(book.path), book.template, findings, numbers_checked=book.month is not None)
+
+
+def _findings(
+    book: Workbook, evaluating: Background | None, meanwhile: Callable[[list[Finding]], None] | None
+) -> list[Finding]:
+    from .seals import chain_findings, settlement_findings
+
+    uncalculated = never_calculated(book)
+    # a settled month's seal (readable even when the month is not), and a KAT ledger's chains
+    chains = chain_findings(book.month) if book.template == "kat" and book.month is not None else []
+    sealed = [*settlement_findings(book), *chains]
+    findings = [*sealed, *book.findings, *drift(book), *([uncalculated] if uncalculated else [])]
+    if meanwhile is not None:
+        meanwhile(list(findings))
+    return [*findings, *numbers(book, evaluating.result if evaluating else None, cached=uncalculated is None)]
 
 
 def _cell_order(cell: str) -> tuple[int, str]:
