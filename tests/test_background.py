@@ -125,6 +125,42 @@ def test_a_check_evaluated_on_the_other_core_finds_what_a_check_in_one_process_f
     except FunctionsWorkbook:
         pytest.skip("a sheet of katsheet's Excel functions: checked call by call, nothing evaluated")
     assert forks == [True]
+    book = read_workbook(sample, evaluate_early=True)  # evaluated from the moment the cells are read
+    assert len(forks) == 2 and book.early is not None
+    own = not book.formula_keys <= book.formula_cell_keys()  # the hand-edited month's formulas of its own
+    assert check(book) == forked
+    # taken by the check, or (formulas of the file's own) dropped for an evaluation without them
+    assert len(forks) == 2 + own and book.early is None
     monkeypatch.setenv(background.SERIAL_VARIABLE, "1")
     assert check(read_workbook(sample)) == forked
-    assert len(forks) == 1
+    assert len(forks) == 2 + own
+
+
+@forking
+def test_an_early_evaluation_is_dropped_when_the_file_has_formulas_of_its_own(tmp_path, monkeypatch) -> None:
+    """A score typed as a formula counts by its stored value (1), never by what it would give (0.5):
+    the evaluation begun before the layout was known counted it as a formula, so the check
+    evaluates again without it, and finds what a check in one process finds."""
+    import re
+    import zipfile
+
+    from katsheet.workbook.checker import check
+    from katsheet.workbook.reader import read_workbook
+    from katsheet.workbook.xlsx import sheet_parts
+
+    sample = next(p for p in SAMPLES if p.stem == "2026-11-expanded")
+    path = tmp_path / "typed.xlsx"
+    with zipfile.ZipFile(sample) as good, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        part = sheet_parts(good)["Scoring"]
+        for item in good.infolist():
+            data = good.read(item)
+            if item.filename == part:
+                data, n = re.subn(rb'(<c r="E16"[^>]*>)<v>1</v>', rb"\g<1><f>0+0.5</f><v>1</v>", data)
+                assert n == 1
+            z.writestr(item, data)
+    book = read_workbook(path, evaluate_early=True)
+    assert ("Scoring", "E16") in book.formula_keys and book.early is not None
+    early = check(book)
+    monkeypatch.setenv(background.SERIAL_VARIABLE, "1")
+    assert early == check(read_workbook(path))
+    assert not [f for f in early.findings if f.kind in ("wrong-number", "stale-value")]

@@ -94,17 +94,21 @@ def _files(paths: tuple[Path, ...]) -> list[Path]:
 
 
 def _check_one(path: Path, evaluate: bool, whole_model: bool = False, config: tuple | None = None) -> Report | str:
+    book = None
     try:
-        book = read_workbook(path)
+        book = read_workbook(path, evaluate_early=evaluate and not whole_model)
         if config is not None:  # a KAT month against the DAO's TOML file
             extra = config_findings(book, *config)
             book.findings += extra
             book.informational += extra
         return check(book, evaluate_formulas=evaluate, whole_model=whole_model)
-    except FunctionsWorkbook as book:  # a sheet built from GRAPE_* calls, not from a template
-        return check_functions(book.path, book.formulas, book.cached, book.sheetnames)
+    except FunctionsWorkbook as sheet:  # a sheet built from GRAPE_* calls, not from a template
+        return check_functions(sheet.path, sheet.formulas, sheet.cached, sheet.sheetnames)
     except InputError as e:
         return e.line()
+    finally:
+        if book is not None and book.early is not None:  # a check that did not take it (an error)
+            book.early.close()
 
 
 @click.command(name="check")

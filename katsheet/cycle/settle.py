@@ -385,7 +385,7 @@ def settle(path: Path, out: Path | None = None, *, payout: str | None = None, to
     The files are made in memory while the check's formulas are evaluated on the other core
     (checker.check's ``meanwhile``), and dropped when the check then finds something: what is
     refused, and why, is the same as making them after the check."""
-    book = read_workbook(Path(path))
+    book = read_workbook(Path(path), evaluate_early=True)
     made: list[Settlement | Exception] = []
 
     def meanwhile(found: list[Any]) -> None:

@@ -239,13 +239,19 @@ def check(
     """Every finding in ``book``. The formulas are evaluated on the other core, when there is one
     (background.py), while this process checks the rest; ``meanwhile`` is called in that time with
     the findings so far, all but the numbers' (settle writes its files in memory then)."""
-    evaluating = None
+    evaluating: Background | _Early | None = None
+    early, book.early = book.early, None
     if evaluate_formulas and book.month is not None:
-        # what both processes need is made before the fork, once: the layout's formula cells (a
-        # child's own copy would cost its 0.4 s again) and `formulas`' function table
-        book.formula_cell_keys()
-        import_formulas()
-        evaluating = Background(functools.partial(evaluate_book, book, whole_model=whole_model))
+        if early is not None and not whole_model and book.formula_keys <= book.formula_cell_keys():
+            evaluating, early = _Early(early, book), None  # begun as the file was read: the same cells
+        else:
+            # what both processes need is made before the fork, once: the layout's formula cells
+            # (a child's own copy would cost its 0.4 s again) and `formulas`' function table
+            book.formula_cell_keys()
+            import_formulas()
+            evaluating = Background(functools.partial(evaluate_book, book, whole_model=whole_model))
+    if early is not None:
+        early.close()  # not wanted: nothing to evaluate, or a formula of the file's own to leave out
     with evaluating or contextlib.nullcontext():
         findings = _findings(book, evaluating, meanwhile)
     order = {k: i for i, k in enumerate(KINDS)}
@@ -253,8 +259,33 @@ def check(
     return Report(str(book.path), book.template, findings, numbers_checked=book.month is not None)
 
 
+class _Early:
+    """The evaluation ``read_workbook(evaluate_early=True)`` began on the other core, finished as
+    ``evaluate_book`` finishes it when every formula of the file is the layout's (no formula of
+    the file's own to count by its stored value): the layout cells typed over with a constant
+    are given their values."""
+
+    def __init__(self, job: Background, book: Workbook) -> None:
+        self.job, self.book = job, book
+
+    def result(self) -> dict[tuple[str, str], Any]:
+        found = self.job.result()
+        if found is None:
+            return {}  # as evaluate_book gives it
+        book = self.book
+        typed_over = book.formula_cell_keys() - book.formula_keys
+        found.update((k, book.formulas[k]) for k in typed_over if k in book.formulas)
+        return found
+
+    def __enter__(self) -> _Early:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.job.close()
+
+
 def _findings(
-    book: Workbook, evaluating: Background | None, meanwhile: Callable[[list[Finding]], None] | None
+    book: Workbook, evaluating: Background | _Early | None, meanwhile: Callable[[list[Finding]], None] | None
 ) -> list[Finding]:
     from .seals import chain_findings, settlement_findings
 

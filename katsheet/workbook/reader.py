@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -48,6 +49,7 @@ from ..layouts.kat import TEMPLATE as KAT_TEMPLATE
 from ..layouts.model import Sheet, Table, WorkbookLayout, col_index, col_letter, split_cell
 from ..layouts.pools import TEMPLATE_ID as POOLS_TEMPLATE
 from ..layouts.settled import Stamp
+from .background import Background, can_fork
 from .safe_open import check_file
 from .xlsx import RawBook, Refused, read_xlsx
 
@@ -93,6 +95,8 @@ class Workbook:
     informational: list[Finding] = field(default_factory=list)
     #: cell reference -> (0-based column, row), as the file reader met them (xlsx.RawBook)
     positions: dict[str, tuple[int, int]] = field(default_factory=dict)
+    #: the formulas' evaluation under way on the other core (``read_workbook(evaluate_early=True)``)
+    early: Background | None = field(default=None, repr=False, compare=False)
     _formula_cells: list[Any] | None = None
     _formula_cell_keys: set[tuple[str, str]] | None = None
 
@@ -244,13 +248,35 @@ def stamp_of(names: dict[str, str]) -> Stamp | None:
     )
 
 
-def read_workbook(path: Path) -> Workbook:
-    """Read ``path``; raise InputError only when it is not a usable katsheet workbook."""
+def read_workbook(path: Path, *, evaluate_early: bool = False) -> Workbook:
+    """Read ``path``; raise InputError only when it is not a usable katsheet workbook.
+
+    ``evaluate_early``: the formulas are evaluated on the other core from the moment the cells are
+    read (background.py), while this process makes the month and the layout; `check` takes that
+    evaluation when the layout's formulas are the only ones in the file (else it evaluates)."""
     check_file(path)
     raw = _load(path)
-    book = _read_book(path, raw)
+    early = Background(functools.partial(_evaluated, raw)) if evaluate_early and can_fork() else None
+    try:
+        book = _read_book(path, raw)
+    except BaseException:
+        if early is not None:
+            early.close()
+        raise
     book.positions = raw.positions
+    book.early = early
     return book
+
+
+def _evaluated(raw: RawBook) -> dict[tuple[str, str], Any] | None:
+    """Every formula of the file evaluated (checker.evaluate_book, before the layout is known);
+    None when one cannot be followed at all (a circular reference put in by hand)."""
+    from .columnwise import Unsupported, evaluate_cells
+
+    try:
+        return evaluate_cells(raw.formulas, raw.formula_keys, raw.names, raw.positions, also=set())
+    except Unsupported:
+        return None
 
 
 def _read_book(path: Path, raw: RawBook) -> Workbook:
