@@ -36,6 +36,27 @@ def as_command(fn: Callable[[], Any]) -> Callable[[], Any]:
     return run
 
 
+def one_core(fn: Callable[[], Any]) -> Callable[[], Any]:
+    """``fn`` run with KATSHEET_SERIAL=1: everything in this process, nothing on the other core
+    (katsheet/workbook/background.py), for the figure of a one-core machine."""
+    import os
+
+    from katsheet.workbook.background import SERIAL_VARIABLE
+
+    def run() -> Any:
+        before = os.environ.get(SERIAL_VARIABLE)
+        os.environ[SERIAL_VARIABLE] = "1"
+        try:
+            return fn()
+        finally:
+            if before is None:
+                del os.environ[SERIAL_VARIABLE]
+            else:
+                os.environ[SERIAL_VARIABLE] = before
+
+    return run
+
+
 def timed(fn: Callable[[], Any], *, repeat: int = 1) -> tuple[float, Any]:
     """Best wall time of ``repeat`` runs, and the last result."""
     best, result = float("inf"), None

@@ -23,10 +23,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import base58
 from _months import month as grape_month
-from _table import as_command, show, timed
+from _table import as_command, one_core, show, timed
 from bench_kat import MONTH, write_month
 
 from katsheet.cycle.next import next_grape_book, next_kat_month
+from katsheet.cycle.next import next_month as start_next
 from katsheet.cycle.settle import settle, write_settlement
 from katsheet.cycle.wallets import eip55
 from katsheet.engine.names import member_key
@@ -105,11 +106,19 @@ def main() -> None:
         path = write(month, folder / "big.xlsx")
         out = folder / "out"
         out.mkdir()
-        check_s, report = timed(as_command(lambda: check(read_workbook(path))))
+        check_s, report = timed(as_command(lambda: check(read_workbook(path, evaluate_early=True))))
         assert not report.findings, report.findings[:3]
+        serial_out = folder / "one-core"
+        serial_out.mkdir()
         settle_s, _ = timed(as_command(lambda: write_settlement(settle(path, out))))
+        serial_settle_s, _ = timed(as_command(one_core(lambda: write_settlement(settle(path, serial_out)))))
         settled = out / f"{month.period.settlement_id}-settled.xlsx"
-        next_s, _ = timed(as_command(lambda: write(next_kat_month(settled), out / "next.xlsx")))
+
+        def started() -> None:  # as `katsheet next` runs it
+            (out / "next.xlsx").write_bytes(start_next(settled).render())
+
+        next_s, _ = timed(as_command(started))
+        serial_next_s, _ = timed(as_command(one_core(started)))
         history_folder = folder / "history"
         history_folder.mkdir()
         settled_folder(history_folder, args.months)
@@ -121,7 +130,19 @@ def main() -> None:
     rows = [
         [f"katsheet check ({args.rows:,} rows, {args.members:,} members; baseline)", f"{check_s:.2f}", "-", "1.00x"],
         ["katsheet settle (check included)", f"{settle_s:.2f}", "3", f"{settle_s / check_s:.2f}x"],
+        [
+            "katsheet settle on one core (KATSHEET_SERIAL=1)",
+            f"{serial_settle_s:.2f}",
+            "-",
+            f"{serial_settle_s / check_s:.2f}x",
+        ],
         ["katsheet next", f"{next_s:.2f}", "3", f"{next_s / check_s:.2f}x"],
+        [
+            "katsheet next on one core (KATSHEET_SERIAL=1)",
+            f"{serial_next_s:.2f}",
+            "-",
+            f"{serial_next_s / check_s:.2f}x",
+        ],
         [f"katsheet history ({args.months} CED months)", f"{history_s:.2f}", "3", "-"],
         [f"GRAPE: katsheet check ({args.grape_members:,} role rows; baseline)", f"{g_check:.2f}", "-", "1.00x"],
         ["GRAPE: katsheet settle (check included)", f"{g_settle:.2f}", "3", f"{g_settle / g_check:.2f}x"],
