@@ -375,6 +375,16 @@ def _origin(names: dict[str, str], cells: Cells, parts: int, path: Path) -> tupl
     return tuple(str(t) for t in texts if isinstance(t, str) and t.strip())
 
 
+def _row_number(n: Any) -> int | None:
+    """A No. cell's row number: a whole number as read (an int of any size, a float such as 7.0),
+    else None. (float() of a 400-digit int typed into the cell overflows.)"""
+    if isinstance(n, bool):
+        return None
+    if isinstance(n, int):
+        return n
+    return int(n) if isinstance(n, float) and n.is_integer() else None
+
+
 def _row_maps(book: Workbook) -> dict[str, list[int]]:
     """Tables whose rows carry their number (No.) may have been sorted: map each row to it.
 
@@ -390,10 +400,7 @@ def _row_maps(book: Workbook) -> dict[str, list[int]]:
             continue
         letter = col_letter(table.index("no"))
         numbers = [_input(book, sheet.name, f"{letter}{table.first_row + i}") for i in range(table.rows)]
-        as_int = [
-            int(n) if isinstance(n, (int, float)) and not isinstance(n, bool) and float(n).is_integer() else None
-            for n in numbers
-        ]
+        as_int = [_row_number(n) for n in numbers]
         wanted = list(range(1, table.rows + 1))
         if sorted(x for x in as_int if x is not None) == wanted:
             if as_int != wanted:
