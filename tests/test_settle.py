@@ -232,6 +232,23 @@ def test_a_number_found_once_the_files_are_made_still_refuses_and_writes_nothing
     assert list(out.iterdir()) == []
 
 
+def test_a_settlement_made_on_the_other_core_is_the_one_made_in_one_process(signed, monkeypatch) -> None:
+    """settle makes its files while the formulas are evaluated in a forked child (background.py):
+    the same files, byte for byte, and the same record as with everything in one process."""
+    from katsheet.cycle import settle as settling
+    from katsheet.workbook.background import SERIAL_VARIABLE, Background, can_fork
+
+    forked = []
+    real = Background._fork
+    monkeypatch.setattr(Background, "_fork", lambda self: forked.append(1) or real(self))
+    two = settling.settle(signed)  # nothing written: the files are returned
+    assert len(forked) == (1 if can_fork() else 0)  # the evaluation, begun as the file was read
+    monkeypatch.setenv(SERIAL_VARIABLE, "1")
+    one = settling.settle(signed)
+    assert [(p.name, data) for p, data in two.files] == [(p.name, data) for p, data in one.files]
+    assert two.record == one.record and len(two.files) == 4
+
+
 def test_next_gives_the_checks_findings_before_saying_the_month_is_not_settled(month, run, tmp_path) -> None:
     """next makes the new month while the settled one is checked on the other core: a month with
     findings is refused for them, as when the check ran first."""
