@@ -26,7 +26,7 @@ from typing import Any
 
 from ..layouts.model import split_cell
 from .background import Background
-from .columnwise import Unsupported, evaluate_cells
+from .columnwise import formula_results
 from .columnwise.startup import import_formulas
 from .evaluate import evaluate
 from .expected import ExpectedRun, agrees, expected_runs, is_blank
@@ -221,12 +221,22 @@ def evaluate_book(book: Workbook, *, whole_model: bool = False) -> dict[tuple[st
     their stored values), never a reason to fall back to minutes of the whole model."""
     if whole_model:
         return evaluate(book.path, [s.name for s in book.layout.sheets])
-    cells, keys = layout_cells(book)
-    typed_over = book.formula_cell_keys() - book.formula_keys  # a layout's formula replaced by a constant
-    try:
-        return evaluate_cells(cells, keys, book.names, book.positions, also=typed_over)
-    except Unsupported:  # e.g. circular references put in by hand: their drift is reported
+    return _given(book, formula_results(*layout_cells(book), book.names, book.positions))
+
+
+def _given_of(book: Workbook, job: Background) -> dict[tuple[str, str], Any]:
+    """The evaluation ``read_workbook(evaluate_early=True)`` began, finished as ``evaluate_book`` is."""
+    return _given(book, job.result())
+
+
+def _given(book: Workbook, results: dict[tuple[str, str], Any] | None) -> dict[tuple[str, str], Any]:
+    """What ``numbers`` reads of an evaluation: the formula cells' results and each layout formula
+    typed over with a constant, as that constant; nothing when the formulas could not be followed."""
+    if results is None:
         return {}
+    typed_over = book.formula_cell_keys() - book.formula_keys
+    results.update((k, book.formulas[k]) for k in typed_over if k in book.formulas)
+    return results
 
 
 def check(
@@ -239,53 +249,33 @@ def check(
     """Every finding in ``book``. The formulas are evaluated on the other core, when there is one
     (background.py), while this process checks the rest; ``meanwhile`` is called in that time with
     the findings so far, all but the numbers' (settle writes its files in memory then)."""
-    evaluating: Background | _Early | None = None
+    job: Background | None = None
+    evaluated: Callable[[], dict[tuple[str, str], Any]] | None = None
     early, book.early = book.early, None
     if evaluate_formulas and book.month is not None:
         if early is not None and not whole_model and book.formula_keys <= book.formula_cell_keys():
-            evaluating, early = _Early(early, book), None  # begun as the file was read: the same cells
+            job, early = early, None  # begun as the file was read: the same cells, finished here
+            evaluated = functools.partial(_given_of, book, job)
         else:
             # what both processes need is made before the fork, once: the layout's formula cells
             # (a child's own copy would cost its 0.4 s again) and `formulas`' function table
             book.formula_cell_keys()
             import_formulas()
-            evaluating = Background(functools.partial(evaluate_book, book, whole_model=whole_model))
+            job = Background(functools.partial(evaluate_book, book, whole_model=whole_model))
+            evaluated = job.result
     if early is not None:
         early.close()  # not wanted: nothing to evaluate, or a formula of the file's own to leave out
-    with evaluating or contextlib.nullcontext():
-        findings = _findings(book, evaluating, meanwhile)
+    with job or contextlib.nullcontext():
+        findings = _findings(book, evaluated, meanwhile)
     order = {k: i for i, k in enumerate(KINDS)}
     findings.sort(key=lambda f: (order.get(f.kind, 9), f.sheet, _cell_order(f.cell)))
     return Report(str(book.path), book.template, findings, numbers_checked=book.month is not None)
 
 
-class _Early:
-    """The evaluation ``read_workbook(evaluate_early=True)`` began on the other core, finished as
-    ``evaluate_book`` finishes it when every formula of the file is the layout's (no formula of
-    the file's own to count by its stored value): the layout cells typed over with a constant
-    are given their values."""
-
-    def __init__(self, job: Background, book: Workbook) -> None:
-        self.job, self.book = job, book
-
-    def result(self) -> dict[tuple[str, str], Any]:
-        found = self.job.result()
-        if found is None:
-            return {}  # as evaluate_book gives it
-        book = self.book
-        typed_over = book.formula_cell_keys() - book.formula_keys
-        found.update((k, book.formulas[k]) for k in typed_over if k in book.formulas)
-        return found
-
-    def __enter__(self) -> _Early:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.job.close()
-
-
 def _findings(
-    book: Workbook, evaluating: Background | _Early | None, meanwhile: Callable[[list[Finding]], None] | None
+    book: Workbook,
+    evaluated: Callable[[], dict[tuple[str, str], Any]] | None,
+    meanwhile: Callable[[list[Finding]], None] | None,
 ) -> list[Finding]:
     from .seals import chain_findings, settlement_findings
 
@@ -296,7 +286,7 @@ def _findings(
     findings = [*sealed, *book.findings, *drift(book), *([uncalculated] if uncalculated else [])]
     if meanwhile is not None:
         meanwhile(list(findings))
-    return [*findings, *numbers(book, evaluating.result if evaluating else None, cached=uncalculated is None)]
+    return [*findings, *numbers(book, evaluated, cached=uncalculated is None)]
 
 
 def _cell_order(cell: str) -> tuple[int, str]:

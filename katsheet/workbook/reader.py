@@ -256,7 +256,12 @@ def read_workbook(path: Path, *, evaluate_early: bool = False) -> Workbook:
     evaluation when the layout's formulas are the only ones in the file (else it evaluates)."""
     check_file(path)
     raw = _load(path)
-    early = Background(functools.partial(_evaluated, raw)) if evaluate_early and can_fork() else None
+    early = None
+    if evaluate_early and can_fork():  # every formula of the file: the layout is not known yet
+        from .columnwise import formula_results
+
+        early = Background(functools.partial(formula_results, raw.formulas, raw.formula_keys, raw.names,
+                                             raw.positions))  # fmt: skip
     try:
         book = _read_book(path, raw)
     except BaseException:
@@ -266,17 +271,6 @@ def read_workbook(path: Path, *, evaluate_early: bool = False) -> Workbook:
     book.positions = raw.positions
     book.early = early
     return book
-
-
-def _evaluated(raw: RawBook) -> dict[tuple[str, str], Any] | None:
-    """Every formula of the file evaluated (checker.evaluate_book, before the layout is known);
-    None when one cannot be followed at all (a circular reference put in by hand)."""
-    from .columnwise import Unsupported, evaluate_cells
-
-    try:
-        return evaluate_cells(raw.formulas, raw.formula_keys, raw.names, raw.positions, also=set())
-    except Unsupported:
-        return None
 
 
 def _read_book(path: Path, raw: RawBook) -> Workbook:
