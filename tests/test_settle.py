@@ -8,12 +8,11 @@ import csv
 import hashlib
 import io
 import json
-import re
-import zipfile
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from workbooks import with_sheet_edited
 
 from katsheet.cycle.wallets import evm_problem
 from katsheet.engine.kat.seal import GENESIS, canonical, seal
@@ -195,17 +194,11 @@ def test_settle_writes_all_or_nothing(signed, run, tmp_path) -> None:
     assert (tmp_path / f"{ID}-report.html").read_text() == "mine"
 
 
-def _stored(path: Path, out: Path, sheet_xml: str, cell: str, value: str) -> Path:
-    """``path`` with one cell's stored value replaced, as a program that does not recalculate saves it."""
-    with zipfile.ZipFile(path) as good, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
-        for item in good.infolist():
-            data = good.read(item)
-            if item.filename == sheet_xml:
-                data, n = re.subn(rf'(<c r="{cell}"[^>]*>.*?<v>)([^<]*)(</v>)'.encode(), rf"\g<1>{value}\g<3>".encode(),
-                                  data, count=1)  # fmt: skip
-                assert n == 1
-            z.writestr(item, data)
-    return out
+def _stored(path: Path, out: Path, cell: str, value: str) -> Path:
+    """``path`` with one Members cell's stored value replaced, as a program that does not
+    recalculate saves it."""
+    return with_sheet_edited(path, out, MEMBERS, rf'(<c r="{cell}"[^>]*>.*?<v>)([^<]*)(</v>)'.encode(),
+                             rf"\g<1>{value}\g<3>".encode())  # fmt: skip
 
 
 def test_a_number_found_once_the_files_are_made_still_refuses_and_writes_nothing(
@@ -214,13 +207,10 @@ def test_a_number_found_once_the_files_are_made_still_refuses_and_writes_nothing
     """settle makes its files in memory while the formulas are evaluated on the other core: a stored
     figure the formulas contradict, found after that, refuses as before and nothing is written."""
     import katsheet.cycle.settle as settling
-    from katsheet.workbook.xlsx import sheet_parts
 
     members = kat_layout(month).sheet(MEMBERS).table
     cell = f"{members.letter('kat')}{members.first_row + 1}"
-    with zipfile.ZipFile(signed) as z:
-        part = sheet_parts(z)[MEMBERS]
-    path = _stored(signed, tmp_path / "stale.xlsx", part, cell, "99999")
+    path = _stored(signed, tmp_path / "stale.xlsx", cell, "99999")
     made = []
     real = settling._settlement
     monkeypatch.setattr(settling, "_settlement", lambda *a: made.append(a) or real(*a))
@@ -252,14 +242,10 @@ def test_a_settlement_made_on_the_other_core_is_the_one_made_in_one_process(sign
 def test_next_gives_the_checks_findings_before_saying_the_month_is_not_settled(month, run, tmp_path) -> None:
     """next makes the new month while the settled one is checked on the other core: a month with
     findings is refused for them, as when the check ran first."""
-    from katsheet.workbook.xlsx import sheet_parts
-
     path = write_month(month, tmp_path / "m.xlsx")
     members = kat_layout(month).sheet(MEMBERS).table
     cell = f"{members.letter('kat')}{members.first_row + 1}"
-    with zipfile.ZipFile(path) as z:
-        part = sheet_parts(z)[MEMBERS]
-    stale = _stored(path, tmp_path / "stale.xlsx", part, cell, "99999")
+    stale = _stored(path, tmp_path / "stale.xlsx", cell, "99999")
     code, _, err = run("next", str(stale))
     assert code == 1 and f"{MEMBERS}!{cell}" in err and "not settled" not in err, err
     code, _, err = run("next", str(path))

@@ -24,7 +24,7 @@ from katsheet.workbook.columnwise import evaluate_cells
 from katsheet.workbook.evaluate import evaluate
 from katsheet.workbook.expected import agrees, expected_cells
 from katsheet.workbook.shipped import layout_of, write_month
-from katsheet.workbook.xlsx import read_xlsx
+from katsheet.workbook.xlsx import read_xlsx, sheet_parts
 
 ROLES = ["Developer", "Designer", "Reviewer", "Ops", "Community Manager", "Researcher", ""]
 LEVELS = list(DEFAULT_LEVELS)
@@ -220,4 +220,19 @@ def as_excel_saves_it(path: Path, out: Path) -> Path:
         for info in src.infolist():
             data = src.read(info)
             dst.writestr(info, share(data) if info.filename.startswith("xl/worksheets/sheet") else data)
+    return out
+
+
+def with_sheet_edited(path: Path, out: Path, sheet: str, pattern: bytes, replacement: bytes) -> Path:
+    """``path`` written to ``out`` with one edit, made where ``pattern`` matches once in the XML of
+    ``sheet``: a stored value changed as a program that does not recalculate leaves it, a value
+    turned into a formula."""
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        part = sheet_parts(src)[sheet]
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == part:
+                data, n = re.subn(pattern, replacement, data)
+                assert n == 1, (sheet, pattern, n)
+            dst.writestr(info, data)
     return out
